@@ -1,0 +1,102 @@
+//! Wiring: settings in, a running bot out. Also the long-running `run` service.
+
+use crate::bot::{Bot, BotConfig};
+use crate::config::{Settings, redact_url};
+use crate::domain::faq::{ImportReport, parse_faq_file};
+use crate::prompts::Prompts;
+use crate::store::{Store, Upsert};
+use anyhow::Context;
+use chrono::Utc;
+use std::future::Future;
+use std::path::Path;
+use std::time::Duration;
+
+/// The FAQ shipped in `examples/faq.toml`: the console's default, and the seed of a new database.
+pub const EXAMPLE_FAQ: &str = include_str!("../examples/faq.toml");
+
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    Store::connect(&settings.database.url, settings.database.max_connections)
+        .await
+        .with_context(|| format!("opening the database {}", redact_url(&settings.database.url)))
+}
+
+/// Upserts every entry of an FAQ file by id and says what changed.
+pub async fn import_faq(store: &Store, name: &str, source: &str) -> anyhow::Result<ImportReport> {
+    let entries = parse_faq_file(name, source)?;
+    let mut report = ImportReport::default();
+    let now = Utc::now();
+    for e in &entries {
+        match store.upsert_faq(e, "file", now).await? {
+            Upsert::Added => report.added.push(e.id.clone()),
+            Upsert::Updated => report.updated.push(e.id.clone()),
+            Upsert::Unchanged => report.unchanged.push(e.id.clone()),
+        }
+    }
+    Ok(report)
+}
+
+pub async fn import_faq_file(store: &Store, path: &Path) -> anyhow::Result<ImportReport> {
+    let source = std::fs::read_to_string(path).with_context(|| format!("reading the FAQ file {}", path.display()))?;
+    import_faq(store, &path.display().to_string(), &source).await
+}
+
+/// Opens the store, loads the FAQ (the given file, or the example FAQ into an empty database)
+/// and the prompts, and builds the bot.
+pub async fn build_bot(settings: &Settings, faq_file: Option<&Path>) -> anyhow::Result<Bot> {
+    let store = open_store(settings).await?;
+    match faq_file.or(settings.faq.file.as_deref()) {
+        Some(path) => {
+            let r = import_faq_file(&store, path).await?;
+            tracing::info!(added = r.added.len(), updated = r.updated.len(), unchanged = r.unchanged.len(), "FAQ imported");
+        }
+        None if store.faq_entries().await?.is_empty() => {
+            import_faq(&store, "examples/faq.toml", EXAMPLE_FAQ).await?;
+            tracing::info!("empty FAQ: loaded the example FAQ");
+        }
+        None => {}
+    }
+    let prompts = Prompts::load(settings.prompts.dir.as_deref())?;
+    Ok(Bot::new(store, prompts, BotConfig::from_settings(settings)).await?)
+}
+
+/// How often `run` settles unanswered questions and retries unprocessed events.
+const TICK: Duration = Duration::from_secs(10);
+
+/// Serves until `shutdown` completes: the HTTP server and the periodic jobs.
+/// Platform adapters attach here as they are configured.
+pub async fn run(settings: Settings, listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let bot = std::sync::Arc::new(build_bot(&settings, None).await?);
+    let resumed = bot.resume(Utc::now()).await?;
+    if resumed > 0 {
+        tracing::info!(resumed, "resumed events left unprocessed by the last run");
+    }
+    if settings.slack.is_none() && settings.discord.is_none() {
+        tracing::warn!("no chat platform is configured: only the HTTP server and the scheduler run");
+    }
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let jobs = {
+        let bot = bot.clone();
+        tokio::spawn(async move {
+            let mut timer = tokio::time::interval(TICK);
+            loop {
+                tokio::select! {
+                    _ = timer.tick() => {
+                        let now = Utc::now();
+                        if let Err(e) = bot.tick(now).await { tracing::error!(error = %e, "tick failed"); }
+                        if let Err(e) = bot.resume(now).await { tracing::error!(error = %e, "resume failed"); }
+                    }
+                    _ = stop_rx.changed() => break,
+                }
+            }
+        })
+    };
+    tracing::info!(address = %listener.local_addr()?, "listening");
+    axum::serve(listener, crate::server::router(bot.clone()))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("HTTP server failed")?;
+    let _ = stop_tx.send(true);
+    let _ = jobs.await;
+    bot.store().close().await;
+    Ok(())
+}

@@ -1,0 +1,254 @@
+//! Commands: one small method per command, same text on every platform.
+
+use super::tickets::TicketRequest;
+use super::{Bot, BotResult, MAX_ANALYZED_CHARS, event_message_id};
+use crate::domain::command::{self, COMMANDS, Command, CommandError, FaqField};
+use crate::domain::faq::{FaqEntry, slugify, validate_entry};
+use crate::domain::message::{Action, ActionKind, Incoming};
+use crate::domain::text::truncate_chars;
+use crate::domain::ticket::{Origin, Priority, Status, Ticket, Transition, next_status};
+use crate::store::Upsert;
+use chrono::{DateTime, Utc};
+use minijinja::{Value, context};
+
+/// Longest command line acted on.
+const MAX_COMMAND_CHARS: usize = 4_000;
+/// Most tickets one `ticket list` shows.
+const LIST_LIMIT: i64 = 25;
+
+impl Bot {
+    pub(super) async fn on_command(&self, event: &Incoming, line: &str, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
+        if line.chars().count() > MAX_COMMAND_CHARS {
+            return Ok(vec![self.command_reply(event, "message_too_long", context! { limit => MAX_COMMAND_CHARS })]);
+        }
+        let cmd = match command::parse(line) {
+            Ok(cmd) => cmd,
+            Err(CommandError::Unknown(word)) => {
+                return Ok(vec![self.command_reply(event, "unknown_command", context! { command => word })]);
+            }
+            Err(CommandError::Usage { usage, problem }) => {
+                return Ok(vec![self.command_reply(event, "usage", context! { usage => usage, problem => problem })]);
+            }
+        };
+        if cmd.needs_moderator() && !event.author.is_moderator {
+            tracing::info!(command = cmd.name(), user = %event.author.id, "moderator command refused");
+            let text = self.say("refused", context! { command => cmd.name() });
+            return Ok(vec![self.private_reply(event, ActionKind::Refused, text)]);
+        }
+        match cmd {
+            Command::Help => Ok(vec![self.command_reply(
+                event,
+                "help",
+                context! { commands => COMMANDS, is_moderator => event.author.is_moderator, platform => event.platform },
+            )]),
+            Command::FaqSearch { query } => self.faq_search(event, &query).await,
+            Command::Ask { question } => {
+                let question = truncate_chars(&question, MAX_ANALYZED_CHARS);
+                self.take_question(event, &event.event_id, &question, true).await
+            }
+            Command::Escalate { target, priority } => self.escalate(event, &target, priority, now).await,
+            Command::TicketList { status } => self.ticket_list(event, status).await,
+            Command::TicketShow { id } => self.ticket_show(event, id).await,
+            Command::TicketAssign { id, user } => {
+                let to = if user.eq_ignore_ascii_case("me") { event.author.name.clone() } else { user };
+                self.transition(event, id, Transition::Assign { to }, now).await
+            }
+            Command::TicketResolve { id, resolution } => self.transition(event, id, Transition::Resolve { resolution }, now).await,
+            Command::TicketClose { id } => self.transition(event, id, Transition::Close, now).await,
+            Command::TicketReopen { id } => self.transition(event, id, Transition::Reopen, now).await,
+            Command::FaqAdd { id, question, answer } => {
+                let entry = FaqEntry { id, question, answer, alternatives: vec![], tags: vec![], links: vec![] };
+                self.faq_add(event, entry, now).await
+            }
+            Command::FaqEdit { id, field, value } => self.faq_edit(event, &id, field, &value, now).await,
+            Command::FaqRemove { id } => {
+                let removed = self.store.delete_faq(&id).await?;
+                let template = if removed { "faq_changed" } else { "faq_not_found" };
+                Ok(vec![self.command_reply(event, template, context! { change => "removed", faq_id => id })])
+            }
+            Command::FaqLearn { ticket, faq_id } => self.faq_learn(event, ticket, faq_id, now).await,
+        }
+    }
+
+    /// A command's answer, for the person who typed it.
+    fn command_reply(&self, event: &Incoming, template: &str, ctx: Value) -> Action {
+        self.private_reply(event, ActionKind::Reply, self.say(template, ctx))
+    }
+
+    async fn faq_search(&self, event: &Incoming, query: &str) -> BotResult<Vec<Action>> {
+        let results: Vec<Value> = self
+            .faq()
+            .await?
+            .search(&truncate_chars(query, MAX_ANALYZED_CHARS), 5)
+            .into_iter()
+            .map(|m| context! { faq_id => m.entry.id, question => m.entry.question, confidence => m.confidence })
+            .collect();
+        Ok(vec![self.command_reply(event, "faq_search", context! { query => truncate_chars(query, 200), results => results })])
+    }
+
+    async fn escalate(&self, event: &Incoming, target: &str, priority: Priority, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
+        let message = self.store.message(&event.platform, target).await?;
+        let (channel, message_id, asker_id, asker_name, question) = match &message {
+            Some(m) => (m.channel.as_str(), Some(m.id.as_str()), m.user_id.as_str(), m.user_name.as_str(), m.text.clone()),
+            None => (event.channel.as_str(), event_message_id(event), event.author.id.as_str(), event.author.name.as_str(), target.to_string()),
+        };
+        if let Some(id) = message_id {
+            // A question still waiting must not become a second ticket when its window ends.
+            self.store.claim_for_ticket(&event.platform, id).await?;
+        }
+        let (ticket, actions) = self
+            .open_or_link(
+                TicketRequest {
+                    platform: &event.platform,
+                    channel,
+                    message_id,
+                    asker_id,
+                    asker_name,
+                    question: &truncate_chars(&question, MAX_ANALYZED_CHARS),
+                    origin: Origin::Escalated,
+                    priority,
+                    actor: &event.author.name,
+                    comment: None,
+                },
+                now,
+            )
+            .await?;
+        if let Some(id) = message_id {
+            self.store.set_question_ticket(&event.platform, id, ticket.id).await?;
+        }
+        Ok(actions)
+    }
+
+    async fn ticket_list(&self, event: &Incoming, status: Option<Status>) -> BotResult<Vec<Action>> {
+        let tickets: Vec<Value> = self
+            .store
+            .tickets(status, LIST_LIMIT)
+            .await?
+            .into_iter()
+            .map(|t| {
+                context! {
+                    id => t.id, status => t.status, priority => t.priority, assignee => t.assignee,
+                    asker_name => t.asker_name, summary => truncate_chars(&t.question, 80),
+                }
+            })
+            .collect();
+        let label = status.map(|s| s.as_str()).unwrap_or("open or assigned");
+        Ok(vec![self.command_reply(event, "ticket_list", context! { tickets => tickets, label => label })])
+    }
+
+    async fn ticket_show(&self, event: &Incoming, id: i64) -> BotResult<Vec<Action>> {
+        let Some(ticket) = self.store.ticket(id).await? else {
+            return Ok(vec![self.command_reply(event, "ticket_not_found", context! { ticket_id => id })]);
+        };
+        let events: Vec<Value> = self
+            .store
+            .ticket_events(id)
+            .await?
+            .into_iter()
+            .map(|e| {
+                context! {
+                    at => e.at.format("%Y-%m-%d %H:%M UTC").to_string(), actor => e.actor, action => e.action,
+                    from_status => e.from_status, to_status => e.to_status, note => e.note,
+                }
+            })
+            .collect();
+        let linked = self.store.linked_count(id).await?;
+        let question = truncate_chars(&ticket.question, 1_000);
+        Ok(vec![self.command_reply(event, "ticket_show", context! { ticket => ticket, events => events, linked => linked, question => question })])
+    }
+
+    async fn transition(&self, event: &Incoming, id: i64, transition: Transition, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
+        let Some(ticket) = self.store.ticket(id).await? else {
+            return Ok(vec![self.command_reply(event, "ticket_not_found", context! { ticket_id => id })]);
+        };
+        let to = match next_status(ticket.status, &transition) {
+            Ok(to) => to,
+            Err(e) => {
+                return Ok(vec![self.command_reply(
+                    event,
+                    "invalid_transition",
+                    context! { ticket_id => id, status => e.from, verb => e.verb },
+                )]);
+            }
+        };
+        let updated = self.store.apply_transition(&ticket, &transition, to, &event.author.name, now).await?;
+        let text = self.say("ticket_updated", context! { ticket => updated, action => transition.name(), actor => event.author.name });
+        let mut actions = vec![self.private_reply(event, ActionKind::TicketUpdated, text).about_ticket(id, updated.status)];
+        if to == Status::Resolved {
+            actions.push(self.tell_asker_resolved(&updated, &event.author.name));
+        }
+        Ok(actions)
+    }
+
+    fn tell_asker_resolved(&self, ticket: &Ticket, actor: &str) -> Action {
+        let text = self.say(
+            "ticket_resolved_asker",
+            context! { asker => ticket.asker_name, ticket_id => ticket.id, actor => actor, resolution => ticket.resolution },
+        );
+        Action::new(ActionKind::TicketUpdated, &ticket.channel, text)
+            .replying_to(ticket.question_message_id.as_deref())
+            .about_ticket(ticket.id, ticket.status)
+    }
+
+    async fn faq_add(&self, event: &Incoming, entry: FaqEntry, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
+        if let Err(problem) = validate_entry(&entry) {
+            return Ok(vec![self.command_reply(event, "faq_invalid", context! { problem => problem })]);
+        }
+        if self.store.faq_entry(&entry.id).await?.is_some() {
+            return Ok(vec![self.command_reply(event, "faq_exists", context! { faq_id => entry.id })]);
+        }
+        self.store.upsert_faq(&entry, "chat", now).await?;
+        Ok(vec![self.command_reply(event, "faq_changed", context! { change => "added", faq_id => entry.id })])
+    }
+
+    async fn faq_edit(&self, event: &Incoming, id: &str, field: FaqField, value: &str, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
+        let Some(mut entry) = self.store.faq_entry(id).await? else {
+            return Ok(vec![self.command_reply(event, "faq_not_found", context! { faq_id => id })]);
+        };
+        let list = || value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect::<Vec<_>>();
+        match field {
+            FaqField::Question => entry.question = value.into(),
+            FaqField::Answer => entry.answer = value.into(),
+            FaqField::Alternatives => entry.alternatives = list(),
+            FaqField::Tags => entry.tags = list(),
+            FaqField::Links => entry.links = list(),
+        }
+        if let Err(problem) = validate_entry(&entry) {
+            return Ok(vec![self.command_reply(event, "faq_invalid", context! { problem => problem })]);
+        }
+        let change = match self.store.upsert_faq(&entry, "chat", now).await? {
+            Upsert::Unchanged => "unchanged",
+            _ => "updated",
+        };
+        Ok(vec![self.command_reply(event, "faq_changed", context! { change => change, faq_id => id })])
+    }
+
+    async fn faq_learn(&self, event: &Incoming, ticket_id: i64, faq_id: Option<String>, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
+        let Some(ticket) = self.store.ticket(ticket_id).await? else {
+            return Ok(vec![self.command_reply(event, "ticket_not_found", context! { ticket_id => ticket_id })]);
+        };
+        let Some(resolution) = ticket.resolution.clone().filter(|r| !r.trim().is_empty()) else {
+            return Ok(vec![self.command_reply(event, "learn_needs_resolution", context! { ticket_id => ticket_id })]);
+        };
+        let id = faq_id.unwrap_or_else(|| slugify(&ticket.question));
+        if self.store.faq_entry(&id).await?.is_some() {
+            return Ok(vec![self.command_reply(event, "faq_exists", context! { faq_id => id })]);
+        }
+        let mut alternatives = self.store.linked_questions(ticket_id).await?;
+        alternatives.retain(|q| q.trim() != ticket.question.trim() && !q.trim().is_empty());
+        alternatives.dedup();
+        let entry = FaqEntry {
+            id: id.clone(),
+            question: truncate_chars(&ticket.question, 500),
+            alternatives: alternatives.iter().map(|a| truncate_chars(a, 500)).collect(),
+            answer: resolution,
+            tags: vec![],
+            links: vec![],
+        };
+        if let Err(problem) = validate_entry(&entry) {
+            return Ok(vec![self.command_reply(event, "faq_invalid", context! { problem => problem })]);
+        }
+        self.store.upsert_faq(&entry, "learned", now).await?;
+        Ok(vec![self.command_reply(event, "faq_changed", context! { change => "learned", faq_id => id, ticket_id => ticket_id })])
+    }
+}

@@ -1,0 +1,193 @@
+//! Conversation: noticing questions, answering from the FAQ, community answers, votes on
+//! answers, and questions nobody answered.
+
+use super::tickets::TicketRequest;
+use super::{Bot, BotResult, MAX_ANALYZED_CHARS, MAX_STORED_CHARS};
+use crate::domain::message::{Action, ActionKind, Incoming};
+use crate::domain::question;
+use crate::domain::text::truncate_chars;
+use crate::domain::ticket::{Origin, Priority};
+use crate::store::{Question, QuestionStatus, StoredMessage};
+use chrono::{DateTime, Utc};
+use minijinja::context;
+
+/// How many overdue questions one tick settles (the rest wait for the next tick).
+const SETTLE_BATCH: i64 = 200;
+
+impl Bot {
+    pub(super) async fn on_message(
+        &self,
+        event: &Incoming,
+        id: &str,
+        text: &str,
+        reply_to: Option<&str>,
+    ) -> BotResult<Vec<Action>> {
+        let analyzed = truncate_chars(text, MAX_ANALYZED_CHARS);
+        let detection = question::detect(&analyzed);
+        self.store
+            .save_message(&StoredMessage {
+                platform: event.platform.clone(),
+                id: id.into(),
+                channel: event.channel.clone(),
+                user_id: event.author.id.clone(),
+                user_name: event.author.name.clone(),
+                text: truncate_chars(text, MAX_STORED_CHARS),
+                at: event.at,
+                reply_to: reply_to.map(String::from),
+                is_support: detection.is_support,
+            })
+            .await?;
+        if let Some(parent) = reply_to
+            && let Some(asked) = self.store.question(&event.platform, parent).await?
+        {
+            // A reply in a question's conversation is part of it, never a new question.
+            if asked.asker_id != event.author.id
+                && self.store.mark_community_answered(&event.platform, parent, &event.author.id, event.at).await?
+            {
+                tracing::debug!(question = parent, "answered by the community");
+            }
+            return Ok(Vec::new());
+        }
+        if !detection.is_support {
+            return Ok(Vec::new());
+        }
+        self.take_question(event, id, &analyzed, false).await
+    }
+
+    /// Answers a question from the FAQ when confident, otherwise leaves it waiting for the
+    /// community. `explicit` (the `ask` command) always gets a reply.
+    pub(super) async fn take_question(&self, event: &Incoming, id: &str, text: &str, explicit: bool) -> BotResult<Vec<Action>> {
+        let best = self.faq().await?.best(text);
+        let threshold = self.config.threshold_for(&event.channel);
+        let confident = best.as_ref().filter(|m| m.confidence >= threshold);
+        let recorded = self
+            .store
+            .insert_question(&Question {
+                platform: event.platform.clone(),
+                message_id: id.into(),
+                channel: event.channel.clone(),
+                asker_id: event.author.id.clone(),
+                asker_name: event.author.name.clone(),
+                text: text.into(),
+                asked_at: event.at,
+                status: if confident.is_some() { QuestionStatus::BotAnswered } else { QuestionStatus::Pending },
+                faq_id: best.as_ref().map(|m| m.entry.id.clone()),
+                confidence: best.as_ref().map(|m| m.confidence as f64),
+                ticket_id: None,
+            })
+            .await?;
+        if !recorded {
+            return Ok(Vec::new()); // the same question twice (a redelivery): already handled
+        }
+        tracing::info!(
+            platform = %event.platform,
+            message = id,
+            faq_id = best.as_ref().map(|m| m.entry.id.as_str()),
+            confidence = best.as_ref().map(|m| m.confidence),
+            answered = confident.is_some(),
+            "support question"
+        );
+        if let Some(m) = confident {
+            let text = self.say(
+                "answer",
+                context! {
+                    answer => m.entry.answer,
+                    faq_id => m.entry.id,
+                    question => m.entry.question,
+                    confidence => m.confidence,
+                    links => m.entry.links,
+                    platform => event.platform,
+                },
+            );
+            let mut answer = Action::new(ActionKind::Answer, &event.channel, text).replying_to(Some(id));
+            answer.faq_id = Some(m.entry.id.clone());
+            answer.confidence = Some(m.confidence);
+            return Ok(vec![answer]);
+        }
+        if explicit {
+            let best = best.map(|m| context! { faq_id => m.entry.id, confidence => m.confidence });
+            let text = self.say("ask_unsure", context! { best => best, window => self.config.window_text() });
+            return Ok(vec![Action::new(ActionKind::Reply, &event.channel, text).replying_to(Some(id))]);
+        }
+        Ok(Vec::new())
+    }
+
+    pub(super) async fn on_feedback(
+        &self,
+        event: &Incoming,
+        on: &str,
+        helpful: bool,
+        comment: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> BotResult<Vec<Action>> {
+        let answered = self.store.question(&event.platform, on).await?.filter(|q| {
+            matches!(q.status, QuestionStatus::BotAnswered | QuestionStatus::Ticketed)
+                && q.faq_id.is_some()
+                && q.confidence.is_some_and(|c| c >= self.config.threshold_for(&q.channel) as f64)
+        });
+        let reply = |template: &str, ctx| Action::new(ActionKind::Reply, &event.channel, self.say(template, ctx)).replying_to(Some(on)).private_to(&event.author.id);
+        let Some(q) = answered else {
+            return Ok(vec![reply("feedback_nothing_to_rate", context! {})]);
+        };
+        if q.asker_id != event.author.id {
+            return Ok(vec![reply("feedback_not_yours", context! {})]);
+        }
+        let comment = comment.map(|c| truncate_chars(c, 2_000));
+        self.store.save_feedback(&event.platform, on, &event.author.id, helpful, comment.as_deref(), now).await?;
+        if helpful || !self.store.claim_for_ticket(&event.platform, on).await? {
+            return Ok(vec![reply("feedback_thanks", context! { helpful => helpful })]);
+        }
+        let (ticket, actions) = self
+            .open_or_link(
+                TicketRequest {
+                    platform: &event.platform,
+                    channel: &q.channel,
+                    message_id: Some(on),
+                    asker_id: &q.asker_id,
+                    asker_name: &q.asker_name,
+                    question: &q.text,
+                    origin: Origin::NotHelpful,
+                    priority: Priority::Normal,
+                    actor: &event.author.name,
+                    comment: comment.as_deref(),
+                },
+                now,
+            )
+            .await?;
+        self.store.set_question_ticket(&event.platform, on, ticket.id).await?;
+        Ok(actions)
+    }
+
+    /// Questions whose window passed with no answer become tickets (or join a matching one).
+    pub(super) async fn settle_due_questions(&self, now: DateTime<Utc>) -> BotResult<Vec<(String, Action)>> {
+        let mut out = Vec::new();
+        for q in self.store.due_questions(now - self.config.unanswered_after, SETTLE_BATCH).await? {
+            let (ticket, actions) = self
+                .open_or_link(
+                    TicketRequest {
+                        platform: &q.platform,
+                        channel: &q.channel,
+                        message_id: Some(&q.message_id),
+                        asker_id: &q.asker_id,
+                        asker_name: &q.asker_name,
+                        question: &q.text,
+                        origin: Origin::Unanswered,
+                        priority: Priority::Normal,
+                        actor: &self.config.name,
+                        comment: None,
+                    },
+                    now,
+                )
+                .await?;
+            // Ticket first, then the status: a crash in between re-runs this idempotently.
+            if !self.store.claim_for_ticket(&q.platform, &q.message_id).await? {
+                continue; // another instance settled it
+            }
+            self.store.set_question_ticket(&q.platform, &q.message_id, ticket.id).await?;
+            let origin = format!("settle:{}:{}", q.platform, q.message_id);
+            self.store.record_actions(&q.platform, &origin, &actions, None, now).await?;
+            out.extend(actions.into_iter().map(|a| (q.platform.clone(), a)));
+        }
+        Ok(out)
+    }
+}

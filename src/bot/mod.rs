@@ -1,0 +1,203 @@
+//! `Bot`: the application service. Every platform, the console, the replay and the tests go
+//! through the same doors: `receive` (an incoming event), `tick` (time passed) and `resume`
+//! (after a restart). It reads and writes the store and renders prompts; it sends nothing.
+
+mod commands;
+mod conversation;
+mod tickets;
+
+use crate::config::Settings;
+use crate::domain::faq_index::FaqIndex;
+use crate::domain::message::{Action, ActionKind, Incoming, IncomingKind};
+use crate::prompts::Prompts;
+use crate::store::{Intake, Store, StoreError};
+use chrono::{DateTime, Duration, Utc};
+use minijinja::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+/// Longest text the detector and the FAQ index look at; longer messages are read up to here.
+pub const MAX_ANALYZED_CHARS: usize = 4_000;
+/// Longest text stored for a message (a platform's own limit is lower; this guards the store).
+pub const MAX_STORED_CHARS: usize = 40_000;
+
+/// The bot's behaviour settings, taken from [`Settings`].
+#[derive(Debug, Clone)]
+pub struct BotConfig {
+    /// How the bot signs its own ticket changes.
+    pub name: String,
+    pub threshold: f32,
+    pub channel_thresholds: HashMap<String, f32>,
+    pub unanswered_after: Duration,
+    pub moderators_channel: String,
+    pub link_similarity: f32,
+}
+
+impl BotConfig {
+    pub fn from_settings(s: &Settings) -> BotConfig {
+        BotConfig {
+            name: s.bot.name.clone(),
+            threshold: s.faq.threshold,
+            channel_thresholds: s.faq.channel_thresholds.clone(),
+            unanswered_after: Duration::from_std(s.tickets.unanswered_after).unwrap_or(Duration::minutes(15)),
+            moderators_channel: s.tickets.moderators_channel.clone(),
+            link_similarity: s.tickets.link_similarity,
+        }
+    }
+
+    /// The confidence an answer needs in `channel`.
+    pub fn threshold_for(&self, channel: &str) -> f32 {
+        self.channel_thresholds.get(channel).copied().unwrap_or(self.threshold)
+    }
+
+    fn window_text(&self) -> String {
+        humantime::format_duration(self.unanswered_after.to_std().unwrap_or_default()).to_string()
+    }
+}
+
+/// A failure the bot could not turn into a reply (the database is down, ...). The event stays
+/// recorded and unprocessed, so `resume` picks it up later.
+#[derive(Debug, thiserror::Error)]
+pub enum BotError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("could not build the FAQ index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+}
+
+pub type BotResult<T> = Result<T, BotError>;
+
+struct LoadedFaq {
+    version: String,
+    index: Arc<FaqIndex>,
+}
+
+pub struct Bot {
+    store: Store,
+    prompts: Prompts,
+    config: BotConfig,
+    faq: RwLock<LoadedFaq>,
+    /// Analyzed ticket questions by ticket id (a ticket's question never changes).
+    ticket_tokens: TokenCache,
+}
+
+/// A bounded memo of analyzed texts; emptied when full rather than tracking recency.
+#[derive(Default)]
+struct TokenCache(Mutex<HashMap<i64, Arc<Vec<String>>>>);
+
+impl TokenCache {
+    const CAPACITY: usize = 10_000;
+
+    fn get_or_insert(&self, key: i64, analyze: impl FnOnce() -> Vec<String>) -> Arc<Vec<String>> {
+        let mut map = self.0.lock().expect("token cache lock poisoned");
+        if let Some(hit) = map.get(&key) {
+            return hit.clone();
+        }
+        if map.len() >= Self::CAPACITY {
+            map.clear();
+        }
+        map.entry(key).or_insert_with(|| Arc::new(analyze())).clone()
+    }
+}
+
+impl Bot {
+    pub async fn new(store: Store, prompts: Prompts, config: BotConfig) -> BotResult<Bot> {
+        let version = store.faq_version().await?;
+        let index = Arc::new(FaqIndex::build(store.faq_entries().await?)?);
+        Ok(Bot { store, prompts, config, faq: RwLock::new(LoadedFaq { version, index }), ticket_tokens: TokenCache::default() })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn config(&self) -> &BotConfig {
+        &self.config
+    }
+
+    /// The current FAQ index, rebuilt first if any instance changed the FAQ since it was built.
+    pub async fn faq(&self) -> BotResult<Arc<FaqIndex>> {
+        let version = self.store.faq_version().await?;
+        {
+            let loaded = self.faq.read().expect("faq lock poisoned");
+            if loaded.version == version {
+                return Ok(loaded.index.clone());
+            }
+        }
+        let index = Arc::new(FaqIndex::build(self.store.faq_entries().await?)?);
+        *self.faq.write().expect("faq lock poisoned") = LoadedFaq { version, index: index.clone() };
+        Ok(index)
+    }
+
+    /// Records an incoming event, then handles it unless it was already handled.
+    /// Returns the actions it produced (already recorded in the outbox, waiting to be sent).
+    pub async fn receive(&self, event: &Incoming, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
+        match self.store.record_incoming(event, now).await? {
+            Intake::Duplicate => {
+                tracing::debug!(platform = %event.platform, event_id = %event.event_id, "duplicate event dropped");
+                Ok(Vec::new())
+            }
+            Intake::Claimed => self.process(event, now).await,
+        }
+    }
+
+    async fn process(&self, event: &Incoming, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
+        let actions = self.handle(event, now).await?;
+        let origin = format!("in:{}:{}", event.platform, event.event_id);
+        self.store.record_actions(&event.platform, &origin, &actions, Some(event), now).await?;
+        Ok(actions)
+    }
+
+    /// Handles events that were recorded but never finished (after a crash or restart).
+    pub async fn resume(&self, now: DateTime<Utc>) -> BotResult<usize> {
+        let pending = self.store.claim_unprocessed(now, 500).await?;
+        for event in &pending {
+            tracing::info!(platform = %event.platform, event_id = %event.event_id, "resuming an unprocessed event");
+            self.process(event, now).await?;
+        }
+        Ok(pending.len())
+    }
+
+    /// Lets time pass: questions unanswered for the whole window become tickets.
+    pub async fn tick(&self, now: DateTime<Utc>) -> BotResult<Vec<(String, Action)>> {
+        self.settle_due_questions(now).await
+    }
+
+    /// The single door into the behaviour: what the bot does about one event.
+    pub async fn handle(&self, event: &Incoming, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
+        match &event.kind {
+            IncomingKind::Message { id, text, reply_to } => self.on_message(event, id, text, reply_to.as_deref()).await,
+            IncomingKind::Command { text } => self.on_command(event, text, now).await,
+            IncomingKind::Feedback { on, helpful, comment } => {
+                self.on_feedback(event, on, *helpful, comment.as_deref(), now).await
+            }
+            IncomingKind::Edited { id, text } => {
+                let text = crate::domain::text::truncate_chars(text, MAX_STORED_CHARS);
+                self.store.edit_message(&event.platform, id, &text).await?;
+                Ok(Vec::new())
+            }
+            IncomingKind::Deleted { id } => {
+                self.store.delete_message(&event.platform, id).await?;
+                Ok(Vec::new())
+            }
+        }
+    }
+
+    fn say(&self, template: &str, ctx: Value) -> String {
+        self.prompts.render(template, ctx)
+    }
+
+    /// A reply only the person who sent `event` needs to see.
+    fn private_reply(&self, event: &Incoming, kind: ActionKind, text: String) -> Action {
+        Action::new(kind, &event.channel, text).replying_to(event_message_id(event)).private_to(&event.author.id)
+    }
+}
+
+/// The platform message an event is about, if it is one.
+fn event_message_id(event: &Incoming) -> Option<&str> {
+    match &event.kind {
+        IncomingKind::Message { id, .. } => Some(id),
+        IncomingKind::Command { .. } => Some(&event.event_id),
+        _ => None,
+    }
+}

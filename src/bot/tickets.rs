@@ -1,0 +1,131 @@
+//! Opening tickets (or linking repeats to an open one) and announcing them.
+
+use super::{Bot, BotResult};
+use crate::domain::message::{Action, ActionKind};
+use crate::domain::text;
+use crate::domain::ticket::{Origin, Priority, Ticket};
+use crate::store::NewTicket;
+use chrono::{DateTime, Utc};
+use minijinja::context;
+
+/// A question about to become a ticket.
+pub(super) struct TicketRequest<'a> {
+    pub platform: &'a str,
+    pub channel: &'a str,
+    pub message_id: Option<&'a str>,
+    pub asker_id: &'a str,
+    pub asker_name: &'a str,
+    pub question: &'a str,
+    pub origin: Origin,
+    pub priority: Priority,
+    pub actor: &'a str,
+    /// What the asker said with a "not helpful" vote.
+    pub comment: Option<&'a str>,
+}
+
+/// How many active tickets are compared when looking for a repeat.
+const LINK_CANDIDATES: i64 = 500;
+
+impl Bot {
+    /// Opens a ticket for the request, or links it to an active ticket asking the same thing,
+    /// and returns what to tell the asker and the moderators. Safe to call again for the same
+    /// message: the ticket is opened once.
+    pub(super) async fn open_or_link(&self, req: TicketRequest<'_>, now: DateTime<Utc>) -> BotResult<(Ticket, Vec<Action>)> {
+        if let Some(existing) = self.similar_active_ticket(&req).await? {
+            if let Some(msg) = req.message_id {
+                self.store.link_to_ticket(&existing, req.platform, msg, req.actor, now).await?;
+            }
+            return Ok((existing.clone(), self.linked_actions(&req, &existing).await?));
+        }
+        let (ticket, _) = self
+            .store
+            .open_ticket(
+                &NewTicket {
+                    platform: req.platform.into(),
+                    channel: req.channel.into(),
+                    question_message_id: req.message_id.map(String::from),
+                    asker_id: req.asker_id.into(),
+                    asker_name: req.asker_name.into(),
+                    question: req.question.into(),
+                    origin: req.origin,
+                    priority: req.priority,
+                    opened_by: req.actor.into(),
+                },
+                now,
+            )
+            .await?;
+        tracing::info!(ticket = ticket.id, origin = req.origin.as_str(), "ticket opened");
+        Ok((ticket.clone(), self.opened_actions(&req, &ticket)))
+    }
+
+    async fn similar_active_ticket(&self, req: &TicketRequest<'_>) -> BotResult<Option<Ticket>> {
+        let mut analyzer = text::analyzer();
+        let asked = text::tokens(&mut analyzer, &text::truncate_chars(req.question, super::MAX_ANALYZED_CHARS));
+        let mut best: Option<(f32, i64)> = None;
+        for (id, platform, message_id, question) in self.store.active_ticket_questions(LINK_CANDIDATES).await? {
+            if req.message_id.is_some() && platform == req.platform && message_id.as_deref() == req.message_id {
+                return Ok(None); // this very question already has its ticket: opening it again is idempotent
+            }
+            let theirs = self.ticket_tokens.get_or_insert(id, || {
+                text::tokens(&mut analyzer, &text::truncate_chars(&question, super::MAX_ANALYZED_CHARS))
+            });
+            let similarity = text::weighted_cosine(&asked, &theirs, |_| 1.0);
+            if similarity >= self.config.link_similarity && best.is_none_or(|(s, _)| similarity > s) {
+                best = Some((similarity, id));
+            }
+        }
+        match best {
+            Some((_, id)) => Ok(self.store.ticket(id).await?),
+            None => Ok(None),
+        }
+    }
+
+    fn opened_actions(&self, req: &TicketRequest<'_>, ticket: &Ticket) -> Vec<Action> {
+        let to_asker = Action::new(
+            ActionKind::TicketOpened,
+            req.channel,
+            self.say("ticket_opened", context! { ticket_id => ticket.id, origin => req.origin.as_str(), asker => req.asker_name }),
+        )
+        .replying_to(req.message_id)
+        .about_ticket(ticket.id, ticket.status);
+        let to_moderators = Action::new(
+            ActionKind::NotifyModerators,
+            &self.config.moderators_channel,
+            self.say(
+                "moderators_new_ticket",
+                context! {
+                    ticket => ticket,
+                    question => text::truncate_chars(&ticket.question, 500),
+                    window => self.config.window_text(),
+                    actor => req.actor,
+                    comment => req.comment,
+                },
+            ),
+        )
+        .replying_to(req.message_id)
+        .about_ticket(ticket.id, ticket.status);
+        vec![to_asker, to_moderators]
+    }
+
+    async fn linked_actions(&self, req: &TicketRequest<'_>, ticket: &Ticket) -> BotResult<Vec<Action>> {
+        let linked = self.store.linked_count(ticket.id).await?;
+        let to_asker = Action::new(
+            ActionKind::TicketUpdated,
+            req.channel,
+            self.say("ticket_linked", context! { ticket_id => ticket.id, asker => req.asker_name }),
+        )
+        .replying_to(req.message_id)
+        .about_ticket(ticket.id, ticket.status);
+        let to_moderators = Action::new(
+            ActionKind::NotifyModerators,
+            &self.config.moderators_channel,
+            self.say(
+                "moderators_ticket_linked",
+                context! { ticket_id => ticket.id, asker => req.asker_name, channel => req.channel, linked => linked },
+            ),
+        )
+        .replying_to(req.message_id)
+        .about_ticket(ticket.id, ticket.status);
+        Ok(vec![to_asker, to_moderators])
+    }
+}

@@ -1,0 +1,179 @@
+//! The console channel: one person chatting with the bot in a terminal (or a test's buffer).
+//! Plain lines are messages, `/...` lines are commands, `/helpful` and `/not-helpful [comment]`
+//! rate the last answer, `/quit` leaves.
+
+use super::{ChatSink, SendError, deliver_pending};
+use crate::bot::Bot;
+use crate::domain::message::{Action, ActionKind, Author, Incoming, IncomingKind};
+use chrono::{DateTime, Utc};
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::Mutex;
+
+pub const PLATFORM: &str = "console";
+pub const CHANNEL: &str = "console";
+
+/// Who is typing.
+#[derive(Debug, Clone)]
+pub struct ConsoleUser {
+    pub name: String,
+    pub moderator: bool,
+}
+
+/// Writes actions as readable lines.
+pub struct ConsoleSink<W> {
+    out: Mutex<W>,
+}
+
+impl<W: AsyncWrite + Unpin + Send> ConsoleSink<W> {
+    pub fn new(out: W) -> Self {
+        ConsoleSink { out: Mutex::new(out) }
+    }
+
+    async fn write(&self, text: &str) -> std::io::Result<()> {
+        let mut out = self.out.lock().await;
+        out.write_all(text.as_bytes()).await?;
+        out.flush().await
+    }
+}
+
+/// "bot> first line" with following lines indented under it.
+fn format_action(action: &Action) -> String {
+    let speaker = match action.kind {
+        ActionKind::NotifyModerators => format!("[#{}] ", action.channel),
+        _ => "bot> ".to_string(),
+    };
+    let indent = " ".repeat(speaker.chars().count());
+    let mut out = String::new();
+    for (i, line) in action.text.lines().enumerate() {
+        out.push_str(if i == 0 { &speaker } else { &indent });
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+impl<W: AsyncWrite + Unpin + Send> ChatSink for ConsoleSink<W> {
+    fn platform(&self) -> &str {
+        PLATFORM
+    }
+
+    async fn send(&self, action: &Action) -> Result<(), SendError> {
+        self.write(&format_action(action)).await.map_err(|e| SendError {
+            message: format!("console output failed: {e}"),
+            retry_after: None,
+            permanent: false,
+        })
+    }
+}
+
+/// What one console line means.
+fn interpret(line: &str, last_answered: Option<&str>) -> Option<IncomingKind> {
+    let trimmed = line.trim();
+    let (head, rest) = trimmed.split_once(char::is_whitespace).unwrap_or((trimmed, ""));
+    let comment = Some(rest.trim()).filter(|c| !c.is_empty()).map(String::from);
+    let on = last_answered.unwrap_or_default().to_string();
+    match head.to_ascii_lowercase().as_str() {
+        "" => None,
+        "/helpful" => Some(IncomingKind::Feedback { on, helpful: true, comment }),
+        "/not-helpful" | "/unhelpful" => Some(IncomingKind::Feedback { on, helpful: false, comment }),
+        _ if trimmed.starts_with('/') => Some(IncomingKind::Command { text: trimmed.to_string() }),
+        _ => None,
+    }
+}
+
+/// Runs the console until the input ends or the user types `/quit`.
+/// `clock` is the time source (the wall clock in the binary, a fixed one in tests).
+pub async fn run<R, W>(
+    bot: &Bot,
+    input: R,
+    output: W,
+    user: ConsoleUser,
+    interactive: bool,
+    clock: impl Fn() -> DateTime<Utc>,
+) -> anyhow::Result<()>
+where
+    R: AsyncBufRead + Unpin,
+    W: AsyncWrite + Unpin + Send,
+{
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let sink = ConsoleSink::new(output);
+    let author = Author { id: user.name.clone(), name: user.name.clone(), is_moderator: user.moderator };
+    let mut lines = input.lines();
+    let mut timer = tokio::time::interval(std::time::Duration::from_secs(5));
+    let mut last_answered: Option<String> = None;
+    if interactive {
+        sink.write("Type a question, /help for commands, /quit to leave.\n").await?;
+    }
+    loop {
+        if interactive {
+            sink.write("you> ").await?;
+        }
+        let line = tokio::select! {
+            line = lines.next_line() => line?,
+            _ = timer.tick(), if interactive => {
+                settle(bot, &sink, clock()).await;
+                continue;
+            }
+        };
+        let Some(line) = line else { break };
+        if matches!(line.trim(), "/quit" | "/exit") {
+            break;
+        }
+        let now = clock();
+        settle(bot, &sink, now).await; // time passed while the user typed
+        let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+        let event_id = format!("c{}-{seq}", now.timestamp_millis());
+        let kind = interpret(&line, last_answered.as_deref()).unwrap_or_else(|| IncomingKind::Message {
+            id: event_id.clone(),
+            text: line.clone(),
+            reply_to: None,
+        });
+        if line.trim().is_empty() {
+            continue;
+        }
+        let event = Incoming { platform: PLATFORM.into(), event_id, at: now, channel: CHANNEL.into(), author: author.clone(), kind };
+        match bot.receive(&event, now).await {
+            Ok(actions) => {
+                if let Some(a) = actions.iter().find(|a| a.kind == ActionKind::Answer) {
+                    last_answered = a.in_reply_to.clone();
+                }
+            }
+            Err(e) => sink.write(&format!("error: {e} (your message is kept and will be handled when this is fixed)\n")).await?,
+        }
+        settle(bot, &sink, now).await;
+    }
+    Ok(())
+}
+
+/// Lets time pass for the bot and prints whatever is due.
+async fn settle<W: AsyncWrite + Unpin + Send>(bot: &Bot, sink: &ConsoleSink<W>, now: DateTime<Utc>) {
+    if let Err(e) = bot.tick(now).await {
+        tracing::error!(error = %e, "settling unanswered questions failed");
+    }
+    if let Err(e) = deliver_pending(bot.store(), sink, now).await {
+        tracing::error!(error = %e, "delivering replies failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feedback_lines_rate_the_last_answer() {
+        assert_eq!(
+            interpret("/not-helpful still broken", Some("c1")),
+            Some(IncomingKind::Feedback { on: "c1".into(), helpful: false, comment: Some("still broken".into()) })
+        );
+        assert_eq!(interpret("/helpful", None), Some(IncomingKind::Feedback { on: "".into(), helpful: true, comment: None }));
+        assert_eq!(interpret("/ticket list", None), Some(IncomingKind::Command { text: "/ticket list".into() }));
+        assert_eq!(interpret("how do I install it?", None), None);
+    }
+
+    #[test]
+    fn multi_line_replies_are_indented_under_the_speaker() {
+        let a = Action::new(ActionKind::Reply, "console", "one\ntwo");
+        assert_eq!(format_action(&a), "bot> one\n     two\n");
+    }
+}

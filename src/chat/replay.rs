@@ -1,0 +1,148 @@
+//! Replay: feeds a JSONL conversation through the bot, with the events' own times as the clock,
+//! and writes every action the bot takes as one JSON line.
+
+use super::{ChatSink, SendError, deliver_pending};
+use crate::bot::Bot;
+use crate::domain::message::{Action, ActionKind, Author, Incoming, IncomingKind};
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::Mutex;
+
+pub const PLATFORM: &str = "replay";
+
+/// One input line.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Line {
+    id: String,
+    at: DateTime<Utc>,
+    channel: String,
+    user: String,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    moderator: bool,
+    #[serde(default)]
+    reply_to: Option<String>,
+    #[serde(default)]
+    feedback: Option<Vote>,
+    #[serde(default)]
+    on: Option<String>,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum Vote {
+    Helpful,
+    NotHelpful,
+}
+
+impl Line {
+    fn into_incoming(self) -> Result<Incoming, String> {
+        let kind = match (self.text, self.feedback) {
+            (Some(_), Some(_)) => return Err("has both `text` and `feedback`".into()),
+            (None, None) => return Err("needs `text` or `feedback`".into()),
+            (None, Some(vote)) => IncomingKind::Feedback {
+                on: self.on.ok_or("`feedback` needs `on`, the id of the answered question")?,
+                helpful: matches!(vote, Vote::Helpful),
+                comment: self.comment,
+            },
+            (Some(text), None) if text.trim_start().starts_with('/') => IncomingKind::Command { text },
+            (Some(text), None) => IncomingKind::Message { id: self.id.clone(), text, reply_to: self.reply_to },
+        };
+        Ok(Incoming {
+            platform: PLATFORM.into(),
+            event_id: self.id,
+            at: self.at,
+            channel: self.channel,
+            author: Author { id: self.user.clone(), name: self.user, is_moderator: self.moderator },
+            kind,
+        })
+    }
+}
+
+/// Writes each action as a JSON line.
+pub struct JsonLinesSink<W> {
+    out: Mutex<W>,
+}
+
+impl<W: AsyncWrite + Unpin + Send> JsonLinesSink<W> {
+    pub fn new(out: W) -> Self {
+        JsonLinesSink { out: Mutex::new(out) }
+    }
+
+    async fn write(&self, action: &Action) -> std::io::Result<()> {
+        let mut line = serde_json::to_string(action).expect("actions always serialize");
+        line.push('\n');
+        let mut out = self.out.lock().await;
+        out.write_all(line.as_bytes()).await?;
+        out.flush().await
+    }
+}
+
+impl<W: AsyncWrite + Unpin + Send> ChatSink for JsonLinesSink<W> {
+    fn platform(&self) -> &str {
+        PLATFORM
+    }
+
+    async fn send(&self, action: &Action) -> Result<(), SendError> {
+        self.write(action).await.map_err(|e| SendError { message: format!("output failed: {e}"), retry_after: None, permanent: false })
+    }
+}
+
+/// Counts for the summary line on stderr.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ReplaySummary {
+    pub events: usize,
+    pub malformed: usize,
+    pub actions: usize,
+}
+
+/// Replays `input`, writing actions to `output`.
+pub async fn run<R, W>(bot: &Bot, input: R, output: W) -> anyhow::Result<ReplaySummary>
+where
+    R: AsyncBufRead + Unpin,
+    W: AsyncWrite + Unpin + Send,
+{
+    let sink = JsonLinesSink::new(output);
+    let mut summary = ReplaySummary::default();
+    let mut lines = input.lines();
+    let mut line_no = 0usize;
+    let mut clock: Option<DateTime<Utc>> = None;
+    while let Some(raw) = lines.next_line().await? {
+        line_no += 1;
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let event = serde_json::from_str::<Line>(&raw).map_err(|e| e.to_string()).and_then(Line::into_incoming);
+        let event = match event {
+            Ok(event) => event,
+            Err(problem) => {
+                summary.malformed += 1;
+                let text = format!("line {line_no}: {problem}");
+                sink.write(&Action::new(ActionKind::Error, "", text)).await?;
+                summary.actions += 1;
+                continue;
+            }
+        };
+        summary.events += 1;
+        // Time passes up to this event before it happens.
+        summary.actions += advance(bot, &sink, event.at).await?;
+        bot.receive(&event, event.at).await?;
+        summary.actions += deliver_pending(bot.store(), &sink, event.at).await?;
+        clock = Some(clock.map_or(event.at, |c| c.max(event.at)));
+    }
+    if let Some(last) = clock {
+        let after_window = last + bot.config().unanswered_after + Duration::milliseconds(1);
+        summary.actions += advance(bot, &sink, after_window).await?;
+    }
+    Ok(summary)
+}
+
+async fn advance<W: AsyncWrite + Unpin + Send>(bot: &Bot, sink: &JsonLinesSink<W>, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    bot.tick(now).await?;
+    Ok(deliver_pending(bot.store(), sink, now).await?)
+}

@@ -1,0 +1,189 @@
+//! The command line.
+
+use crate::{app, eval};
+use crate::chat::{console, replay};
+use crate::config::{LogFormat, Settings};
+use crate::domain::faq::render_faq_file;
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use tokio::io::BufReader;
+
+#[derive(Debug, Parser)]
+#[command(name = "supportbot", version, about = "A self-hosted support bot for open-source communities")]
+pub struct Cli {
+    /// Settings file (default: ./supportbot.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Log format (overrides [log] format).
+    #[arg(long, global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Chat with the bot in this terminal.
+    Chat {
+        /// Your name in the conversation.
+        #[arg(long, default_value = "you")]
+        user: String,
+        /// Act as a moderator (ticket and FAQ commands).
+        #[arg(long)]
+        moderator: bool,
+        /// Database URL (overrides [database] url).
+        #[arg(long, value_name = "URL")]
+        db: Option<String>,
+        /// FAQ file to import first (overrides [faq] file).
+        #[arg(long, value_name = "FILE")]
+        faq: Option<PathBuf>,
+    },
+    /// Show what the bot would have done on a recorded conversation (JSON lines in, JSON lines out).
+    Replay {
+        file: PathBuf,
+        /// FAQ file (default: the example FAQ).
+        #[arg(long, value_name = "FILE")]
+        faq: Option<PathBuf>,
+        /// Database URL (default: a throwaway in-memory database).
+        #[arg(long, value_name = "URL")]
+        db: Option<String>,
+    },
+    /// Run the bot: connected platforms, the HTTP server and the scheduled jobs.
+    Run {
+        /// Address to listen on (overrides [server] listen).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Manage the FAQ.
+    Faq {
+        #[command(subcommand)]
+        command: FaqCommand,
+    },
+    /// Measure answer quality and question detection on labeled data (../shared/eval).
+    Eval {
+        #[command(subcommand)]
+        command: EvalCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Protocol 1: FAQ answering on an intent dataset (text<TAB>label).
+    Faq {
+        #[arg(long, value_name = "FILE")]
+        train: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        test: PathBuf,
+        /// Extra out-of-scope queries (text[<TAB>anything]).
+        #[arg(long, value_name = "FILE")]
+        oos: Option<PathBuf>,
+    },
+    /// Protocol 2: support-question detection on chat posts (text<TAB>is_question<TAB>act).
+    Detect {
+        #[arg(long, value_name = "FILE")]
+        posts: PathBuf,
+        /// Rows that are all support requests (text<TAB>label), for request_recall.
+        #[arg(long, value_name = "FILE")]
+        requests: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FaqCommand {
+    /// Upsert the entries of a TOML file by id and report what changed.
+    Import {
+        file: PathBuf,
+        #[arg(long, value_name = "URL")]
+        db: Option<String>,
+    },
+    /// Write the FAQ as TOML (stdout by default).
+    Export {
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[arg(long, value_name = "URL")]
+        db: Option<String>,
+    },
+}
+
+fn with_db(mut settings: Settings, db: Option<String>) -> Settings {
+    if let Some(url) = db {
+        settings.database.url = url;
+    }
+    settings
+}
+
+pub async fn main(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    // The console shares the terminal with the conversation: only warnings unless asked.
+    let chatting = matches!(cli.command, Command::Chat { .. }) && settings.log.level == "info";
+    let level = if chatting { "warn" } else { settings.log.level.as_str() };
+    crate::telemetry::init(cli.log_format.unwrap_or(settings.log.format), level);
+    match cli.command {
+        Command::Chat { user, moderator, db, faq } => {
+            let settings = with_db(settings, db);
+            let bot = app::build_bot(&settings, faq.as_deref()).await?;
+            let interactive = std::io::stdin().is_terminal();
+            let stdin = BufReader::new(tokio::io::stdin());
+            console::run(&bot, stdin, tokio::io::stdout(), console::ConsoleUser { name: user, moderator }, interactive, chrono::Utc::now).await
+        }
+        Command::Replay { file, faq, db } => {
+            let settings = with_db(settings, Some(db.unwrap_or_else(|| "sqlite::memory:".into())));
+            let bot = app::build_bot(&settings, faq.as_deref()).await?;
+            let input = tokio::fs::File::open(&file).await.with_context(|| format!("opening {}", file.display()))?;
+            let started = std::time::Instant::now();
+            let summary = replay::run(&bot, BufReader::new(input), tokio::io::stdout()).await?;
+            eprintln!(
+                "replayed {} events ({} malformed lines) into {} actions in {:.2}s",
+                summary.events,
+                summary.malformed,
+                summary.actions,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Run { listen } => {
+            let address = listen.unwrap_or_else(|| settings.server.listen.clone());
+            let listener = tokio::net::TcpListener::bind(&address).await.with_context(|| format!("listening on {address}"))?;
+            app::run(settings, listener, async {
+                let _ = tokio::signal::ctrl_c().await;
+                tracing::info!("shutting down");
+            })
+            .await
+        }
+        Command::Eval { command: EvalCommand::Faq { train, test, oos } } => {
+            let oos = oos.map(|p| eval::read_tsv(&p)).transpose()?.unwrap_or_default();
+            let metrics = eval::faq::evaluate(&eval::read_tsv(&train)?, &eval::read_tsv(&test)?, &oos, settings.faq.threshold)?;
+            println!("{metrics}");
+            Ok(())
+        }
+        Command::Eval { command: EvalCommand::Detect { posts, requests } } => {
+            let requests = requests.map(|p| eval::read_tsv(&p)).transpose()?;
+            println!("{}", eval::detect::evaluate(&eval::read_tsv(&posts)?, requests.as_deref()));
+            Ok(())
+        }
+        Command::Faq { command: FaqCommand::Import { file, db } } => {
+            let store = app::open_store(&with_db(settings, db)).await?;
+            let r = app::import_faq_file(&store, &file).await?;
+            println!("{}: {} added, {} updated, {} unchanged", file.display(), r.added.len(), r.updated.len(), r.unchanged.len());
+            for (what, ids) in [("added", &r.added), ("updated", &r.updated)] {
+                for id in ids {
+                    println!("  {what}: {id}");
+                }
+            }
+            Ok(())
+        }
+        Command::Faq { command: FaqCommand::Export { out, db } } => {
+            let store = app::open_store(&with_db(settings, db)).await?;
+            let text = render_faq_file(&store.faq_entries().await?);
+            match out {
+                Some(path) => std::fs::write(&path, text).with_context(|| format!("writing {}", path.display())),
+                None => {
+                    print!("{text}");
+                    Ok(())
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! Settings: built-in defaults, then `supportbot.toml` (or `--config FILE`), then
+//! `SUPPORTBOT_SECTION__KEY` environment variables.
+
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub bot: BotSettings,
+    pub database: DatabaseSettings,
+    pub server: ServerSettings,
+    pub faq: FaqSettings,
+    pub tickets: TicketSettings,
+    pub prompts: PromptSettings,
+    pub log: LogSettings,
+    /// Read by the Slack adapter; accepted here so one file configures everything.
+    pub slack: Option<PlatformSection>,
+    /// Read by the Discord adapter.
+    pub discord: Option<PlatformSection>,
+}
+
+/// A platform's raw settings. Holds tokens, so `Debug` shows the keys and never the values.
+#[derive(Clone, Deserialize, Default)]
+#[serde(transparent)]
+pub struct PlatformSection(pub toml::Table);
+
+impl std::fmt::Debug for PlatformSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.0.keys().map(|k| (k, "[redacted]"))).finish()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BotSettings {
+    /// How the bot signs its own actions in ticket histories.
+    pub name: String,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    pub listen: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FaqSettings {
+    /// Imported (upserted by id) at start. Unset: the example FAQ seeds an empty database.
+    pub file: Option<PathBuf>,
+    /// The confidence an answer needs, in [0, 1].
+    pub threshold: f32,
+    /// Per-channel thresholds, by channel name or id.
+    pub channel_thresholds: HashMap<String, f32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TicketSettings {
+    /// How long a question may go unanswered before it becomes a ticket ("15m", "1h 30m").
+    #[serde(with = "humantime_serde_compat")]
+    pub unanswered_after: Duration,
+    /// Where new tickets are announced.
+    pub moderators_channel: String,
+    /// How similar (0..1) a question must be to an open ticket's to be linked to it.
+    pub link_similarity: f32,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct PromptSettings {
+    /// A directory whose `<name>.j2` files replace the built-in templates.
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// A tracing filter such as "info" or "supportbot=debug".
+    pub level: String,
+}
+
+impl Default for BotSettings {
+    fn default() -> Self {
+        BotSettings { name: "supportbot".into() }
+    }
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+/// A database URL fit for logs: any password replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    match rest.split_once('@') {
+        Some((credentials, host)) if credentials.contains(':') => {
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings { url: "sqlite://supportbot.db".into(), max_connections: 5 }
+    }
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings { listen: "127.0.0.1:3000".into() }
+    }
+}
+
+/// The shipped answer threshold: see README "Confidence and the threshold".
+pub const DEFAULT_THRESHOLD: f32 = 0.6;
+
+impl Default for FaqSettings {
+    fn default() -> Self {
+        FaqSettings { file: None, threshold: DEFAULT_THRESHOLD, channel_thresholds: HashMap::new() }
+    }
+}
+
+impl Default for TicketSettings {
+    fn default() -> Self {
+        TicketSettings {
+            unanswered_after: Duration::from_secs(15 * 60),
+            moderators_channel: "moderators".into(),
+            link_similarity: 0.7,
+        }
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings { format: LogFormat::Text, level: "info".into() }
+    }
+}
+
+/// Durations as humans write them ("15m"), parsed with `humantime`.
+mod humantime_serde_compat {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(&text).map_err(|e| serde::de::Error::custom(format!("{text:?} is not a duration like \"15m\": {e}")))
+    }
+}
+
+/// Why settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Settings {
+    /// Loads settings. `file` must exist when given; `supportbot.toml` is used only if present.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        Self::load_with_env(file, config::Environment::with_prefix("SUPPORTBOT").prefix_separator("_").separator("__"))
+    }
+
+    fn load_with_env(file: Option<&Path>, env: config::Environment) -> Result<Settings, ConfigError> {
+        let source = match file {
+            Some(path) => {
+                if !path.exists() {
+                    return Err(ConfigError(format!("{} does not exist", path.display())));
+                }
+                config::File::from(path).required(true)
+            }
+            None => config::File::with_name("supportbot.toml").format(config::FileFormat::Toml).required(false),
+        };
+        let settings: Settings = config::Config::builder()
+            .add_source(source)
+            .add_source(env.try_parsing(true))
+            .build()
+            .and_then(config::Config::try_deserialize)
+            .map_err(|e| ConfigError(e.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let check = |name: &str, v: f32| {
+            if (0.0..=1.0).contains(&v) { Ok(()) } else { Err(ConfigError(format!("{name} must be between 0 and 1 (got {v})"))) }
+        };
+        check("[faq] threshold", self.faq.threshold)?;
+        for (channel, t) in &self.faq.channel_thresholds {
+            check(&format!("[faq.channel_thresholds] {channel}"), *t)?;
+        }
+        check("[tickets] link_similarity", self.tickets.link_similarity)?;
+        if self.tickets.unanswered_after.is_zero() {
+            return Err(ConfigError("[tickets] unanswered_after must be longer than zero".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn env(vars: &[(&str, &str)]) -> config::Environment {
+        let map = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        config::Environment::with_prefix("SUPPORTBOT").prefix_separator("_").separator("__").source(Some(map))
+    }
+
+    fn file(text: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        f
+    }
+
+    #[test]
+    fn defaults_need_no_file() {
+        let s = Settings::load_with_env(None, env(&[])).unwrap();
+        assert_eq!(s.database.url, "sqlite://supportbot.db");
+        assert_eq!(s.server.listen, "127.0.0.1:3000");
+        assert_eq!(s.tickets.unanswered_after, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn the_file_overrides_defaults_and_the_environment_overrides_the_file() {
+        let f = file("[faq]\nthreshold = 0.8\n[faq.channel_thresholds]\nhelp = 0.5\n[tickets]\nunanswered_after = \"1h\"\n[database]\nurl = \"sqlite://a.db\"\n");
+        let s = Settings::load_with_env(Some(f.path()), env(&[("SUPPORTBOT_DATABASE__URL", "postgres://x/y")])).unwrap();
+        assert_eq!(s.faq.threshold, 0.8);
+        assert_eq!(s.faq.channel_thresholds["help"], 0.5);
+        assert_eq!(s.tickets.unanswered_after, Duration::from_secs(3600));
+        assert_eq!(s.database.url, "postgres://x/y");
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        let f = file("[faq]\nthreshold = 3\n");
+        let e = Settings::load_with_env(Some(f.path()), env(&[])).unwrap_err().to_string();
+        assert!(e.contains("threshold"), "{e}");
+        let f = file("[tickets]\nunanswered_after = \"soon\"\n");
+        let e = Settings::load_with_env(Some(f.path()), env(&[])).unwrap_err().to_string();
+        assert!(e.contains("soon"), "{e}");
+        let e = Settings::load_with_env(Some(Path::new("/nonexistent/x.toml")), env(&[])).unwrap_err().to_string();
+        assert!(e.contains("does not exist"), "{e}");
+    }
+
+    #[test]
+    fn a_misspelt_key_is_an_error_not_a_silent_default() {
+        let f = file("[faq]\nthreshhold = 0.9\n");
+        let e = Settings::load_with_env(Some(f.path()), env(&[])).unwrap_err().to_string();
+        assert!(e.contains("threshhold"), "{e}");
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let f = file("[database]\nurl = \"postgres://bot:hunter2@db/support\"\n[slack]\nbot_token = \"xoxb-secret\"\n");
+        let s = Settings::load_with_env(Some(f.path()), env(&[])).unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("xoxb-secret"), "{shown}");
+        assert!(shown.contains("bot_token"));
+    }
+
+    #[test]
+    fn the_example_config_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("supportbot.example.toml");
+        Settings::load_with_env(Some(&path), env(&[])).unwrap();
+    }
+}

@@ -1,0 +1,308 @@
+//! The command language, the same text on every platform ("ticket assign 12 alice").
+
+use super::ticket::{Priority, Status};
+use serde::Serialize;
+
+/// A parsed command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Help,
+    FaqSearch { query: String },
+    Ask { question: String },
+    Escalate { target: String, priority: Priority },
+    TicketList { status: Option<Status> },
+    TicketShow { id: i64 },
+    TicketAssign { id: i64, user: String },
+    TicketResolve { id: i64, resolution: Option<String> },
+    TicketClose { id: i64 },
+    TicketReopen { id: i64 },
+    FaqAdd { id: String, question: String, answer: String },
+    FaqEdit { id: String, field: FaqField, value: String },
+    FaqRemove { id: String },
+    FaqLearn { ticket: i64, faq_id: Option<String> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaqField {
+    Question,
+    Answer,
+    Alternatives,
+    Tags,
+    Links,
+}
+
+/// One line of the help text.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct CommandHelp {
+    pub usage: &'static str,
+    pub summary: &'static str,
+    pub moderator: bool,
+}
+
+const fn help(usage: &'static str, summary: &'static str, moderator: bool) -> CommandHelp {
+    CommandHelp { usage, summary, moderator }
+}
+
+/// Every command, in the order `help` lists them.
+pub const COMMANDS: &[CommandHelp] = &[
+    help("help", "show this list", false),
+    help("faq search <query>", "search the FAQ", false),
+    help("ask <question>", "ask the bot directly", false),
+    help("escalate <message id or text> [low|normal|high|urgent]", "open a ticket for a message", true),
+    help("ticket list [open|assigned|resolved|closed]", "list tickets (default: open and assigned)", true),
+    help("ticket show <id>", "show a ticket and its history", true),
+    help("ticket assign <id> <user|me>", "assign a ticket", true),
+    help("ticket resolve <id> [resolution]", "resolve a ticket, optionally saying how", true),
+    help("ticket close <id>", "close a ticket", true),
+    help("ticket reopen <id>", "reopen a resolved or closed ticket", true),
+    help("faq add <id> | <question> | <answer>", "add an FAQ entry", true),
+    help("faq edit <id> <question|answer|alternatives|tags|links> <value>", "change one field (lists: comma-separated)", true),
+    help("faq remove <id>", "remove an FAQ entry", true),
+    help("faq learn <ticket id> [faq id]", "turn a resolved ticket into an FAQ entry", true),
+];
+
+/// Why a command line could not be understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("unknown command {0:?}")]
+    Unknown(String),
+    #[error("{problem}; usage: {usage}")]
+    Usage { usage: &'static str, problem: String },
+}
+
+impl Command {
+    /// Commands that change tickets or the FAQ, or show other people's tickets.
+    pub fn needs_moderator(&self) -> bool {
+        !matches!(self, Command::Help | Command::FaqSearch { .. } | Command::Ask { .. })
+    }
+
+    /// The command's name as shown in refusals and logs ("ticket assign").
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Help => "help",
+            Command::FaqSearch { .. } => "faq search",
+            Command::Ask { .. } => "ask",
+            Command::Escalate { .. } => "escalate",
+            Command::TicketList { .. } => "ticket list",
+            Command::TicketShow { .. } => "ticket show",
+            Command::TicketAssign { .. } => "ticket assign",
+            Command::TicketResolve { .. } => "ticket resolve",
+            Command::TicketClose { .. } => "ticket close",
+            Command::TicketReopen { .. } => "ticket reopen",
+            Command::FaqAdd { .. } => "faq add",
+            Command::FaqEdit { .. } => "faq edit",
+            Command::FaqRemove { .. } => "faq remove",
+            Command::FaqLearn { .. } => "faq learn",
+        }
+    }
+}
+
+fn usage_of(prefix: &str) -> &'static str {
+    COMMANDS.iter().find(|c| c.usage.starts_with(prefix)).map(|c| c.usage).unwrap_or("help")
+}
+
+fn usage(prefix: &str, problem: impl Into<String>) -> CommandError {
+    CommandError::Usage { usage: usage_of(prefix), problem: problem.into() }
+}
+
+/// Splits off the first whitespace-separated word.
+fn split_word(s: &str) -> (&str, &str) {
+    let s = s.trim_start();
+    match s.find(char::is_whitespace) {
+        Some(i) => (&s[..i], s[i..].trim_start()),
+        None => (s, ""),
+    }
+}
+
+fn ticket_id(prefix: &str, word: &str) -> Result<i64, CommandError> {
+    if word.is_empty() {
+        return Err(usage(prefix, "a ticket id is missing"));
+    }
+    word.trim_start_matches('#')
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| usage(prefix, format!("{word:?} is not a ticket id")))
+}
+
+fn non_empty<'a>(prefix: &str, what: &str, value: &'a str) -> Result<&'a str, CommandError> {
+    let value = value.trim();
+    if value.is_empty() { Err(usage(prefix, format!("{what} is missing"))) } else { Ok(value) }
+}
+
+/// Parses a command line; a leading `/` is optional.
+pub fn parse(line: &str) -> Result<Command, CommandError> {
+    let line = line.trim().trim_start_matches('/');
+    let (head, rest) = split_word(line);
+    match head.to_ascii_lowercase().as_str() {
+        "help" | "" => Ok(Command::Help),
+        "ask" => Ok(Command::Ask { question: non_empty("ask", "the question", rest)?.into() }),
+        "escalate" => parse_escalate(rest),
+        "faq" => parse_faq(rest),
+        "ticket" | "tickets" => parse_ticket(rest),
+        other => Err(CommandError::Unknown(other.chars().take(40).collect())),
+    }
+}
+
+fn parse_escalate(rest: &str) -> Result<Command, CommandError> {
+    let rest = non_empty("escalate", "a message id or text", rest)?;
+    let (target, priority) = match rest.rsplit_once(char::is_whitespace) {
+        Some((before, last)) => match last.parse::<Priority>() {
+            Ok(p) => (before.trim(), p),
+            Err(_) => (rest, Priority::Normal),
+        },
+        None => (rest, Priority::Normal),
+    };
+    Ok(Command::Escalate { target: target.into(), priority })
+}
+
+fn parse_ticket(rest: &str) -> Result<Command, CommandError> {
+    let (verb, args) = split_word(rest);
+    let verb = verb.to_ascii_lowercase();
+    let prefix = format!("ticket {verb}");
+    let (first, after) = split_word(args);
+    match verb.as_str() {
+        "list" | "" => {
+            let status = if first.is_empty() {
+                None
+            } else {
+                Some(first.parse::<Status>().map_err(|e| usage("ticket list", e))?)
+            };
+            Ok(Command::TicketList { status })
+        }
+        "show" => Ok(Command::TicketShow { id: ticket_id(&prefix, first)? }),
+        "assign" => {
+            let id = ticket_id(&prefix, first)?;
+            let user = non_empty(&prefix, "the user to assign", after)?;
+            Ok(Command::TicketAssign { id, user: user.into() })
+        }
+        "resolve" => {
+            let id = ticket_id(&prefix, first)?;
+            let resolution = Some(after.trim()).filter(|s| !s.is_empty()).map(String::from);
+            Ok(Command::TicketResolve { id, resolution })
+        }
+        "close" => Ok(Command::TicketClose { id: ticket_id(&prefix, first)? }),
+        "reopen" => Ok(Command::TicketReopen { id: ticket_id(&prefix, first)? }),
+        other => Err(usage("ticket list", format!("unknown ticket command {other:?}; try list, show, assign, resolve, close or reopen"))),
+    }
+}
+
+fn parse_faq(rest: &str) -> Result<Command, CommandError> {
+    let (verb, args) = split_word(rest);
+    let verb = verb.to_ascii_lowercase();
+    let prefix = format!("faq {verb}");
+    match verb.as_str() {
+        "search" => Ok(Command::FaqSearch { query: non_empty(&prefix, "the search text", args)?.into() }),
+        "add" => {
+            let parts: Vec<&str> = args.splitn(3, '|').map(str::trim).collect();
+            match parts.as_slice() {
+                [id, question, answer] if !id.is_empty() && !question.is_empty() && !answer.is_empty() => {
+                    Ok(Command::FaqAdd { id: id.to_string(), question: question.to_string(), answer: answer.to_string() })
+                }
+                _ => Err(usage(&prefix, "give an id, a question and an answer separated by |")),
+            }
+        }
+        "edit" => {
+            let (id, after) = split_word(args);
+            let id = non_empty(&prefix, "the entry id", id)?;
+            let (field, value) = split_word(after);
+            let field = match field.to_ascii_lowercase().as_str() {
+                "question" => FaqField::Question,
+                "answer" => FaqField::Answer,
+                "alternatives" => FaqField::Alternatives,
+                "tags" => FaqField::Tags,
+                "links" => FaqField::Links,
+                "" => return Err(usage(&prefix, "the field to change is missing")),
+                other => return Err(usage(&prefix, format!("{other:?} is not a field"))),
+            };
+            let value = value.trim();
+            if value.is_empty() && matches!(field, FaqField::Question | FaqField::Answer) {
+                return Err(usage(&prefix, "the new value is missing"));
+            }
+            Ok(Command::FaqEdit { id: id.into(), field, value: value.into() })
+        }
+        "remove" | "delete" => {
+            Ok(Command::FaqRemove { id: non_empty("faq remove", "the entry id", split_word(args).0)?.into() })
+        }
+        "learn" => {
+            let (ticket, after) = split_word(args);
+            let ticket = ticket_id("faq learn", ticket)?;
+            let faq_id = Some(split_word(after).0).filter(|s| !s.is_empty()).map(String::from);
+            Ok(Command::FaqLearn { ticket, faq_id })
+        }
+        other => Err(usage("faq search", format!("unknown faq command {other:?}; try search, add, edit, remove or learn"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_parse_with_or_without_a_slash() {
+        assert_eq!(parse("/help").unwrap(), Command::Help);
+        assert_eq!(parse("faq search reset password").unwrap(), Command::FaqSearch { query: "reset password".into() });
+        assert_eq!(parse("  ticket   show #12 ").unwrap(), Command::TicketShow { id: 12 });
+    }
+
+    #[test]
+    fn escalate_takes_an_optional_trailing_priority() {
+        assert_eq!(
+            parse("escalate m-42 urgent").unwrap(),
+            Command::Escalate { target: "m-42".into(), priority: Priority::Urgent }
+        );
+        assert_eq!(
+            parse("escalate my build fails on ARM").unwrap(),
+            Command::Escalate { target: "my build fails on ARM".into(), priority: Priority::Normal }
+        );
+    }
+
+    #[test]
+    fn ticket_commands_take_ids_users_and_resolutions() {
+        assert_eq!(parse("ticket assign 3 alice").unwrap(), Command::TicketAssign { id: 3, user: "alice".into() });
+        assert_eq!(
+            parse("ticket resolve 3 upgrade to 1.2").unwrap(),
+            Command::TicketResolve { id: 3, resolution: Some("upgrade to 1.2".into()) }
+        );
+        assert_eq!(parse("ticket resolve 3").unwrap(), Command::TicketResolve { id: 3, resolution: None });
+        assert_eq!(parse("ticket list closed").unwrap(), Command::TicketList { status: Some(Status::Closed) });
+        assert_eq!(parse("ticket list").unwrap(), Command::TicketList { status: None });
+    }
+
+    #[test]
+    fn faq_add_splits_on_bars() {
+        assert_eq!(
+            parse("faq add arm | Does it run on ARM? | Yes, aarch64 builds | are tested.").unwrap(),
+            Command::FaqAdd { id: "arm".into(), question: "Does it run on ARM?".into(), answer: "Yes, aarch64 builds | are tested.".into() }
+        );
+    }
+
+    #[test]
+    fn malformed_commands_explain_their_usage() {
+        for bad in ["ticket assign", "ticket assign x bob", "ticket assign 3", "ticket show -1", "faq add x | y", "faq edit a colour red", "ask", "faq search", "ticket list pending", "escalate", "faq learn", "ticket frobnicate 1"] {
+            match parse(bad) {
+                Err(CommandError::Usage { usage, problem }) => {
+                    assert!(!usage.is_empty() && !problem.is_empty(), "{bad}")
+                }
+                other => panic!("{bad:?} gave {other:?}"),
+            }
+        }
+        assert_eq!(parse("dance now"), Err(CommandError::Unknown("dance".into())));
+    }
+
+    #[test]
+    fn only_help_search_and_ask_are_for_everyone() {
+        assert!(!parse("help").unwrap().needs_moderator());
+        assert!(!parse("ask why").unwrap().needs_moderator());
+        assert!(parse("ticket list").unwrap().needs_moderator());
+        assert!(parse("faq remove x").unwrap().needs_moderator());
+    }
+
+    #[test]
+    fn every_usage_line_is_reachable_by_its_prefix() {
+        for c in COMMANDS {
+            let prefix: String = c.usage.split(['<', '[']).next().unwrap().trim().into();
+            assert_eq!(usage_of(&prefix), c.usage);
+        }
+    }
+}

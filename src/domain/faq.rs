@@ -1,0 +1,237 @@
+//! FAQ entries and their canonical TOML file format (`[[faq]]` tables).
+
+use serde::{Deserialize, Serialize};
+use std::ops::Range;
+use toml::Spanned;
+
+/// One FAQ entry: a canonical question, other ways people ask it, and the answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaqEntry {
+    pub id: String,
+    pub question: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<String>,
+    pub answer: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
+}
+
+impl FaqEntry {
+    /// The question followed by every alternative phrasing.
+    pub fn phrasings(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.question.as_str()).chain(self.alternatives.iter().map(String::as_str))
+    }
+}
+
+/// A problem in an FAQ file, located to the line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct FaqFileError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+/// Why an id, question or answer is not acceptable (also used by the `faq add|edit` commands).
+pub fn validate_id(id: &str) -> Result<(), String> {
+    if id.is_empty() || id.len() > 64 {
+        return Err(format!("must be 1 to 64 characters (got {} characters)", id.len()));
+    }
+    if !id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        return Err(format!("must match [a-z0-9-]+ (got {id:?})"));
+    }
+    Ok(())
+}
+
+fn validate_text(what: &str, text: &str) -> Result<(), String> {
+    if text.trim().is_empty() {
+        return Err(format!("{what} must not be empty"));
+    }
+    Ok(())
+}
+
+/// Checks an entry built outside a file (chat commands, `faq learn`).
+pub fn validate_entry(entry: &FaqEntry) -> Result<(), String> {
+    validate_id(&entry.id).map_err(|e| format!("id {e}"))?;
+    validate_text("question", &entry.question)?;
+    validate_text("answer", &entry.answer)
+}
+
+/// Turns free text into a candidate id: "How do I reset it?" -> "how-do-i-reset-it".
+pub fn slugify(text: &str) -> String {
+    let mut slug = String::new();
+    for word in text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(8)
+    {
+        if !slug.is_empty() {
+            slug.push('-');
+        }
+        slug.push_str(&word.to_ascii_lowercase());
+    }
+    if slug.is_empty() { "entry".into() } else { slug.chars().take(60).collect() }
+}
+
+#[derive(Deserialize)]
+struct RawFile {
+    #[serde(default)]
+    faq: Vec<RawEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    id: Spanned<String>,
+    question: Spanned<String>,
+    #[serde(default)]
+    alternatives: Vec<Spanned<String>>,
+    answer: Spanned<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    links: Vec<String>,
+}
+
+fn line_of(source: &str, span: Range<usize>) -> usize {
+    source[..span.start.min(source.len())].matches('\n').count() + 1
+}
+
+/// Parses an FAQ file. `file` names it in errors; every error carries its line.
+pub fn parse_faq_file(file: &str, source: &str) -> Result<Vec<FaqEntry>, FaqFileError> {
+    let err = |span: Range<usize>, message: String| FaqFileError {
+        file: file.to_string(),
+        line: line_of(source, span),
+        message,
+    };
+    let raw: RawFile = toml::from_str(source).map_err(|e| {
+        let message = e.message().trim().to_string();
+        err(e.span().unwrap_or(0..0), message)
+    })?;
+    let mut seen: std::collections::HashMap<String, usize> = Default::default();
+    let mut entries = Vec::with_capacity(raw.faq.len());
+    for r in raw.faq {
+        validate_id(r.id.get_ref()).map_err(|m| err(r.id.span(), format!("field `id` {m}")))?;
+        let line = line_of(source, r.id.span());
+        if let Some(first) = seen.insert(r.id.get_ref().clone(), line) {
+            return Err(err(r.id.span(), format!("field `id`: {:?} is already used on line {first}", r.id.get_ref())));
+        }
+        validate_text("field `question`", r.question.get_ref()).map_err(|m| err(r.question.span(), m))?;
+        validate_text("field `answer`", r.answer.get_ref()).map_err(|m| err(r.answer.span(), m))?;
+        for alt in &r.alternatives {
+            validate_text("every entry of field `alternatives`", alt.get_ref()).map_err(|m| err(alt.span(), m))?;
+        }
+        entries.push(FaqEntry {
+            id: r.id.into_inner(),
+            question: r.question.into_inner(),
+            alternatives: r.alternatives.into_iter().map(Spanned::into_inner).collect(),
+            answer: r.answer.into_inner(),
+            tags: r.tags,
+            links: r.links,
+        });
+    }
+    Ok(entries)
+}
+
+/// Writes entries in the same format [`parse_faq_file`] reads.
+pub fn render_faq_file(entries: &[FaqEntry]) -> String {
+    #[derive(Serialize)]
+    struct Out<'a> {
+        faq: &'a [FaqEntry],
+    }
+    toml::to_string_pretty(&Out { faq: entries }).expect("FAQ entries are plain strings and always serialize")
+}
+
+/// How an import changed the stored FAQ.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub added: Vec<String>,
+    pub updated: Vec<String>,
+    pub unchanged: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[[faq]]
+id = "reset-password"
+question = "How do I reset my password?"
+alternatives = ["forgot my password", "locked out of my account"]
+answer = """Go to *Settings*.
+
+Then press "Reset"."""
+tags = ["account"]
+links = ["https://example.org/docs/account"]
+
+[[faq]]
+id = "install"
+question = "How do I install it?"
+answer = "cargo install"
+"#;
+
+    #[test]
+    fn a_valid_file_parses_every_field() {
+        let entries = parse_faq_file("faq.toml", GOOD).unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].alternatives.len(), 2);
+        assert_eq!(entries[0].tags, vec!["account"]);
+        assert!(entries[1].links.is_empty());
+    }
+
+    #[test]
+    fn export_then_import_loses_nothing() {
+        let entries = parse_faq_file("faq.toml", GOOD).unwrap();
+        let again = parse_faq_file("export.toml", &render_faq_file(&entries)).unwrap();
+        assert_eq!(entries, again);
+    }
+
+    #[test]
+    fn a_bad_id_names_file_line_and_field() {
+        let src = "[[faq]]\nid = \"Reset Password\"\nquestion = \"q\"\nanswer = \"a\"\n";
+        let e = parse_faq_file("my.toml", src).unwrap_err();
+        assert_eq!((e.file.as_str(), e.line), ("my.toml", 2));
+        assert!(e.message.contains("`id`"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_answer_is_reported_with_its_line() {
+        let src = "[[faq]]\nid = \"a\"\nquestion = \"q\"\nanswer = \"x\"\n[[faq]]\nid = \"b\"\nquestion = \"q\"\n";
+        let e = parse_faq_file("my.toml", src).unwrap_err();
+        assert!(e.message.contains("answer"), "{e}");
+        assert_eq!(e.line, 5, "{e}");
+    }
+
+    #[test]
+    fn an_empty_answer_names_the_field() {
+        let src = "[[faq]]\nid = \"a\"\nquestion = \"q\"\nanswer = \"  \"\n";
+        let e = parse_faq_file("my.toml", src).unwrap_err();
+        assert_eq!(e.line, 4);
+        assert!(e.message.contains("`answer`"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_ids_point_at_the_first_use() {
+        let src = "[[faq]]\nid = \"a\"\nquestion = \"q\"\nanswer = \"x\"\n[[faq]]\nid = \"a\"\nquestion = \"q\"\nanswer = \"x\"\n";
+        let e = parse_faq_file("my.toml", src).unwrap_err();
+        assert_eq!(e.line, 6);
+        assert!(e.message.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn unknown_fields_and_syntax_errors_are_located() {
+        let e = parse_faq_file("f.toml", "[[faq]]\nid = \"a\"\nquestion = \"q\"\nanswer = \"x\"\nanwser = \"typo\"\n").unwrap_err();
+        assert!(e.message.contains("anwser"), "{e}");
+        let e = parse_faq_file("f.toml", "[[faq]]\nid = \"a\nquestion = 1\n").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+    }
+
+    #[test]
+    fn slugs_are_valid_ids() {
+        assert_eq!(slugify("How do I reset it?"), "how-do-i-reset-it");
+        assert!(validate_id(&slugify("¿¿??")).is_ok());
+    }
+}

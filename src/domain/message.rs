@@ -1,0 +1,119 @@
+//! The platform-neutral vocabulary: what comes in (`Incoming`) and what the bot does (`Action`).
+//! Adapters translate to and from these; nothing here knows Discord, Slack or SQL.
+
+use super::ticket::Status;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Who sent something, as the adapter saw them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Author {
+    pub id: String,
+    pub name: String,
+    /// Decided by the adapter (platform role, configured list, `--moderator`).
+    #[serde(default)]
+    pub is_moderator: bool,
+}
+
+/// One event from a platform, console or replay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incoming {
+    /// "console", "replay", "slack", "discord": routes replies and scopes ids.
+    pub platform: String,
+    /// The platform's own id for this event, used to drop redeliveries.
+    pub event_id: String,
+    pub at: DateTime<Utc>,
+    pub channel: String,
+    pub author: Author,
+    pub kind: IncomingKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum IncomingKind {
+    /// A chat message. `reply_to` is the message it answers (a reply or a thread parent).
+    Message { id: String, text: String, reply_to: Option<String> },
+    /// A command line such as "ticket list" (slash commands, `/...` console lines).
+    Command { text: String },
+    /// A vote on the bot's answer to the question with message id `on`.
+    Feedback { on: String, helpful: bool, comment: Option<String> },
+    Edited { id: String, text: String },
+    Deleted { id: String },
+}
+
+/// What kind of thing the bot does; the replay prints these names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// An FAQ answer to a question (adapters add Helpful / Not helpful buttons).
+    Answer,
+    /// Any other reply to a person: command output, acknowledgements.
+    Reply,
+    TicketOpened,
+    TicketUpdated,
+    /// A message to the moderators' channel.
+    NotifyModerators,
+    /// A moderator command from someone who is not a moderator.
+    Refused,
+    Error,
+}
+
+/// One thing the bot does. Recorded in the outbox before any adapter sends it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Action {
+    #[serde(rename = "action")]
+    pub kind: ActionKind,
+    pub channel: String,
+    /// The message this answers, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<String>,
+    pub text: String,
+    /// Only the person who asked should see it (slash-command replies).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ephemeral: bool,
+    /// The user the reply is for (ephemeral replies, mentions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub faq_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+}
+
+impl Action {
+    pub fn new(kind: ActionKind, channel: impl Into<String>, text: impl Into<String>) -> Self {
+        Action {
+            kind,
+            channel: channel.into(),
+            in_reply_to: None,
+            text: text.into(),
+            ephemeral: false,
+            recipient: None,
+            faq_id: None,
+            confidence: None,
+            ticket_id: None,
+            status: None,
+        }
+    }
+
+    pub fn replying_to(mut self, message_id: Option<&str>) -> Self {
+        self.in_reply_to = message_id.map(String::from);
+        self
+    }
+
+    pub fn private_to(mut self, user: &str) -> Self {
+        self.ephemeral = true;
+        self.recipient = Some(user.to_string());
+        self
+    }
+
+    pub fn about_ticket(mut self, id: i64, status: Status) -> Self {
+        self.ticket_id = Some(id);
+        self.status = Some(status);
+        self
+    }
+}

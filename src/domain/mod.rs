@@ -1,0 +1,9 @@
+//! Plain-Rust rules: no I/O, no clock, no SQL. Time and inputs come in as arguments.
+
+pub mod command;
+pub mod faq;
+pub mod faq_index;
+pub mod message;
+pub mod question;
+pub mod text;
+pub mod ticket;

@@ -1,0 +1,1320 @@
+//! Rule-based support-question detector.
+//!
+//! Decides whether a chat message is a support question or request the bot should handle
+//! ("my build fails on ARM", "is there a way to disable telemetry", "can't connect to postgres")
+//! or chatter to ignore ("thanks, that fixed it", "lol", "good morning everyone").
+//!
+//! Pipeline, std only and linear in the input size:
+//! 1. strip code spans, URLs and `<@mentions>` (`clean`);
+//! 2. split into clauses at sentence punctuation, remembering which ended in `?`
+//!    (`split_clauses`);
+//! 3. tokenise: lowercase, split on non-alphanumerics except apostrophes, map chat spellings
+//!    ("u", "plz", "dont") and expand contractions ("can't" -> "can not") (`tokenise`);
+//! 4. judge every clause (`judge_clause`): a pleasantry ("how are you") is small talk; then a
+//!    question mark, interrogative syntax (wh-question, auxiliary before its subject, "anyone
+//!    know ..."), a request ("help me", "i need to reset", "not sure how to") or a problem report
+//!    (failure words, negated function verbs, wrong states of the speaker's things);
+//! 5. the message is support when any clause is.
+//!
+//! The rules are linguistic (syntax and small closed word classes), not phrases from any data
+//! set. `supportbot eval detect` measures it (figures and command in BENCHMARKS.md).
+
+/// Why the detector decided what it did (logged and shown in tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    QuestionMark,
+    Interrogative,
+    ProblemReport,
+    Request,
+    SmallTalk,
+    Chatter,
+    TooShort,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Detection {
+    pub is_support: bool,
+    pub reason: Reason,
+}
+
+/// Support reasons from the most to the least explicit; the first one found is reported.
+const SUPPORT_ORDER: [Reason; 4] =
+    [Reason::QuestionMark, Reason::Interrogative, Reason::Request, Reason::ProblemReport];
+
+/// A clause longer than this (a pasted log without punctuation) is judged on its first words.
+const MAX_CLAUSE_TOKENS: usize = 200;
+
+/// Classify one chat message. Never panics; cost is linear in the length of `text`.
+pub fn detect(text: &str) -> Detection {
+    let mut clauses = split_clauses(&clean(text));
+    // A '?' after a bare name or filler ("you coming, User3?") belongs to the clause before it.
+    for k in (1..clauses.len()).rev() {
+        if clauses[k].1 && content_words(&clause_tokens(&clauses[k].0)).is_empty() {
+            clauses[k - 1].1 = true;
+        }
+    }
+    let mut found = Vec::new();
+    let mut any_words = false;
+    for (clause, asked) in &clauses {
+        let (reason, has_words) = judge_clause(clause, *asked);
+        any_words |= has_words;
+        found.extend(reason);
+    }
+    if let Some(reason) = SUPPORT_ORDER.into_iter().find(|r| found.contains(r)) {
+        return Detection { is_support: true, reason };
+    }
+    let reason = if !any_words {
+        Reason::TooShort
+    } else if found.contains(&Reason::SmallTalk) {
+        Reason::SmallTalk
+    } else {
+        Reason::Chatter
+    };
+    Detection { is_support: false, reason }
+}
+
+/// Judge one clause. Returns the reason (if any rule fired) and whether it had any words.
+fn judge_clause(text: &str, asked: bool) -> (Option<Reason>, bool) {
+    let toks = clause_tokens(text);
+    if toks.is_empty() {
+        return (None, false);
+    }
+    let (core, name_before) = skip_fillers(&toks);
+    let reason = if is_pleasantry(core) {
+        Some(Reason::SmallTalk)
+    } else if asked && is_real_question(&content_words(&toks)) {
+        Some(Reason::QuestionMark)
+    } else if is_interrogative(core, name_before) {
+        Some(Reason::Interrogative)
+    } else if is_help_imperative(core)
+        || is_service_imperative(core)
+        || is_polite_imperative(&toks)
+        || is_first_person_request(core)
+        || is_knowledge_gap(&toks)
+    {
+        Some(Reason::Request)
+    } else if is_problem_report(&toks) {
+        Some(Reason::ProblemReport)
+    } else if is_social(&toks) {
+        Some(Reason::SmallTalk)
+    } else {
+        None
+    };
+    (reason, true)
+}
+
+/// A '?' counts unless the clause is empty or a lone echo ("really?", "u?", "hello?").
+fn is_real_question(content: &[&str]) -> bool {
+    match content {
+        [] => false,
+        [only] => !has(ECHO_WORDS, only),
+        _ => true,
+    }
+}
+
+// ============================================================================ text cleanup
+
+/// Drop code, URLs and mentions; keep line breaks (they end clauses).
+fn clean(text: &str) -> String {
+    strip_code(text)
+        .split('\n')
+        .map(|line| {
+            line.split_whitespace().filter(|w| !is_markup_word(w)).collect::<Vec<_>>().join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Remove ```fenced``` and `inline` code; an unpaired fence is kept as text.
+fn strip_code(text: &str) -> String {
+    let mut text = text.to_string();
+    for fence in ["```", "`"] {
+        let parts: Vec<&str> = text.split(fence).collect();
+        let mut kept = String::with_capacity(text.len());
+        for (i, part) in parts.iter().enumerate() {
+            if i % 2 == 0 {
+                kept.push_str(part);
+            } else if i + 1 < parts.len() {
+                kept.push(' ');
+            } else {
+                kept.push_str(fence);
+                kept.push_str(part);
+            }
+        }
+        text = kept;
+    }
+    text
+}
+
+/// A whitespace-delimited word that is a URL, an @mention or a `<@chat-markup>` tag.
+fn is_markup_word(word: &str) -> bool {
+    let w = word.to_lowercase();
+    if w.contains("://") || w.starts_with("www.") {
+        return true;
+    }
+    if w.starts_with('@') && w.chars().count() > 1 {
+        return true;
+    }
+    w.starts_with('<')
+        && w.contains('>')
+        && (matches!(w.chars().nth(1), Some('@' | '#' | '!' | ':'))
+            || w.starts_with("<a:")
+            || w.starts_with("<http"))
+}
+
+// ================================================================================ clauses
+
+/// Characters that end a clause.
+const CLAUSE_BREAKS: &[char] =
+    &['.', '!', '?', ';', ':', ',', '\n', '(', ')', '[', ']', '"', '\u{2026}'];
+
+/// Split at sentence punctuation; returns `(clause, asked)`, asked = ended with '?'.
+/// '.', ',' and ':' between two alphanumerics ("config.toml", "1,000") do not split.
+fn split_clauses(text: &str) -> Vec<(String, bool)> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut clauses = Vec::new();
+    let mut cur = String::new();
+    let mut asked = false;
+    let mut in_break = false;
+    for (i, &c) in chars.iter().enumerate() {
+        let mut is_break = CLAUSE_BREAKS.contains(&c);
+        if is_break
+            && matches!(c, '.' | ',' | ':')
+            && i > 0
+            && i + 1 < chars.len()
+            && chars[i - 1].is_alphanumeric()
+            && chars[i + 1].is_alphanumeric()
+        {
+            is_break = false;
+        }
+        if is_break {
+            asked = asked || c == '?';
+            in_break = true;
+            continue;
+        }
+        if in_break {
+            clauses.push((std::mem::take(&mut cur), asked));
+            asked = false;
+            in_break = false;
+        }
+        cur.push(c);
+    }
+    clauses.push((cur, asked));
+    clauses
+}
+
+// =============================================================================== tokenise
+
+/// Tokens of one clause, capped so that pathological input stays cheap.
+fn clause_tokens(text: &str) -> Vec<String> {
+    let mut toks = tokenise(text);
+    toks.truncate(MAX_CLAUSE_TOKENS);
+    toks
+}
+
+/// Lowercase, split on anything but letters, digits and apostrophes, then normalise.
+fn tokenise(text: &str) -> Vec<String> {
+    raw_words(text).iter().flat_map(|w| normalise(w)).collect()
+}
+
+fn raw_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    for c in text.chars() {
+        let c = if c == '\u{2019}' || c == '\u{2018}' { '\'' } else { c };
+        if c.is_alphanumeric() || c == '\'' {
+            let mut lower = c.to_lowercase();
+            match (lower.next(), lower.next()) {
+                (Some(l), None) => cur.push(l),
+                _ => cur.push(c),
+            }
+        } else if !cur.is_empty() {
+            words.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
+
+/// Map a chat spelling ("u", "plz", "dont") and expand contractions ("don't" -> "do not").
+fn normalise(word: &str) -> Vec<String> {
+    let word = word.trim_matches('\'');
+    if word.is_empty() {
+        return Vec::new();
+    }
+    let mapped = CHAT_SPELLINGS.iter().find(|(from, _)| *from == word).map(|(_, to)| *to);
+    mapped
+        .unwrap_or(word)
+        .split(' ')
+        .flat_map(expand_contraction)
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+fn expand_contraction(word: &str) -> Vec<String> {
+    let pair = |a: &str, b: &str| vec![a.to_string(), b.to_string()];
+    match word {
+        "can't" => return pair("can", "not"),
+        "won't" => return pair("will", "not"),
+        "shan't" => return pair("shall", "not"),
+        "let's" => return pair("let", "us"),
+        _ => {}
+    }
+    if let Some(base) = word.strip_suffix("n't").filter(|b| !b.is_empty()) {
+        return pair(base, "not");
+    }
+    let suffixes =
+        [("'m", "am"), ("'re", "are"), ("'ve", "have"), ("'ll", "will"), ("'d", "would")];
+    for (suffix, full) in suffixes {
+        if let Some(base) = word.strip_suffix(suffix).filter(|b| !b.is_empty()) {
+            return pair(base, full);
+        }
+    }
+    if let Some(base) = word.strip_suffix("'s").filter(|b| !b.is_empty()) {
+        return if has(IS_CONTRACTIBLE, base) { pair(base, "is") } else { vec![base.to_string()] };
+    }
+    vec![word.to_string()]
+}
+
+// =========================================================================== word helpers
+
+fn has(list: &[&str], word: &str) -> bool {
+    list.contains(&word)
+}
+
+/// Does `toks` hold exactly `words`?
+fn words_are(toks: &[String], words: &[&str]) -> bool {
+    toks.len() == words.len() && toks.iter().zip(words).all(|(t, w)| t == w)
+}
+
+/// The word at `i`, or "" past the end.
+fn word_at(toks: &[String], i: usize) -> &str {
+    toks.get(i).map_or("", String::as_str)
+}
+
+/// `toks[start..start + size]`, clipped to the slice (start may be negative).
+fn window(toks: &[String], start: isize, size: usize) -> &[String] {
+    let len = toks.len() as isize;
+    let lo = start.clamp(0, len);
+    let hi = (start + size as isize).clamp(0, len);
+    if lo >= hi { &[] } else { &toks[lo as usize..hi as usize] }
+}
+
+/// Regular inflections: work/works/worked/working, arrive/arrived/arriving, stop/stopped.
+fn verb_form_of(token: &str, base: &str) -> bool {
+    if token == base {
+        return true;
+    }
+    if let Some(rest) = token.strip_prefix(base) {
+        if matches!(rest, "s" | "es" | "ed" | "d" | "ing") {
+            return true;
+        }
+        let last = base.chars().last().unwrap_or(' ');
+        if base.len() >= 3 && matches!(rest.strip_prefix(last), Some("ed" | "ing")) {
+            return true;
+        }
+    }
+    // arrive -> arriving, apply -> applied / applies
+    let e_dropped =
+        base.strip_suffix('e').is_some_and(|stem| token.strip_prefix(stem) == Some("ing"));
+    let y_to_i = base
+        .strip_suffix('y')
+        .is_some_and(|stem| matches!(token.strip_prefix(stem), Some("ied" | "ies")));
+    e_dropped || y_to_i
+}
+
+fn is_verb_in(token: &str, bases: &[&str]) -> bool {
+    bases.iter().any(|b| verb_form_of(token, b))
+}
+
+/// An action verb, also with a prefix: "reactivate", "unblock".
+fn is_action(token: &str) -> bool {
+    is_verb_in(token, ACTION_VERBS)
+        || VERB_PREFIXES
+            .iter()
+            .any(|p| token.strip_prefix(p).is_some_and(|rest| is_verb_in(rest, ACTION_VERBS)))
+}
+
+/// Chat names ("User42", "10-19-20sUser7") carry digits.
+fn has_digit(word: &str) -> bool {
+    word.bytes().any(|b| b.is_ascii_digit())
+}
+
+fn is_aux(word: &str) -> bool {
+    [AUX_NON_3SG, AUX_3SG, AUX_PLURAL, AUX_MODAL, AUX_OTHER].iter().any(|l| has(l, word))
+}
+
+/// Drop leading fillers and names. Returns the rest and whether a name came right before it.
+fn skip_fillers(toks: &[String]) -> (&[String], bool) {
+    let i = toks.iter().take_while(|t| has(FILLERS, t) || has_digit(t)).count();
+    (&toks[i..], i > 0 && has_digit(&toks[i - 1]))
+}
+
+fn content_words(toks: &[String]) -> Vec<&str> {
+    toks.iter().map(String::as_str).filter(|t| !has(FILLERS, t) && !has_digit(t)).collect()
+}
+
+/// Match the start of `toks` against a '|'-alternative pattern; returns the words used.
+fn matches_pattern(toks: &[String], pattern: &str) -> Option<usize> {
+    let slots: Vec<&str> = pattern.split(' ').collect();
+    if toks.len() < slots.len() {
+        return None;
+    }
+    let ok = slots.iter().zip(toks).all(|(slot, tok)| slot.split('|').any(|alt| alt == tok));
+    ok.then_some(slots.len())
+}
+
+// ============================================================================= small talk
+
+/// The clause is (or ends in) a well-being question: "how are you", "good, how r u".
+fn is_pleasantry(core: &[String]) -> bool {
+    (0..core.len()).any(|i| {
+        if i > 0 && !has(WH_WORDS, &core[i]) && !is_aux(&core[i]) {
+            return false;
+        }
+        PLEASANTRIES.iter().any(|pat| {
+            matches_pattern(&core[i..], pat).is_some_and(|n| {
+                core[i + n..]
+                    .iter()
+                    .all(|t| has(PLEASANTRY_TAIL, t) || has(FILLERS, t) || has_digit(t))
+            })
+        })
+    })
+}
+
+fn is_social(toks: &[String]) -> bool {
+    toks.iter().any(|t| has(SOCIAL_WORDS, t))
+}
+
+// ========================================================================= interrogatives
+
+/// Does `nxt` agree as the subject of an inverted `aux` ("do you", "does it", "is there")?
+fn subject_follows(aux: &str, nxt: &str) -> bool {
+    if has(AUX_NON_3SG, aux) {
+        has(SUBJ_NON_3SG, nxt)
+    } else if has(AUX_3SG, aux) {
+        has(SUBJ_3SG, nxt) || has_digit(nxt) // "is User68 back"
+    } else if has(AUX_PLURAL, aux) {
+        has(SUBJ_PLURAL, nxt)
+    } else if aux == "am" {
+        nxt == "i"
+    } else if has(AUX_MODAL, aux) {
+        has(SUBJ_NON_3SG, nxt) || has(SUBJ_3SG, nxt) || has_digit(nxt)
+    } else {
+        false
+    }
+}
+
+/// Auxiliary (optionally negated) before its subject at `i`: "can't you", "is there".
+fn is_inverted(t: &[String], i: usize) -> bool {
+    if i >= t.len() || !is_aux(&t[i]) {
+        return false;
+    }
+    let j = if word_at(t, i + 1) == "not" { i + 2 } else { i + 1 };
+    j < t.len() && subject_follows(&t[i], &t[j])
+}
+
+/// A wh-word opening a direct question, not a subordinate clause or an exclamative.
+fn is_wh_question(t: &[String], name_before: bool) -> bool {
+    if t.is_empty() || !has(WH_WORDS, &t[0]) {
+        return false;
+    }
+    if t.len() == 1 {
+        return true;
+    }
+    let (w, nxt) = (t[0].as_str(), t[1].as_str());
+    if words_are(&t[1..], &["not"]) || matches!(nxt, "yes" | "yeah" | "no" | "sure" | "ok") {
+        return false; // "why not" agrees, "why yes" is an interjection
+    }
+    let rest = &t[1..];
+    if words_are(rest, &["the", "fuck"]) || words_are(rest, &["the", "hell"])
+        || words_are(rest, &["the", "heck"])
+    {
+        return false; // "what the hell" is an exclamation
+    }
+    if is_aux(nxt) || nxt == "not" {
+        return true;
+    }
+    if w == "how" {
+        // "how many", "how to"; "how cute" is an exclamative
+        return has(HOW_DEGREE, nxt) || (t.len() > 2 && is_aux(&t[2]));
+    }
+    if w == "when" {
+        return false; // "when i run it": a subordinate clause
+    }
+    if w == "what" && matches!(nxt, "a" | "an") {
+        return false; // "what a mess"
+    }
+    if name_before && has(RELATIVE_PRONOUNS, w) {
+        return false; // "User5 who is my friend"
+    }
+    !has(SUBORDINATE_SUBJECTS, nxt) // "what i mean"
+}
+
+/// wh + aux + subject later in a clause: "when i top up what are the limits".
+fn has_inner_wh_question(t: &[String]) -> bool {
+    (1..t.len()).any(|i| has(WH_WORDS, &t[i]) && is_inverted(t, i + 1))
+}
+
+fn is_interrogative(core: &[String], name_before: bool) -> bool {
+    if is_wh_question(core, name_before) || has_inner_wh_question(core) {
+        return true;
+    }
+    if core.len() >= 2
+        && has(PREPOSITIONS, &core[0])
+        && matches!(core[1].as_str(), "what" | "which" | "whose" | "whom")
+    {
+        return true; // "at what time", "in which file"
+    }
+    if is_inverted(core, 0) && !(name_before && (has(AUX_3SG, &core[0]) || core[0] == "had")) {
+        return true; // but "User7 is a name" / "User7 has a pic": the name is the subject
+    }
+    // "anyone know ...": bare verb, the auxiliary is elided; "anyone can ..." is a statement
+    core.len() >= 2 && has(ELIDED_AUX_OPENERS, &core[0]) && !is_aux(&core[1])
+}
+
+// =============================================================================== requests
+
+/// "help me", "please explain", "tell me how", "let me know".
+fn is_help_imperative(core: &[String]) -> bool {
+    const LEAD: &[&str] =
+        &["please", "someone", "somebody", "anyone", "can", "could", "would", "you", "just"];
+    let i = core.iter().take_while(|t| has(LEAD, t)).count();
+    if i >= core.len() {
+        return false;
+    }
+    let (w, rest) = (core[i].as_str(), &core[i + 1..]);
+    if has(HELP_IMPERATIVES, w) {
+        return rest.is_empty() || !is_aux(&rest[0]); // "help is on the way" is a noun
+    }
+    if has(INFO_IMPERATIVES, w) {
+        let first = rest.iter().find(|x| !matches!(x.as_str(), "me" | "us" | "please"));
+        return first.is_some_and(|x| has(INDIRECT_COMPLEMENTS, x) || x == "about");
+    }
+    w == "let" && rest.len() >= 2 && rest[0] == "me" && rest[1] == "know"
+}
+
+/// "cancel my order", "fix my contactless", "delete this account".
+fn is_service_imperative(core: &[String]) -> bool {
+    let t = if word_at(core, 0) == "please" { &core[1..] } else { core };
+    t.len() >= 2 && has(SERVICE_IMPERATIVES, &t[0]) && has(IMPERATIVE_OBJECTS, &t[1])
+}
+
+/// "please cancel my card", "pls reset": please + an action verb.
+fn is_polite_imperative(t: &[String]) -> bool {
+    t.windows(2).any(|w| w[0] == "please" && is_action(&w[1]))
+}
+
+/// What follows "i need" / "i want" / "i'm trying": an action, help, or one's own thing.
+fn desire_complement_is_request(rest: &[String], verb: &str) -> bool {
+    let mut rest = rest;
+    if word_at(rest, 0) == "for" && verb == "looking" {
+        rest = &rest[1..];
+    }
+    if word_at(rest, 0) != "to" {
+        // a noun phrase: "i need help", "i want my money back"
+        if matches!(word_at(rest, 0), "some" | "more" | "your" | "a" | "an" | "the" | "any") {
+            rest = &rest[1..];
+        }
+        return !rest.is_empty() && (has(REQUEST_NOUNS, &rest[0]) || has(OWNED, &rest[0]));
+    }
+    rest = &rest[1..];
+    if word_at(rest, 0) == "be" {
+        rest = &rest[1..];
+    }
+    if rest.is_empty() {
+        return false;
+    }
+    let (first, after) = (rest[0].as_str(), &rest[1..]);
+    let next = word_at(after, 0);
+    if has(KNOWING_VERBS, first)
+        && !after.is_empty()
+        && (has(INDIRECT_COMPLEMENTS, next)
+            || matches!(next, "about" | "the" | "your" | "my" | "more" | "whether"))
+    {
+        return true; // "i want to know why", "i need to understand the fees"
+    }
+    if !is_action(first) {
+        return false;
+    }
+    !has(CHATTY_ACTIONS, first) || (!after.is_empty() && has(OWNED, next))
+}
+
+/// "i need to reset", "we want to know how", "i'm trying to install", "need help".
+fn is_first_person_request(t: &[String]) -> bool {
+    for (i, w) in t.iter().enumerate() {
+        let mut j = if w == "i" || w == "we" {
+            i + 1
+        } else if (has(DESIRE_VERBS, w) || w == "would")
+            && (i == 0 || matches!(t[i - 1].as_str(), "and" | "but" | "so"))
+        {
+            i // elided subject: "need to change my name", "... and would like to revert"
+        } else {
+            continue;
+        };
+        while j < t.len() && (has(ADVERBS, &t[j]) || is_aux(&t[j])) {
+            j += 1;
+        }
+        if j >= t.len() || !has(DESIRE_VERBS, &t[j]) {
+            continue;
+        }
+        let formal = j > 0 && t[j - 1] == "would"; // "i would like", "i'd appreciate"
+        let rest = &t[j + 1..];
+        if formal
+            && !rest.is_empty()
+            && !(rest[0] == "to" && rest.len() > 1 && has(SOCIAL_VERBS, &rest[1]))
+        {
+            return true; // "i would like a refund", "i'd like to cancel", not "to thank"
+        }
+        if matches!(t[j].as_str(), "like" | "appreciate") && !formal {
+            continue; // "i like pizza"
+        }
+        if desire_complement_is_request(rest, &t[j]) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Indirect questions: "not sure how to", "no idea why", "i wonder if", "can't figure out".
+fn is_knowledge_gap(t: &[String]) -> bool {
+    for (i, w) in t.iter().enumerate() {
+        let w = w.as_str();
+        let nxt = word_at(t, i + 1);
+        let negated = window(t, i as isize - 2, 2).iter().any(|x| has(NEGATORS, x) || x == "no");
+        if matches!(w, "wondering" | "wonder" | "unsure" | "confused")
+            && (has(INDIRECT_COMPLEMENTS, nxt) || matches!(nxt, "about" | "of"))
+        {
+            return true;
+        }
+        if !negated {
+            continue;
+        }
+        if matches!(w, "sure" | "certain") && has(INDIRECT_COMPLEMENTS, nxt) {
+            return true;
+        }
+        if matches!(w, "idea" | "clue" | "know")
+            && matches!(nxt, "how" | "why" | "where" | "which" | "whether")
+        {
+            return true;
+        }
+        if w == "understand"
+            && (has(INDIRECT_COMPLEMENTS, nxt) || matches!(nxt, "the" | "this" | "my"))
+        {
+            return true;
+        }
+        if w == "figure" {
+            return true;
+        }
+    }
+    false
+}
+
+// ======================================================================== problem reports
+
+fn is_problem_report(t: &[String]) -> bool {
+    if is_resolved(t) {
+        return false;
+    }
+    has_failure_word(t)
+        || negated_function(t)
+        || adverse_state(t)
+        || trouble_report(t)
+        || persistence(t)
+}
+
+/// "that fixed it", "solved": resolved, unless wished for ("i need it fixed") or negated.
+fn is_resolved(t: &[String]) -> bool {
+    if t.iter().any(|w| has(NEGATORS, w)) {
+        return false;
+    }
+    t.iter().enumerate().any(|(i, w)| {
+        has(RESOLVED_WORDS, w)
+            && !window(t, i as isize - 3, 3).iter().any(|x| has(DESIRE_VERBS, x) || x == "please")
+    })
+}
+
+/// "error", "crashed", "segfault"; but "bug him" is the verb "to annoy".
+fn has_failure_word(t: &[String]) -> bool {
+    t.iter().enumerate().any(|(i, w)| {
+        has(FAILURE_WORDS, w)
+            && !(matches!(w.as_str(), "bug" | "bugs") && has(OBJECT_PRONOUNS, word_at(t, i + 1)))
+    })
+}
+
+/// Walk left from `t[i]` over adverbs and auxiliaries: the subject (None when the clause starts
+/// there or with a filler) and the auxiliary nearest to it.
+fn subject_before(t: &[String], i: usize) -> (Option<&str>, Option<&str>) {
+    let mut aux = None;
+    let mut k = i;
+    while k > 0 && (has(ADVERBS, &t[k - 1]) || is_aux(&t[k - 1])) {
+        if is_aux(&t[k - 1]) {
+            aux = Some(t[k - 1].as_str());
+        }
+        k -= 1;
+    }
+    if k == 0 || has(FILLERS, &t[k - 1]) {
+        return (None, aux); // "sorry, didn't see ya": no subject given
+    }
+    (Some(t[k - 1].as_str()), aux)
+}
+
+/// A negation shortly before a function verb: "won't start", "hasn't arrived".
+fn negated_function(t: &[String]) -> bool {
+    let owned = t.iter().any(|w| has(OWNED, w));
+    for (i, w) in t.iter().enumerate() {
+        let w = w.as_str();
+        if !has(NEGATORS, w) || (w == "longer" && (i == 0 || t[i - 1] != "no")) {
+            continue;
+        }
+        let (mut subject, mut aux) = subject_before(t, i);
+        if w == "longer" && subject == Some("no") {
+            (subject, aux) = subject_before(t, i - 1);
+        }
+        let ability = w == "unable"
+            || words_are(window(t, i as isize + 1, 2), &["able", "to"])
+            || (w == "not" && matches!(aux, Some("can" | "could")));
+        let end = (i + 6).min(t.len());
+        let Some(verb) = t[i + 1..end].iter().find(|v| !has(ADVERBS, v) && !is_aux(v)) else {
+            continue;
+        };
+        let verb = verb.as_str();
+        if ability && (w == "unable" || word_at(t, i + 1) == "able" || owned) {
+            return true; // "unable to withdraw", "not able to do", "can't prove my identity"
+        }
+        if has(OWNED, verb) && w == "not" {
+            return true; // "that payment is not mine"
+        }
+        let generic = is_verb_in(verb, GENERIC_VERBS);
+        if !generic && !is_verb_in(verb, FUNCTION_VERBS) {
+            continue;
+        }
+        if w == "nothing" || !generic {
+            return true; // "nothing happens", "i can't connect", "hasn't arrived"
+        }
+        match subject {
+            // "doesn't work": a 3sg auxiliary implies a thing; "didn't see ya" may be a person
+            None => {
+                if aux.is_some_and(|a| has(AUX_3SG, a)) || owned {
+                    return true;
+                }
+            }
+            // "i didn't get my refund", but not "i don't get it"
+            Some(s) if has(PERSONAL_SUBJECTS, s) || has_digit(s) => {
+                if owned {
+                    return true;
+                }
+            }
+            // a thing: "it won't open", "the card doesn't work"
+            Some(_) => return true,
+        }
+    }
+    false
+}
+
+/// Something wrong with a thing: "my card is missing", "the rate isn't correct".
+fn adverse_state(t: &[String]) -> bool {
+    let owned = t.iter().any(|w| has(OWNED, w));
+    let negated = t.iter().any(|w| has(NEGATORS, w));
+    if owned && t.iter().any(|w| has(ADVERSE_WORDS, w) || (negated && has(GOOD_STATES, w))) {
+        return true; // "a strange charge on my account", "i don't think my rate is correct"
+    }
+    if t.iter().any(|w| has(STRONG_ADVERSE, w)) {
+        return true;
+    }
+    let last_owned = t.iter().rposition(|w| has(OWNED, w));
+    for (i, w) in t.iter().enumerate() {
+        let w = w.as_str();
+        // "i sent the wrong amount": a wrong thing, not a wrong person ("you're wrong")
+        if matches!(w, "the" | "a") && matches!(word_at(t, i + 1), "wrong" | "incorrect") {
+            return true;
+        }
+        // "someone used my card": a third party acting on the speaker's things
+        if matches!(w, "someone" | "somebody") && last_owned.is_some_and(|l| i < l) {
+            return true;
+        }
+        // "i was charged twice", "we got declined"
+        if matches!(w, "i" | "we")
+            && window(t, i as isize + 1, 4).iter().any(|x| has(ADVERSE_PASSIVE, x))
+        {
+            return true;
+        }
+        // "the exchange rate is wrong", "the rate applied isn't correct": a thing's state
+        let after = window(t, i as isize + 1, 8);
+        if matches!(w, "the" | "your" | "this") && thing_state_is_wrong(after) {
+            return true;
+        }
+    }
+    false
+}
+
+/// After a determiner: noun words, then a copula and a fault ("rate is wrong"). `t` is a short
+/// window after the determiner (a subject noun phrase is a few words).
+fn thing_state_is_wrong(t: &[String]) -> bool {
+    for k in 1..t.len().saturating_sub(1) {
+        if !is_aux(&t[k]) && !has(LINKING_VERBS, &t[k]) {
+            continue;
+        }
+        let pred = &t[k + 1..];
+        if has(THING_FAULTS, &pred[0]) {
+            return true;
+        }
+        return pred[0] == "not" && pred.len() > 1 && has(GOOD_STATES, &pred[1]);
+    }
+    false
+}
+
+/// "having trouble with", "problem with the installer", "i have an issue".
+fn trouble_report(t: &[String]) -> bool {
+    const HOLDERS: &[&str] =
+        &["having", "have", "had", "facing", "experiencing", "getting", "i", "we"];
+    t.iter().enumerate().any(|(i, w)| {
+        has(TROUBLE_NOUNS, w)
+            && (i == 0
+                || word_at(t, i + 1) == "with"
+                || window(t, i as isize - 3, 3).iter().any(|x| has(HOLDERS, x)))
+    })
+}
+
+/// "still not there", "still pending", "waiting for my card", "taking forever".
+fn persistence(t: &[String]) -> bool {
+    let owned = t.iter().any(|w| has(OWNED, w));
+    let last_function = t.iter().rposition(|w| is_verb_in(w, FUNCTION_VERBS));
+    t.iter().enumerate().any(|(i, w)| {
+        let after = window(t, i as isize + 1, 3);
+        match w.as_str() {
+            "still" => after.iter().any(|x| {
+                has(NEGATORS, x) || matches!(x.as_str(), "no" | "pending" | "waiting" | "missing")
+            }),
+            "waiting" | "awaiting" => owned || last_function.is_some_and(|l| i < l),
+            "taking" => after.iter().any(|x| matches!(x.as_str(), "forever" | "ages" | "long")),
+            _ => false,
+        }
+    })
+}
+
+// ============================================================================= word lists
+// Chat spellings and apostrophe-less forms mapped to standard spellings (may expand to 2+ words).
+const CHAT_SPELLINGS: &[(&str, &str)] = &[
+    ("u", "you"), ("ya", "you"), ("r", "are"), ("ur", "your"), ("yr", "your"), ("wat", "what"),
+    ("wut", "what"), ("wot", "what"), ("wht", "what"), ("whats", "what's"), ("wats", "what's"),
+    ("wuts", "what's"), ("hows", "how's"), ("wheres", "where's"), ("whos", "who's"),
+    ("thats", "that's"), ("theres", "there's"), ("wanna", "want to"), ("gonna", "going to"),
+    ("gotta", "got to"), ("hafta", "have to"), ("plz", "please"), ("pls", "please"),
+    ("plse", "please"), ("pleez", "please"), ("dont", "don't"), ("doesnt", "doesn't"),
+    ("didnt", "didn't"), ("cant", "can't"), ("wont", "won't"), ("isnt", "isn't"),
+    ("arent", "aren't"), ("wasnt", "wasn't"), ("werent", "weren't"), ("havent", "haven't"),
+    ("hasnt", "hasn't"), ("hadnt", "hadn't"), ("couldnt", "couldn't"), ("shouldnt", "shouldn't"),
+    ("wouldnt", "wouldn't"), ("aint", "not"), ("im", "i'm"), ("ive", "i've"), ("youre", "you're"),
+    ("idk", "i don't know"), ("dunno", "don't know"), ("cannot", "can not"), ("thx", "thanks"),
+    ("thanx", "thanks"), ("thnx", "thanks"), ("ty", "thanks"), ("any1", "anyone"),
+    ("ne1", "anyone"), ("every1", "everyone"), ("some1", "someone"), ("sum1", "someone"),
+    ("ppl", "people"), ("yall", "y'all"), ("k", "ok"), ("kk", "ok"), ("okay", "ok"),
+    ("cuz", "because"), ("coz", "because"), ("abt", "about"), ("whys", "why's"),
+    ("wtf", "what the fuck"), ("ain't", "not"),
+];
+
+// Words whose "'s" is "is" ("what's"); on other words "'s" is a possessive and is dropped.
+const IS_CONTRACTIBLE: &[&str] = &[
+    "what", "how", "where", "who", "when", "why", "that", "it", "there", "here", "he", "she",
+    "this", "everything", "everyone", "something", "nothing",
+];
+
+// Question words that open wh-questions.
+const WH_WORDS: &[&str] = &[
+    "what", "why", "how", "where", "when", "who", "which", "whom", "whose",
+];
+
+// Auxiliaries, grouped by the subjects they agree with, so "do you" inverts but "do it" is an
+// imperative and "is there" inverts but "is good" is an elided statement.
+const AUX_NON_3SG: &[&str] = &["do", "have"];
+
+// Auxiliaries taking a third person singular subject ("does it", "is there").
+const AUX_3SG: &[&str] = &["does", "has", "is", "was"];
+
+// Auxiliaries taking a plural or second person subject ("are you", "were they").
+const AUX_PLURAL: &[&str] = &["are", "were"];
+
+// Modals (and "did") that take any subject ("can i", "did it").
+const AUX_MODAL: &[&str] = &[
+    "can", "could", "will", "would", "should", "shall", "may", "might", "must", "did",
+];
+
+// Other auxiliary forms; they never open a question here but are skipped like auxiliaries.
+const AUX_OTHER: &[&str] = &["am", "had", "be", "been", "being"];
+
+// Subjects for "do/have": plural, first and second person.
+const SUBJ_NON_3SG: &[&str] = &[
+    "i", "you", "we", "they", "y'all", "people", "any", "some", "these", "those", "your", "our",
+    "their", "my", "all",
+];
+
+// Subjects for "does/has/is/was": third person singular.
+const SUBJ_3SG: &[&str] = &[
+    "it", "this", "that", "he", "she", "there", "anyone", "anybody", "anything", "someone",
+    "somebody", "something", "everyone", "everybody", "everything", "the", "my", "your", "his",
+    "her", "our", "their", "its", "any", "one", "nobody", "nothing",
+];
+
+// Subjects for "are/were".
+const SUBJ_PLURAL: &[&str] = &[
+    "you", "we", "they", "y'all", "there", "the", "these", "those", "my", "your", "our", "their",
+    "any", "all", "people", "some",
+];
+
+// Prepositions that can front a wh-phrase ("at what time", "in which file").
+const PREPOSITIONS: &[&str] = &[
+    "at", "on", "in", "for", "from", "to", "with", "by", "about", "of", "since", "until", "into",
+    "under",
+];
+
+// Openers standing for an elided "does/is": "anyone know ...", "any ideas", "any way to".
+const ELIDED_AUX_OPENERS: &[&str] = &["anyone", "anybody", "any"];
+
+// Subject pronouns: a wh-word right before one starts a subordinate clause ("when i run it",
+// "what it does") rather than a question.
+const SUBORDINATE_SUBJECTS: &[&str] = &[
+    "i", "we", "they", "he", "she", "it", "this", "that", "there", "my", "his", "her", "our",
+    "their", "its",
+];
+
+// Subjects that are people: their negated everyday verbs ("i can't go") are not a fault.
+const PERSONAL_SUBJECTS: &[&str] = &[
+    "i", "you", "we", "they", "he", "she", "y'all", "me", "who", "people", "everyone", "everybody",
+    "someone", "somebody", "nobody", "anyone", "anybody", "all",
+];
+
+// Wh-words that after a person's name start a relative clause ("User5 who is my friend").
+const RELATIVE_PRONOUNS: &[&str] = &["who", "whom", "whose"];
+
+// Degree words making "how X" a question ("how many", "how long") rather than "how cute".
+const HOW_DEGREE: &[&str] = &[
+    "many", "much", "long", "often", "far", "old", "big", "come", "about", "to", "soon", "else",
+    "exactly", "fast", "large", "small", "you", "y'all",
+];
+
+// Discourse fillers, interjections, laughter and address terms skipped at a clause's start.
+const FILLERS: &[&str] = &[
+    "hey", "hi", "hello", "hiya", "yo", "ok", "so", "well", "oh", "ah", "um", "uh", "umm", "hmm",
+    "hm", "lol", "lmao", "lmfao", "rofl", "haha", "hahaha", "hehe", "heh", "omg", "wow", "and",
+    "but", "also", "btw", "anyway", "anyways", "then", "guys", "all", "everyone", "everybody",
+    "folks", "man", "dude", "sorry", "actually", "now", "quick", "question", "just", "y'all",
+    "team", "yeah", "yes", "no", "nope", "alright", "right", "sir", "maam", "please", "babe", "hon",
+    "honey", "dear", "bro", "sis", "buddy", "mate", "friends", "room", "again", "kindly",
+];
+
+// Reaction words that alone before a '?' are echoes or tags ("really?", "u?", "hello?").
+const ECHO_WORDS: &[&str] = &[
+    "really", "seriously", "srsly", "you", "me", "no", "yes", "yeah", "huh", "eh", "right", "ok",
+    "sure", "so", "and", "or", "lol", "hmm", "hm", "oh", "what", "wha", "hi", "hey", "hello", "bye",
+    "yea",
+];
+
+// Greetings, thanks, goodbyes and praise: social moves (labelled small talk when not support).
+const SOCIAL_WORDS: &[&str] = &[
+    "hi", "hello", "hey", "hiya", "howdy", "sup", "wassup", "wazzup", "morning", "evening",
+    "afternoon", "gm", "gn", "welcome", "wb", "thanks", "thank", "cheers", "appreciated", "bye",
+    "goodbye", "cya", "brb", "gtg", "g2g", "ttyl", "later", "goodnight", "night", "congrats",
+    "congratulations", "kudos", "bravo", "nice", "great", "awesome",
+];
+
+// Well-being and "what's up" questions: small talk even with a question mark. One pattern per
+// string, words separated by spaces, '|' separating alternatives for one slot.
+const PLEASANTRIES: &[&str] = &[
+    "how are|were you|we|y'all|everyone|everybody|all|things",
+    "how is|was it|everyone|everybody|everything|life|things|your|you",
+    "how you|we doing|doin|been",
+    "how have|has you|everyone|everybody|things been",
+    "how do you do",
+    "what is up|new|good",
+    "what up",
+    "sup|wassup|wazzup",
+    "and|how|what you|yourself",
+    "how|what about you",
+    "where are you from",
+    "are you there|ok|alright|around|here|awake|back|well",
+    "you there|ok|alright|around|here|awake|back",
+];
+
+// Words allowed after a pleasantry ("how are you doing today guys").
+const PLEASANTRY_TAIL: &[&str] = &[
+    "doing", "doin", "going", "goin", "been", "today", "tonight", "this", "morning", "evening",
+    "afternoon", "day", "night", "weekend", "week", "on", "up", "there", "in", "here", "now",
+    "these", "days", "lately", "then", "you", "with", "all",
+];
+
+// Failure vocabulary: a clause with one of these reports a problem.
+const FAILURE_WORDS: &[&str] = &[
+    "error", "errors", "exception", "exceptions", "segfault", "segfaults", "segmentation",
+    "traceback", "stacktrace", "crash", "crashes", "crashed", "crashing", "panicked", "panics",
+    "bug", "bugs", "buggy", "fails", "failed", "failing", "failure", "failures", "broken",
+    "timeout", "timeouts", "hangs", "freezes", "froze", "glitch", "glitches", "glitchy", "corrupt",
+    "corrupted", "unresponsive", "stuck", "malfunction", "malfunctioning", "unsuccessful",
+];
+
+// Object pronouns: after "bug" they make it the verb "to annoy" ("don't bug me").
+const OBJECT_PRONOUNS: &[&str] = &["me", "him", "her", "us", "them", "em", "you", "it"];
+
+// Words that negate the verb after them ("not", "never", "stopped working", "unable to").
+const NEGATORS: &[&str] = &[
+    "not", "never", "unable", "nothing", "longer", "stopped", "stops", "quit",
+];
+
+// Verbs of functioning and delivery: negated they report a problem whatever the subject
+// ("i can't connect", "it won't compile", "hasn't arrived").
+const FUNCTION_VERBS: &[&str] = &[
+    "connect", "install", "compile", "build", "boot", "load", "launch", "respond", "sync", "arrive",
+    "process", "update", "appear", "accept", "recognise", "recognize", "verify", "activate",
+    "login", "download", "upload", "transfer", "withdraw", "deposit", "refund", "import", "export",
+    "detect", "resolve", "execute", "render", "authenticate", "authorize", "authorise", "approve",
+    "receive", "function", "access", "register", "unlock", "mount", "parse", "deploy", "post",
+    "dispense", "credit", "built", "work",
+];
+
+// Everyday verbs that report a problem when negated only for a thing ("the app won't open",
+// "it doesn't work") or for something the speaker owns ("i didn't get my refund"), not for
+// a person ("i don't get it", "i can't go").
+const GENERIC_VERBS: &[&str] = &[
+    "work", "start", "run", "open", "go", "come", "get", "see", "find", "use", "let", "show",
+    "change", "happen", "play", "pay", "send", "save", "log", "sign", "display", "complete",
+    "clear", "match", "print", "give", "have", "remember", "recall", "reach", "allow", "pick",
+    "move", "turn", "stay", "went", "gone", "came", "got", "gotten", "ran", "sent", "shown", "seen",
+    "found", "paid", "gave", "given", "began", "had", "has",
+];
+
+// Adverbs that may sit between subject, auxiliary and negation ("it still doesn't").
+const ADVERBS: &[&str] = &[
+    "still", "just", "even", "really", "no", "also", "simply", "suddenly", "always", "ever", "yet",
+    "anymore", "seem", "seems", "to", "be", "been", "being", "able", "here", "properly",
+    "correctly", "at", "all",
+];
+
+// First-person possession: the speaker's own thing is affected ("my card", "our build").
+const OWNED: &[&str] = &["my", "our", "mine", "ours"];
+
+// States that are wrong for a thing ("my card is missing", "a strange charge on my account");
+// they need the speaker's possession or a thing as subject, since "you're weird" is chatter.
+const ADVERSE_WORDS: &[&str] = &[
+    "wrong", "incorrect", "strange", "odd", "weird", "unknown", "unfamiliar", "unauthorized",
+    "unauthorised", "fraudulent", "fraud", "suspicious", "duplicate", "duplicated", "twice",
+    "extra", "missing", "lost", "stolen", "stole", "declined", "rejected", "denied", "blocked",
+    "locked", "frozen", "pending", "expired", "overcharged", "charged", "hacked", "compromised",
+    "disappeared", "vanished", "reverted", "unexpected", "delayed", "damaged", "cracked", "broke",
+    "deleted", "disabled", "suspended", "invalid", "mistake", "problem", "problems", "issue",
+    "issues", "trouble", "forgot", "forgotten", "cancelled", "canceled", "revoked", "gone",
+];
+
+// Adverse states that are unambiguous on their own ("there is an unauthorized fee").
+const STRONG_ADVERSE: &[&str] = &[
+    "unauthorized", "unauthorised", "fraudulent", "duplicate", "duplicated", "overcharged",
+    "declined", "pending", "reverted", "incorrect", "invalid", "hacked", "compromised",
+    "unrecognized", "unrecognised", "suspicious",
+];
+
+// Faults of a thing named by a determiner phrase ("the rate is wrong", "the file is missing").
+const THING_FAULTS: &[&str] = &[
+    "wrong", "incorrect", "missing", "lost", "stolen", "gone", "deleted", "blocked", "locked",
+    "frozen", "pending", "expired", "delayed", "disabled", "suspended", "invalid", "empty", "blank",
+    "outdated", "unavailable", "down", "off", "different", "duplicated", "corrupted", "broken",
+];
+
+// Verbs that link a thing to its state like a copula ("the rate looks wrong").
+const LINKING_VERBS: &[&str] = &[
+    "looks", "seems", "appears", "looked", "seemed", "appeared", "shows", "showed",
+];
+
+// States whose negation is adverse ("the rate isn't correct").
+const GOOD_STATES: &[&str] = &[
+    "correct", "right", "accurate", "successful", "valid", "working", "available",
+];
+
+// Passive adverse events that happen to the speaker ("i was charged twice", "i got declined").
+const ADVERSE_PASSIVE: &[&str] = &[
+    "charged", "overcharged", "billed", "declined", "rejected", "denied", "refused", "blocked",
+    "locked", "scammed", "hacked", "robbed", "mugged", "defrauded", "double",
+];
+
+// Nouns naming a problem ("having trouble with", "problem with the installer").
+const TROUBLE_NOUNS: &[&str] = &[
+    "problem", "problems", "issue", "issues", "trouble", "difficulty", "difficulties", "mistake",
+    "mistakes",
+];
+
+// Signals that a problem is solved ("that fixed it"), so failure words in the clause are history.
+const RESOLVED_WORDS: &[&str] = &["fixed", "solved", "resolved", "sorted", "nvm", "nevermind"];
+
+// Service and technical actions: "i need to X", "please X", "X my Y" ask for help with them.
+const ACTION_VERBS: &[&str] = &[
+    "know", "understand", "learn", "find", "figure", "check", "change", "update", "set", "reset",
+    "cancel", "delete", "remove", "add", "order", "return", "get", "use", "install", "configure",
+    "setup", "enable", "disable", "turn", "transfer", "send", "pay", "close", "open", "activate",
+    "verify", "validate", "report", "fix", "upgrade", "downgrade", "migrate", "deploy", "run",
+    "build", "compile", "top", "withdraw", "exchange", "refund", "link", "connect", "create",
+    "edit", "move", "block", "freeze", "replace", "renew", "request", "apply", "receive", "track",
+    "locate", "access", "recover", "restore", "import", "export", "load", "debug", "test",
+    "integrate", "sign", "log", "register", "switch", "convert", "deposit", "choose", "confirm",
+    "modify", "upload", "download", "sort", "dispute", "claim", "contact", "host", "rename",
+    "share", "sync", "backup", "revert", "reverse", "clear", "limit", "increase", "decrease",
+    "terminate", "prove", "skip", "prevent", "review", "correct", "regain", "unlock", "fill",
+    "submit", "retrieve", "lock", "work", "make", "keep", "stop", "start", "see", "talk", "speak",
+    "ask", "put",
+];
+
+// Verbs of knowing: "i want to know why", "i need to understand how" ask a question.
+const KNOWING_VERBS: &[&str] = &["know", "understand", "learn", "find", "figure", "check", "see"];
+
+// Social performatives: "i'd like to thank" is not a request for help.
+const SOCIAL_VERBS: &[&str] = &[
+    "thank", "say", "chat", "talk", "meet", "welcome", "introduce", "dance", "congratulate",
+    "apologize", "apologise", "wish",
+];
+
+// Action verbs too common in chat to mark a request after "i want to / i need to"
+// ("i want to talk", "i need to see that") unless their object is the speaker's own thing.
+const CHATTY_ACTIONS: &[&str] = &[
+    "work", "make", "keep", "stop", "start", "see", "talk", "speak", "ask", "put", "get", "find",
+    "know", "learn", "send", "use", "check", "pay",
+];
+
+// Prefixes that keep a verb an action ("reactivate", "unblock", "deactivate").
+const VERB_PREFIXES: &[&str] = &["re", "un", "de", "dis"];
+
+// Imperatives that on their own ask for service ("cancel my order", "fix my contactless").
+const SERVICE_IMPERATIVES: &[&str] = &[
+    "cancel", "delete", "remove", "reset", "fix", "activate", "close", "terminate", "block",
+    "unblock", "freeze", "unfreeze", "refund", "change", "update", "verify", "restore", "recover",
+    "unlock", "reverse", "revert", "transfer", "order", "replace", "renew", "install", "uninstall",
+    "enable", "disable", "configure", "upgrade", "downgrade", "deactivate",
+];
+
+// Objects after a service imperative ("cancel my", "delete this").
+const IMPERATIVE_OBJECTS: &[&str] = &["my", "our", "this", "the", "these", "those"];
+
+// First-person desire / need / attempt verbs ("i need to", "we want", "i'm trying to").
+const DESIRE_VERBS: &[&str] = &[
+    "need", "needing", "want", "wanting", "like", "wish", "trying", "tried", "try", "attempted",
+    "attempting", "looking", "require", "hoping", "appreciate",
+];
+
+// Nouns that make "i need X" a request ("i need help", "i want a refund").
+const REQUEST_NOUNS: &[&str] = &[
+    "help", "assistance", "advice", "info", "information", "support", "refund", "answer", "answers",
+    "explanation", "guidance", "details", "clarification", "hint", "hints", "pointer", "pointers",
+    "tips", "docs", "documentation", "new", "another", "replacement", "way",
+];
+
+// Imperatives that ask for help ("help me", "explain why").
+const HELP_IMPERATIVES: &[&str] = &["help", "explain", "advise", "assist", "guide", "halp"];
+
+// Imperatives that ask for information only with a wh/if complement ("tell me how").
+const INFO_IMPERATIVES: &[&str] = &["tell", "show", "teach", "remind"];
+
+// Complements that turn "tell me X" / "not sure X" into an indirect question.
+const INDIRECT_COMPLEMENTS: &[&str] = &[
+    "how", "what", "why", "where", "when", "which", "who", "if", "whether",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Run a table of `(message, is_support, reason)` and report every mismatch at once.
+    fn check(cases: &[(&str, bool, Reason)]) {
+        let failures: Vec<String> = cases
+            .iter()
+            .filter_map(|&(text, is_support, reason)| {
+                let got = detect(text);
+                let want = Detection { is_support, reason };
+                (got != want).then(|| format!("{text:?}: got {got:?}, want {want:?}"))
+            })
+            .collect();
+        assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    }
+
+    #[test]
+    fn a_thank_you_is_not_a_question() {
+        check(&[
+            ("thanks!", false, Reason::SmallTalk),
+            ("thanks, that fixed it", false, Reason::SmallTalk),
+            ("thank you so much for the quick answer", false, Reason::SmallTalk),
+            ("ty", false, Reason::SmallTalk),
+            ("Fixed in the latest version, thanks!", false, Reason::SmallTalk),
+            ("thanks, that fixed the error", false, Reason::SmallTalk),
+        ]);
+    }
+
+    #[test]
+    fn a_problem_report_without_question_mark_is_support() {
+        check(&[
+            ("my build fails on ARM", true, Reason::ProblemReport),
+            ("getting a segfault when I run it", true, Reason::ProblemReport),
+            ("the docker image won't start", true, Reason::ProblemReport),
+            ("can't connect to postgres", true, Reason::ProblemReport),
+            ("my config file isn't being picked up", true, Reason::ProblemReport),
+            ("I still haven't received my card", true, Reason::ProblemReport),
+            ("npm install throws an error about peer deps", true, Reason::ProblemReport),
+            ("sync stopped working yesterday", true, Reason::ProblemReport),
+            ("password reset email never arrives", true, Reason::ProblemReport),
+            ("there's a problem with the arm64 image", true, Reason::ProblemReport),
+            ("the exchange rate applied to my payment is wrong", true, Reason::ProblemReport),
+            ("I was charged twice", true, Reason::ProblemReport),
+        ]);
+    }
+
+    #[test]
+    fn a_question_without_question_mark_is_support() {
+        check(&[
+            ("is there a way to disable telemetry", true, Reason::Interrogative),
+            ("how do I change the default port", true, Reason::Interrogative),
+            ("anyone know why cargo check is so slow", true, Reason::Interrogative),
+            ("does this work on windows", true, Reason::Interrogative),
+            ("which version supports postgres 16", true, Reason::Interrogative),
+            ("Could someone review my PR", true, Reason::Interrogative),
+            ("at what time does the nightly build run", true, Reason::Interrogative),
+            ("after the upgrade what are the new defaults", true, Reason::Interrogative),
+        ]);
+    }
+
+    #[test]
+    fn a_question_mark_marks_a_question() {
+        check(&[
+            ("ubuntu or debian?", true, Reason::QuestionMark),
+            ("so the cache lives in /tmp?", true, Reason::QuestionMark),
+            ("you coming to the meetup, alice?", true, Reason::QuestionMark),
+        ]);
+    }
+
+    #[test]
+    fn a_request_for_help_is_support() {
+        check(&[
+            ("help me configure the webhook", true, Reason::Request),
+            ("tell me how to reset my password", true, Reason::Request),
+            ("I'm trying to set up SSO with okta", true, Reason::Request),
+            ("I need to migrate from v1 to v2", true, Reason::Request),
+            ("I would like to export my data", true, Reason::Request),
+            ("not sure how to enable dark mode", true, Reason::Request),
+            ("please cancel my subscription", true, Reason::Request),
+            ("help", true, Reason::Request),
+        ]);
+    }
+
+    #[test]
+    fn chat_spellings_are_understood() {
+        check(&[
+            ("wat does this flag do", true, Reason::Interrogative),
+            ("r there docs for the REST api", true, Reason::Interrogative),
+            ("can u tell me where the config lives", true, Reason::Interrogative),
+            ("i cant login since the update", true, Reason::ProblemReport),
+            ("plz help, the bot keeps crashing", true, Reason::Request),
+            ("im trying to install it on my pi", true, Reason::Request),
+            ("it doesnt work with python 3.12", true, Reason::ProblemReport),
+        ]);
+    }
+
+    #[test]
+    fn greetings_farewells_and_praise_are_small_talk() {
+        check(&[
+            ("hi all", false, Reason::SmallTalk),
+            ("good morning everyone", false, Reason::SmallTalk),
+            ("nice work on the release!", false, Reason::SmallTalk),
+            ("brb", false, Reason::SmallTalk),
+            ("gn everyone", false, Reason::SmallTalk),
+            ("welcome to the server!", false, Reason::SmallTalk),
+        ]);
+    }
+
+    #[test]
+    fn small_talk_questions_are_not_support() {
+        check(&[
+            ("how are you?", false, Reason::SmallTalk),
+            ("hey, how's it going", false, Reason::SmallTalk),
+            ("whats up everyone", false, Reason::SmallTalk),
+            ("hiya, how r u today?", false, Reason::SmallTalk),
+            ("good thanks, and you?", false, Reason::SmallTalk),
+        ]);
+    }
+
+    #[test]
+    fn chatter_and_acknowledgements_are_ignored() {
+        check(&[
+            ("lol", false, Reason::Chatter),
+            ("ok that works", false, Reason::Chatter),
+            ("+1", false, Reason::Chatter),
+            ("haha that's hilarious", false, Reason::Chatter),
+            ("I don't know", false, Reason::Chatter),
+            ("can't wait for the next release", false, Reason::Chatter),
+            ("why not", false, Reason::Chatter),
+            ("what a release", false, Reason::Chatter),
+            ("really?", false, Reason::Chatter),
+            ("I'll try that tomorrow", false, Reason::Chatter),
+            ("dont worry about it", false, Reason::Chatter),
+        ]);
+    }
+
+    #[test]
+    fn a_small_talk_opener_does_not_hide_a_question() {
+        check(&[
+            ("hi all, my deploy fails with exit code 137", true, Reason::ProblemReport),
+            ("how are you? also, where can i find the logs", true, Reason::Interrogative),
+            ("morning! quick question: how do I pin a dependency", true, Reason::Interrogative),
+            ("thanks! but it still doesn't work", true, Reason::ProblemReport),
+        ]);
+    }
+
+    #[test]
+    fn urls_mentions_and_code_are_ignored() {
+        check(&[
+            ("<@123456> how do I rotate the token", true, Reason::Interrogative),
+            ("@bob can you explain how the cache works", true, Reason::Interrogative),
+            ("https://example.com/search?q=1", false, Reason::TooShort),
+            ("see https://example.com/a?b=c lol", false, Reason::Chatter),
+            ("`cargo build --release?`", false, Reason::TooShort),
+            ("```\nError: boom?\n```", false, Reason::TooShort),
+        ]);
+    }
+
+    #[test]
+    fn empty_and_symbol_only_messages_are_too_short() {
+        check(&[
+            ("", false, Reason::TooShort),
+            ("   ", false, Reason::TooShort),
+            ("?", false, Reason::TooShort),
+            ("\u{1f44d}", false, Reason::TooShort),
+            ("\u{1f389}\u{1f389}\u{1f389}", false, Reason::TooShort),
+            ("...!!!", false, Reason::TooShort),
+        ]);
+    }
+
+    #[test]
+    fn odd_and_huge_inputs_do_not_panic() {
+        let huge_word = "a".repeat(100_000);
+        let huge_sentence = "my build fails on arm ".repeat(5_000);
+        let huge_punct = "?!.,".repeat(25_000);
+        let huge_emoji = "\u{1F600}".repeat(25_000);
+        let huge_mixed: String = (0..100_000u32)
+            .filter_map(|i| char::from_u32((i * 7919) % 0x2FFFF))
+            .collect();
+        let inputs = [
+            "", "\0", "'", "''", "n't", "'s", "`", "```", "`` `", "<", "<@", "<@>", "@", "www.",
+            "\u{130}\u{307}", "\u{202e}tset", "e\u{301}\u{301}\u{301}", "\r\n\r\n", "\u{2026}",
+            "wont cant dont isnt", "not not not", "no longer", "i", "how", "what the hell",
+            &huge_word, &huge_sentence, &huge_punct, &huge_emoji, &huge_mixed,
+        ];
+        for text in inputs {
+            let d = detect(text);
+            assert_eq!(d.is_support, SUPPORT_ORDER.contains(&d.reason), "{d:?}");
+        }
+        assert!(detect(&huge_sentence).is_support);
+    }
+
+    #[test]
+    fn detections_serialize_with_snake_case_reasons() {
+        let json = serde_json::to_string(&detect("is there a way to disable telemetry")).unwrap();
+        assert_eq!(json, r#"{"is_support":true,"reason":"interrogative"}"#);
+        let json = serde_json::to_string(&Reason::TooShort).unwrap();
+        assert_eq!(json, r#""too_short""#);
+    }
+}

@@ -1,0 +1,145 @@
+//! Text analysis shared by the FAQ index, ticket linking and clustering: one analyzer,
+//! so "the same words" means the same thing everywhere.
+
+use std::collections::HashMap;
+use tantivy::tokenizer::{
+    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter,
+    TextAnalyzer,
+};
+
+/// Name under which [`analyzer`] is registered in tantivy indexes.
+pub const ANALYZER_NAME: &str = "supportbot_en";
+
+/// Words that say how something is asked, not what it is about. The Snowball English list
+/// (tantivy's English default is Lucene's 33 words, which keeps "how", "do", "i", "my") plus the
+/// fragments its tokenizer makes of contractions and a few chat fillers.
+const STOP_WORDS: &[&str] = &[
+    "i", "me", "my", "myself", "we", "our", "ours", "ourselves", "you", "your", "yours", "yourself",
+    "yourselves", "he", "him", "his", "himself", "she", "her", "hers", "herself", "it", "its", "itself",
+    "they", "them", "their", "theirs", "themselves", "what", "which", "who", "whom", "this", "that",
+    "these", "those", "am", "is", "are", "was", "were", "be", "been", "being", "have", "has", "had",
+    "having", "do", "does", "did", "doing", "would", "should", "could", "ought", "a", "an", "the",
+    "and", "but", "if", "or", "because", "as", "until", "while", "of", "at", "by", "for", "with",
+    "about", "against", "between", "into", "through", "during", "before", "after", "above", "below",
+    "to", "from", "up", "down", "in", "out", "on", "off", "over", "under", "again", "further", "then",
+    "once", "here", "there", "when", "where", "why", "how", "all", "any", "both", "each", "few",
+    "more", "most", "other", "some", "such", "no", "nor", "not", "only", "own", "same", "so", "than",
+    "too", "very", "can", "will", "just", "now", "s", "t", "d", "ll", "m", "re", "ve", "don", "doesn",
+    "didn", "isn", "aren", "wasn", "weren", "hasn", "haven", "hadn", "won", "wouldn", "shouldn",
+    "couldn", "cannot", "also", "get", "got", "anyone", "someone", "anybody", "somebody", "please",
+    "pls", "plz", "hi", "hello", "hey", "thanks", "thank", "u", "ur", "im", "way", "possible",
+];
+
+/// Lower-cased, stop-word-free, stemmed English tokens.
+pub fn analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(StopWordFilter::remove(STOP_WORDS.iter().map(|w| w.to_string())))
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// Runs `text` through `analyzer`, keeping every token (duplicates included).
+pub fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while stream.advance() {
+        out.push(stream.token().text.clone());
+    }
+    out
+}
+
+/// Term counts of a token list.
+pub fn term_counts(tokens: &[String]) -> HashMap<&str, f32> {
+    let mut counts = HashMap::new();
+    for t in tokens {
+        *counts.entry(t.as_str()).or_insert(0.0) += 1.0;
+    }
+    counts
+}
+
+/// Cosine similarity of two token bags, each term weighted by `weight(term)` (e.g. its IDF).
+/// In [0, 1]; 0 when either side is empty.
+pub fn weighted_cosine(a: &[String], b: &[String], weight: impl Fn(&str) -> f32) -> f32 {
+    let (ca, cb) = (term_counts(a), term_counts(b));
+    let norm = |c: &HashMap<&str, f32>| {
+        c.iter()
+            .map(|(t, n)| (n * weight(t)).powi(2))
+            .sum::<f32>()
+            .sqrt()
+    };
+    let (na, nb) = (norm(&ca), norm(&cb));
+    if na == 0.0 || nb == 0.0 {
+        return 0.0;
+    }
+    let dot: f32 = ca
+        .iter()
+        .filter_map(|(t, n)| cb.get(t).map(|m| n * m * weight(t).powi(2)))
+        .sum();
+    (dot / (na * nb)).clamp(0.0, 1.0)
+}
+
+/// Share of `query`'s weight that `document` contains: how much of the question a text covers.
+pub fn weighted_coverage(query: &[String], document: &[String], weight: impl Fn(&str) -> f32) -> f32 {
+    let doc = term_counts(document);
+    let q = term_counts(query);
+    let total: f32 = q.keys().map(|t| weight(t)).sum();
+    if total == 0.0 {
+        return 0.0;
+    }
+    let found: f32 = q.keys().filter(|t| doc.contains_key(*t)).map(|t| weight(t)).sum();
+    found / total
+}
+
+/// Cuts `text` to at most `max_chars` characters on a char boundary, marking the cut with "…".
+pub fn truncate_chars(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        None => text.to_string(),
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(text: &str) -> Vec<String> {
+        tokens(&mut analyzer(), text)
+    }
+
+    #[test]
+    fn analysis_drops_stop_words_and_stems() {
+        assert_eq!(toks("The builds are failing on ARM"), vec!["build", "fail", "arm"]);
+    }
+
+    #[test]
+    fn identical_texts_have_cosine_one_and_disjoint_texts_zero() {
+        let a = toks("reset my password");
+        assert!((weighted_cosine(&a, &a, |_| 1.0) - 1.0).abs() < 1e-6);
+        assert_eq!(weighted_cosine(&a, &toks("install docker"), |_| 1.0), 0.0);
+        assert_eq!(weighted_cosine(&a, &[], |_| 1.0), 0.0);
+    }
+
+    #[test]
+    fn rare_shared_terms_weigh_more_than_common_ones() {
+        let q = toks("postgres connection refused");
+        let rare = toks("postgres setup");
+        let common = toks("connection setup");
+        let w = |t: &str| if t == "postgr" { 3.0 } else { 1.0 };
+        assert!(weighted_cosine(&q, &rare, w) > weighted_cosine(&q, &common, w));
+    }
+
+    #[test]
+    fn coverage_counts_the_share_of_the_query_found() {
+        let q = toks("docker volume");
+        assert_eq!(weighted_coverage(&q, &toks("mount a volume in docker"), |_| 1.0), 1.0);
+        assert_eq!(weighted_coverage(&q, &toks("a volume"), |_| 1.0), 0.5);
+    }
+
+    #[test]
+    fn truncation_respects_char_boundaries() {
+        assert_eq!(truncate_chars("héllo", 2), "hé…");
+        assert_eq!(truncate_chars("hi", 5), "hi");
+    }
+}

@@ -1,0 +1,128 @@
+//! Protocol 1: an intent dataset turned into an FAQ and a stream of questions.
+
+use super::{Row, round4};
+use crate::domain::faq::FaqEntry;
+use crate::domain::faq_index::FaqIndex;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+/// Examples per FAQ entry: the question plus 9 alternatives (the 10-shot setting).
+const SHOTS: usize = 10;
+
+/// The labels that get no FAQ entry: every label whose index, in name order, is 4 mod 5.
+pub fn unknown_labels(train: &[Row]) -> BTreeSet<String> {
+    let labels: BTreeSet<&str> = train.iter().map(|r| r.label.as_str()).collect();
+    labels.into_iter().enumerate().filter(|(i, _)| i % 5 == 4).map(|(_, l)| l.to_string()).collect()
+}
+
+/// One FAQ entry per known label: its first train row as the question, the next nine as
+/// alternatives. Entry ids are the labels.
+pub fn build_faq(train: &[Row], unknown: &BTreeSet<String>) -> Vec<FaqEntry> {
+    let mut by_label: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for r in train.iter().filter(|r| !unknown.contains(&r.label)) {
+        let examples = by_label.entry(&r.label).or_default();
+        if examples.len() < SHOTS {
+            examples.push(&r.text);
+        }
+    }
+    by_label
+        .into_iter()
+        .map(|(label, examples)| FaqEntry {
+            id: label.to_string(),
+            question: examples[0].to_string(),
+            alternatives: examples[1..].iter().map(|s| s.to_string()).collect(),
+            answer: format!("This is the answer about {}.", label.replace('_', " ")),
+            tags: vec![],
+            links: vec![],
+        })
+        .collect()
+}
+
+fn percentile(sorted: &[u128], p: f64) -> u128 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Runs the protocol at `threshold` and returns the metrics.
+pub fn evaluate(train: &[Row], test: &[Row], oos: &[Row], threshold: f32) -> anyhow::Result<Value> {
+    let unknown = unknown_labels(train);
+    let started = Instant::now();
+    let index = FaqIndex::build(build_faq(train, &unknown))?;
+    let index_build_ms = started.elapsed().as_millis();
+
+    let (mut in_scope, mut top1, mut answered, mut answered_right, mut oos_total, mut oos_answered) = (0, 0, 0, 0, 0, 0);
+    let mut latencies = Vec::with_capacity(test.len() + oos.len());
+    let queries = test.iter().map(|r| (r, !unknown.contains(&r.label))).chain(oos.iter().map(|r| (r, false)));
+    for (row, known) in queries {
+        let t = Instant::now();
+        let best = index.best(&row.text);
+        latencies.push(t.elapsed().as_micros());
+        let is_right = best.as_ref().is_some_and(|m| m.entry.id == row.label);
+        let answers = best.as_ref().is_some_and(|m| m.confidence >= threshold);
+        if known {
+            in_scope += 1;
+            top1 += is_right as usize;
+        } else {
+            oos_total += 1;
+            oos_answered += answers as usize;
+        }
+        if answers {
+            answered += 1;
+            answered_right += (known && is_right) as usize;
+        }
+    }
+    latencies.sort_unstable();
+    let ratio = |a: usize, b: usize| round4(if b == 0 { 0.0 } else { a as f64 / b as f64 });
+    Ok(json!({
+        "top1_accuracy": ratio(top1, in_scope),
+        "answered_precision": ratio(answered_right, answered),
+        "in_scope_coverage": ratio(answered_right, in_scope),
+        "oos_false_answer_rate": ratio(oos_answered, oos_total),
+        "latency_p50_us": percentile(&latencies, 0.50),
+        "latency_p99_us": percentile(&latencies, 0.99),
+        "index_build_ms": index_build_ms,
+        "queries": latencies.len(),
+        "threshold": threshold,
+        "faq_entries": index.entries().len(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(text: &str, label: &str) -> Row {
+        Row { text: text.into(), label: label.into(), extra: vec![] }
+    }
+
+    #[test]
+    fn every_fifth_label_in_name_order_is_unknown() {
+        let train: Vec<Row> = ["e", "a", "d", "c", "b", "f"].iter().map(|l| row("x", l)).collect();
+        assert_eq!(unknown_labels(&train), BTreeSet::from(["e".to_string()]));
+    }
+
+    #[test]
+    fn entries_take_the_first_ten_rows_in_file_order() {
+        let train: Vec<Row> = (0..12).map(|i| row(&format!("q{i}"), "card")).collect();
+        let faq = build_faq(&train, &BTreeSet::new());
+        assert_eq!(faq[0].question, "q0");
+        assert_eq!(faq[0].alternatives.len(), 9);
+        assert_eq!(faq[0].alternatives[8], "q9");
+    }
+
+    #[test]
+    fn metrics_count_answers_and_out_of_scope_queries() {
+        let labels = ["apple", "banana", "cherry", "date", "zzz_unknown"];
+        let train: Vec<Row> = labels.iter().map(|l| row(&format!("tell me about {l} fruit"), l)).collect();
+        let test = vec![row("tell me about apple fruit", "apple"), row("about zzz_unknown things", "zzz_unknown")];
+        let m = evaluate(&train, &test, &[row("something else entirely", "")], 0.6).unwrap();
+        assert_eq!(m["top1_accuracy"], 1.0);
+        assert_eq!(m["in_scope_coverage"], 1.0);
+        assert_eq!(m["answered_precision"], 1.0);
+        assert_eq!(m["oos_false_answer_rate"], 0.0);
+        assert_eq!(m["queries"], 3);
+    }
+}

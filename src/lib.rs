@@ -1,0 +1,22 @@
+//! supportbot: a self-hosted support bot for open-source communities.
+//!
+//! A map of the crate:
+//! - [`domain`]: the rules, in plain Rust (question detection, FAQ ranking, tickets, commands).
+//! - [`bot`]: [`bot::Bot`], the one door every channel goes through.
+//! - [`store`]: the only place that speaks SQL (SQLite or PostgreSQL).
+//! - [`chat`]: adapters that turn channels into events and send the bot's actions.
+//! - [`prompts`]: every sentence the bot says, as editable templates.
+//! - [`eval`]: the measurement protocols (`supportbot eval`).
+//! - [`config`], [`telemetry`], [`app`] (wiring), [`server`] (HTTP), [`cli`].
+
+pub mod app;
+pub mod bot;
+pub mod chat;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod eval;
+pub mod prompts;
+pub mod server;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,178 @@
+//! Every sentence the bot says: minijinja templates from `prompts/`, embedded in the binary and
+//! overridable file by file from a directory (`[prompts] dir`).
+
+use minijinja::{Environment, UndefinedBehavior, Value};
+use std::path::Path;
+
+/// The embedded templates, by name (the file name without `.j2`).
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("answer", include_str!("../prompts/answer.j2")),
+    ("ask_unsure", include_str!("../prompts/ask_unsure.j2")),
+    ("faq_changed", include_str!("../prompts/faq_changed.j2")),
+    ("faq_exists", include_str!("../prompts/faq_exists.j2")),
+    ("faq_invalid", include_str!("../prompts/faq_invalid.j2")),
+    ("faq_not_found", include_str!("../prompts/faq_not_found.j2")),
+    ("faq_search", include_str!("../prompts/faq_search.j2")),
+    ("feedback_not_yours", include_str!("../prompts/feedback_not_yours.j2")),
+    ("feedback_nothing_to_rate", include_str!("../prompts/feedback_nothing_to_rate.j2")),
+    ("feedback_thanks", include_str!("../prompts/feedback_thanks.j2")),
+    ("help", include_str!("../prompts/help.j2")),
+    ("internal_error", include_str!("../prompts/internal_error.j2")),
+    ("invalid_transition", include_str!("../prompts/invalid_transition.j2")),
+    ("learn_needs_resolution", include_str!("../prompts/learn_needs_resolution.j2")),
+    ("message_too_long", include_str!("../prompts/message_too_long.j2")),
+    ("moderators_new_ticket", include_str!("../prompts/moderators_new_ticket.j2")),
+    ("moderators_ticket_linked", include_str!("../prompts/moderators_ticket_linked.j2")),
+    ("refused", include_str!("../prompts/refused.j2")),
+    ("ticket_linked", include_str!("../prompts/ticket_linked.j2")),
+    ("ticket_list", include_str!("../prompts/ticket_list.j2")),
+    ("ticket_not_found", include_str!("../prompts/ticket_not_found.j2")),
+    ("ticket_opened", include_str!("../prompts/ticket_opened.j2")),
+    ("ticket_resolved_asker", include_str!("../prompts/ticket_resolved_asker.j2")),
+    ("ticket_show", include_str!("../prompts/ticket_show.j2")),
+    ("ticket_updated", include_str!("../prompts/ticket_updated.j2")),
+    ("unknown_command", include_str!("../prompts/unknown_command.j2")),
+    ("usage", include_str!("../prompts/usage.j2")),
+];
+
+/// A template that failed to load from the override directory.
+#[derive(Debug, thiserror::Error)]
+#[error("prompt template {path}: {message}")]
+pub struct PromptError {
+    pub path: String,
+    pub message: String,
+}
+
+/// The loaded templates.
+pub struct Prompts {
+    env: Environment<'static>,
+}
+
+fn percent(value: f64) -> String {
+    format!("{:.0}%", (value * 100.0).clamp(0.0, 100.0))
+}
+
+impl Prompts {
+    /// The embedded templates, each replaced by `<dir>/<name>.j2` when that file exists.
+    pub fn load(dir: Option<&Path>) -> Result<Prompts, PromptError> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        env.add_filter("percent", percent);
+        for (name, embedded) in TEMPLATES {
+            let source = match dir.map(|d| d.join(format!("{name}.j2"))) {
+                Some(path) if path.exists() => std::fs::read_to_string(&path).map_err(|e| PromptError {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?,
+                _ => embedded.to_string(),
+            };
+            env.add_template_owned(name.to_string(), source).map_err(|e| PromptError {
+                path: dir.map(|d| d.join(format!("{name}.j2")).display().to_string()).unwrap_or_else(|| format!("prompts/{name}.j2")),
+                message: e.to_string(),
+            })?;
+        }
+        Ok(Prompts { env })
+    }
+
+    /// Renders `name` with `ctx`. A broken override never silences the bot: the error is logged
+    /// and the embedded template is used instead.
+    pub fn render(&self, name: &str, ctx: Value) -> String {
+        let rendered = self.env.get_template(name).and_then(|t| t.render(&ctx));
+        match rendered {
+            Ok(text) => text.trim().to_string(),
+            Err(e) => {
+                tracing::error!(template = name, error = %e, "prompt template failed; using the built-in one");
+                let fallback = Prompts::load(None).expect("embedded templates are valid");
+                fallback.env.get_template(name).and_then(|t| t.render(&ctx)).map(|t| t.trim().to_string()).unwrap_or_else(|_| {
+                    "Something went wrong on my side and nothing was changed.".to_string()
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minijinja::context;
+
+    fn ticket() -> Value {
+        context! {
+            id => 7, status => "open", priority => "high", origin => "unanswered", assignee => "mia",
+            asker_name => "ann", channel => "help", resolution => "upgrade",
+        }
+    }
+
+    /// A context for each template, holding every variable it uses.
+    fn sample(name: &str) -> Value {
+        match name {
+            "answer" => context! { answer => "Run it.", faq_id => "install", question => "How?", confidence => 0.87, links => vec!["https://x"], platform => "slack" },
+            "ask_unsure" => context! { best => context! { faq_id => "install", confidence => 0.3 }, window => "15m" },
+            "faq_changed" => context! { change => "learned", faq_id => "arm", ticket_id => 3 },
+            "faq_exists" | "faq_not_found" => context! { faq_id => "arm" },
+            "faq_invalid" => context! { problem => "id must match [a-z0-9-]+" },
+            "faq_search" => context! { query => "install", results => vec![context! { faq_id => "install", question => "How?", confidence => 0.5 }] },
+            "feedback_thanks" => context! { helpful => true },
+            "help" => context! { commands => crate::domain::command::COMMANDS, is_moderator => false, platform => "console" },
+            "invalid_transition" => context! { ticket_id => 7, status => "closed", verb => "resolved" },
+            "learn_needs_resolution" | "ticket_not_found" => context! { ticket_id => 7 },
+            "message_too_long" => context! { limit => 4000 },
+            "moderators_new_ticket" => context! { ticket => ticket(), question => "why?", window => "15m", actor => "bot", comment => "still broken" },
+            "moderators_ticket_linked" => context! { ticket_id => 7, asker => "ben", channel => "help", linked => 2 },
+            "refused" | "unknown_command" => context! { command => "ticket list" },
+            "ticket_linked" => context! { ticket_id => 7, asker => "ben" },
+            "ticket_list" => context! { label => "open", tickets => vec![context! { id => 7, status => "open", priority => "high", assignee => "mia", asker_name => "ann", summary => "why?" }] },
+            "ticket_opened" => context! { ticket_id => 7, origin => "not_helpful", asker => "ann" },
+            "ticket_resolved_asker" => context! { asker => "ann", ticket_id => 7, actor => "mia", resolution => "upgrade" },
+            "ticket_show" => context! { ticket => ticket(), question => "why?", linked => 1, events => vec![context! { at => "2026-11-02 09:00 UTC", actor => "mia", action => "assign", from_status => "open", to_status => "assigned", note => "mia" }] },
+            "ticket_updated" => context! { ticket => ticket(), action => "resolve", actor => "mia" },
+            "usage" => context! { usage => "ticket show <id>", problem => "a ticket id is missing" },
+            "feedback_not_yours" | "feedback_nothing_to_rate" | "internal_error" => context! {},
+            other => panic!("add a sample context for the new template {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_template_renders_with_its_variables() {
+        let prompts = Prompts::load(None).unwrap();
+        for (name, _) in TEMPLATES {
+            let text = prompts.env.get_template(name).unwrap().render(sample(name)).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+            assert!(!text.trim().is_empty(), "{name} rendered nothing");
+            assert!(!text.contains("{{") && !text.contains("{%"), "{name}: {text}");
+        }
+    }
+
+    #[test]
+    fn confidence_shows_as_a_percentage() {
+        let prompts = Prompts::load(None).unwrap();
+        let text = prompts.render("answer", sample("answer"));
+        assert!(text.contains("87% sure") && text.contains("`install`"), "{text}");
+    }
+
+    #[test]
+    fn a_directory_overrides_single_templates() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("refused.j2"), "Nope: {{ command }}").unwrap();
+        let prompts = Prompts::load(Some(dir.path())).unwrap();
+        assert_eq!(prompts.render("refused", sample("refused")), "Nope: ticket list");
+        assert!(prompts.render("help", sample("help")).contains("faq search"));
+    }
+
+    #[test]
+    fn a_broken_override_is_reported_with_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("answer.j2"), "{% if %}").unwrap();
+        let err = Prompts::load(Some(dir.path())).err().unwrap().to_string();
+        assert!(err.contains("answer.j2"), "{err}");
+    }
+
+    #[test]
+    fn a_template_failing_at_render_time_falls_back_to_the_built_in_one() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("refused.j2"), "{{ no_such_variable }}").unwrap();
+        let prompts = Prompts::load(Some(dir.path())).unwrap();
+        assert!(prompts.render("refused", sample("refused")).contains("moderators only"));
+    }
+}

@@ -1,0 +1,189 @@
+//! Durable intake (inbox) and delivery (outbox). Both are claimed with a lease, so several
+//! instances can share the work and a crashed instance's work is picked up after the lease.
+
+use super::{Store, StoreError, StoreResult, ms};
+use crate::domain::message::{Action, Incoming};
+use chrono::{DateTime, Duration, Utc};
+use sqlx::Row;
+
+/// How long a claim on an event or a delivery protects it from other instances.
+const LEASE: Duration = Duration::seconds(60);
+
+/// The outcome of recording an incoming event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intake {
+    /// First time seen (or an earlier attempt died): this caller must process it.
+    Claimed,
+    /// Already processed, or being processed by someone else right now.
+    Duplicate,
+}
+
+/// An action waiting to be sent.
+#[derive(Debug, Clone)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub platform: String,
+    pub action: Action,
+    pub attempts: i64,
+}
+
+fn payload<T: serde::de::DeserializeOwned>(raw: &str, table: &str) -> StoreResult<T> {
+    serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("{table} payload: {e}")))
+}
+
+impl Store {
+    /// Records an event before it is processed, and claims it for this caller.
+    pub async fn record_incoming(&self, event: &Incoming, now: DateTime<Utc>) -> StoreResult<Intake> {
+        let body = serde_json::to_string(event).expect("incoming events always serialize");
+        let inserted = sqlx::query(
+            "INSERT INTO inbox (platform, event_id, payload, received_at, claimed_until) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (platform, event_id) DO NOTHING",
+        )
+        .bind(&event.platform)
+        .bind(&event.event_id)
+        .bind(body)
+        .bind(ms(now))
+        .bind(ms(now + LEASE))
+        .execute(&self.pool)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            return Ok(Intake::Claimed);
+        }
+        // Seen before: only process it if nobody finished it and the last claim expired.
+        Ok(if self.claim_incoming(&event.platform, &event.event_id, now).await? { Intake::Claimed } else { Intake::Duplicate })
+    }
+
+    async fn claim_incoming(&self, platform: &str, event_id: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE inbox SET claimed_until = $3 WHERE platform = $1 AND event_id = $2 \
+             AND processed_at IS NULL AND (claimed_until IS NULL OR claimed_until < $4)",
+        )
+        .bind(platform)
+        .bind(event_id)
+        .bind(ms(now + LEASE))
+        .bind(ms(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records the actions for `platform` that some work produced and, when that work was an
+    /// incoming event, marks it processed, in one transaction. `origin` keys the actions:
+    /// recording the same origin twice adds nothing.
+    pub async fn record_actions(
+        &self,
+        platform: &str,
+        origin: &str,
+        actions: &[Action],
+        processed: Option<&Incoming>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        for (seq, action) in actions.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO outbox (origin, seq, platform, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5) \
+                 ON CONFLICT (origin, seq) DO NOTHING",
+            )
+            .bind(origin)
+            .bind(seq as i64)
+            .bind(platform)
+            .bind(serde_json::to_string(action).expect("actions always serialize"))
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some(e) = processed {
+            sqlx::query("UPDATE inbox SET processed_at = $3 WHERE platform = $1 AND event_id = $2")
+                .bind(&e.platform)
+                .bind(&e.event_id)
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Events recorded but never processed (a crash, or a failure mid-way), claimed for this caller.
+    pub async fn claim_unprocessed(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Incoming>> {
+        let rows = sqlx::query(
+            "SELECT platform, event_id, payload FROM inbox WHERE processed_at IS NULL \
+             AND (claimed_until IS NULL OR claimed_until < $1) ORDER BY received_at LIMIT $2",
+        )
+        .bind(ms(now))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut claimed = Vec::new();
+        for row in rows {
+            let (platform, event_id): (String, String) = (row.try_get("platform")?, row.try_get("event_id")?);
+            if self.claim_incoming(&platform, &event_id, now).await? {
+                claimed.push(payload(&row.try_get::<String, _>("payload")?, "inbox")?);
+            }
+        }
+        Ok(claimed)
+    }
+
+    /// Actions for `platform` due to be sent, claimed for this caller, oldest first.
+    /// One statement claims the batch, so two instances never claim the same action.
+    pub async fn claim_outbox(&self, platform: &str, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<OutboxItem>> {
+        let rows = sqlx::query(
+            "UPDATE outbox SET claimed_until = $3 WHERE id IN ( \
+                 SELECT id FROM outbox WHERE platform = $1 AND sent_at IS NULL AND failed_at IS NULL \
+                 AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $4) \
+             AND (claimed_until IS NULL OR claimed_until < $2) RETURNING id, payload, attempts",
+        )
+        .bind(platform)
+        .bind(ms(now))
+        .bind(ms(now + LEASE))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut items = rows
+            .iter()
+            .map(|row| {
+                Ok(OutboxItem {
+                    id: row.try_get("id")?,
+                    platform: platform.to_string(),
+                    action: payload(&row.try_get::<String, _>("payload")?, "outbox")?,
+                    attempts: row.try_get("attempts")?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        items.sort_by_key(|i| i.id); // RETURNING promises no order
+        Ok(items)
+    }
+
+    pub async fn mark_sent(&self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE outbox SET sent_at = $2, claimed_until = NULL WHERE id = $1").bind(id).bind(ms(now)).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Records a failed attempt; the item is tried again at `retry_at`.
+    pub async fn mark_failed(&self, id: i64, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, claimed_until = NULL WHERE id = $1")
+            .bind(id)
+            .bind(error.chars().take(500).collect::<String>())
+            .bind(ms(retry_at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Gives up on an action (a permanent error, or too many attempts); it stays for inspection.
+    pub async fn mark_dead(&self, id: i64, error: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $2, failed_at = $3, claimed_until = NULL WHERE id = $1")
+            .bind(id)
+            .bind(error.chars().take(500).collect::<String>())
+            .bind(ms(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// How many actions are waiting to be sent (for health checks and tests).
+    pub async fn unsent_count(&self) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL").fetch_one(&self.pool).await?;
+        Ok(row.try_get("n")?)
+    }
+}

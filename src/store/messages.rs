@@ -1,0 +1,279 @@
+//! Messages the bot saw, the questions among them, and votes on the bot's answers.
+
+use super::{Store, StoreResult, ms, time};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredMessage {
+    pub platform: String,
+    pub id: String,
+    pub channel: String,
+    pub user_id: String,
+    pub user_name: String,
+    pub text: String,
+    pub at: DateTime<Utc>,
+    pub reply_to: Option<String>,
+    pub is_support: bool,
+}
+
+/// Where a detected question stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuestionStatus {
+    /// Waiting for the unanswered window to pass.
+    Pending,
+    BotAnswered,
+    CommunityAnswered,
+    Ticketed,
+}
+
+impl QuestionStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            QuestionStatus::Pending => "pending",
+            QuestionStatus::BotAnswered => "bot_answered",
+            QuestionStatus::CommunityAnswered => "community_answered",
+            QuestionStatus::Ticketed => "ticketed",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [Self::Pending, Self::BotAnswered, Self::CommunityAnswered, Self::Ticketed].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Question {
+    pub platform: String,
+    pub message_id: String,
+    pub channel: String,
+    pub asker_id: String,
+    pub asker_name: String,
+    pub text: String,
+    pub asked_at: DateTime<Utc>,
+    pub status: QuestionStatus,
+    pub faq_id: Option<String>,
+    pub confidence: Option<f64>,
+    pub ticket_id: Option<i64>,
+}
+
+fn message(row: &AnyRow) -> StoreResult<StoredMessage> {
+    Ok(StoredMessage {
+        platform: row.try_get("platform")?,
+        id: row.try_get("id")?,
+        channel: row.try_get("channel")?,
+        user_id: row.try_get("user_id")?,
+        user_name: row.try_get("user_name")?,
+        text: row.try_get("text")?,
+        at: time(row.try_get("at")?)?,
+        reply_to: row.try_get("reply_to")?,
+        is_support: row.try_get::<i64, _>("is_support")? != 0,
+    })
+}
+
+fn question(row: &AnyRow) -> StoreResult<Question> {
+    let status: String = row.try_get("status")?;
+    Ok(Question {
+        platform: row.try_get("platform")?,
+        message_id: row.try_get("message_id")?,
+        channel: row.try_get("channel")?,
+        asker_id: row.try_get("asker_id")?,
+        asker_name: row.try_get("asker_name")?,
+        text: row.try_get("text")?,
+        asked_at: time(row.try_get("asked_at")?)?,
+        status: QuestionStatus::parse(&status)
+            .ok_or_else(|| super::StoreError::Corrupt(format!("question status {status:?}")))?,
+        faq_id: row.try_get("faq_id")?,
+        confidence: row.try_get("confidence")?,
+        ticket_id: row.try_get("ticket_id")?,
+    })
+}
+
+impl Store {
+    /// Stores a message; a redelivered one keeps its first copy.
+    pub async fn save_message(&self, m: &StoredMessage) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO messages (platform, id, channel, user_id, user_name, text, at, reply_to, is_support) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (platform, id) DO NOTHING",
+        )
+        .bind(&m.platform)
+        .bind(&m.id)
+        .bind(&m.channel)
+        .bind(&m.user_id)
+        .bind(&m.user_name)
+        .bind(&m.text)
+        .bind(ms(m.at))
+        .bind(&m.reply_to)
+        .bind(m.is_support as i64)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn message(&self, platform: &str, id: &str) -> StoreResult<Option<StoredMessage>> {
+        let row = sqlx::query("SELECT * FROM messages WHERE platform = $1 AND id = $2 AND deleted = 0")
+            .bind(platform)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(message).transpose()
+    }
+
+    /// Applies an edit to the stored copy (and to a still-open question's text).
+    pub async fn edit_message(&self, platform: &str, id: &str, text: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE messages SET text = $3 WHERE platform = $1 AND id = $2")
+            .bind(platform)
+            .bind(id)
+            .bind(text)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("UPDATE questions SET text = $3 WHERE platform = $1 AND message_id = $2 AND status = 'pending'")
+            .bind(platform)
+            .bind(id)
+            .bind(text)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets a deleted message's text; a pending question on it will not become a ticket.
+    pub async fn delete_message(&self, platform: &str, id: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE messages SET text = '', deleted = 1 WHERE platform = $1 AND id = $2")
+            .bind(platform)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("DELETE FROM questions WHERE platform = $1 AND message_id = $2 AND status = 'pending'")
+            .bind(platform)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Records a detected question; false if it was already recorded.
+    pub async fn insert_question(&self, q: &Question) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO questions (platform, message_id, channel, asker_id, asker_name, text, asked_at, status, faq_id, confidence, ticket_id, answered_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (platform, message_id) DO NOTHING",
+        )
+        .bind(&q.platform)
+        .bind(&q.message_id)
+        .bind(&q.channel)
+        .bind(&q.asker_id)
+        .bind(&q.asker_name)
+        .bind(&q.text)
+        .bind(ms(q.asked_at))
+        .bind(q.status.as_str())
+        .bind(&q.faq_id)
+        .bind(q.confidence)
+        .bind(q.ticket_id)
+        .bind((q.status == QuestionStatus::BotAnswered).then(|| ms(q.asked_at)))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn question(&self, platform: &str, message_id: &str) -> StoreResult<Option<Question>> {
+        let row = sqlx::query("SELECT * FROM questions WHERE platform = $1 AND message_id = $2")
+            .bind(platform)
+            .bind(message_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(question).transpose()
+    }
+
+    /// Marks a pending question answered by another member; false if it was not pending.
+    pub async fn mark_community_answered(
+        &self,
+        platform: &str,
+        message_id: &str,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE questions SET status = 'community_answered', answered_by = $3, answered_at = $4 \
+             WHERE platform = $1 AND message_id = $2 AND status = 'pending'",
+        )
+        .bind(platform)
+        .bind(message_id)
+        .bind(by)
+        .bind(ms(at))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Pending questions asked at or before `cutoff`, oldest first.
+    pub async fn due_questions(&self, cutoff: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Question>> {
+        let rows = sqlx::query(
+            "SELECT * FROM questions WHERE status = 'pending' AND asked_at <= $1 ORDER BY asked_at LIMIT $2",
+        )
+        .bind(ms(cutoff))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(question).collect()
+    }
+
+    /// Claims a question for ticketing (still waiting, or answered by the bot and voted down);
+    /// only one caller, of any instance, wins.
+    pub async fn claim_for_ticket(&self, platform: &str, message_id: &str) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE questions SET status = 'ticketed' \
+             WHERE platform = $1 AND message_id = $2 AND status IN ('pending', 'bot_answered')",
+        )
+        .bind(platform)
+        .bind(message_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn set_question_ticket(&self, platform: &str, message_id: &str, ticket_id: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE questions SET ticket_id = $3 WHERE platform = $1 AND message_id = $2")
+            .bind(platform)
+            .bind(message_id)
+            .bind(ticket_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores (or replaces) one person's vote on an answer.
+    pub async fn save_feedback(
+        &self,
+        platform: &str,
+        message_id: &str,
+        user_id: &str,
+        helpful: bool,
+        comment: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO answer_feedback (platform, message_id, user_id, helpful, comment, at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (platform, message_id, user_id) DO UPDATE SET helpful = $4, comment = $5, at = $6",
+        )
+        .bind(platform)
+        .bind(message_id)
+        .bind(user_id)
+        .bind(helpful as i64)
+        .bind(comment)
+        .bind(ms(at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The vote `user_id` gave on the answer to `message_id`, if any: (helpful, comment).
+    pub async fn feedback(&self, platform: &str, message_id: &str, user_id: &str) -> StoreResult<Option<(bool, Option<String>)>> {
+        let row = sqlx::query("SELECT helpful, comment FROM answer_feedback WHERE platform = $1 AND message_id = $2 AND user_id = $3")
+            .bind(platform)
+            .bind(message_id)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((r.try_get::<i64, _>("helpful")? != 0, r.try_get("comment")?))).transpose()
+    }
+}

@@ -1,0 +1,33 @@
+//! Migrations embedded in the binary, one directory per database dialect
+//! (auto-increment ids and integer widths differ; everything else is shared SQL).
+
+use futures_core::future::BoxFuture;
+use sqlx::error::BoxDynError;
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use std::borrow::Cow;
+
+type Embedded = &'static [(i64, &'static str, &'static str)];
+
+const SQLITE: Embedded = &[(1, "core", include_str!("../../migrations/sqlite/0001_core.sql"))];
+const POSTGRES: Embedded = &[(1, "core", include_str!("../../migrations/postgres/0001_core.sql"))];
+
+#[derive(Debug)]
+struct EmbeddedSource(Embedded);
+
+impl MigrationSource<'static> for EmbeddedSource {
+    fn resolve(self) -> BoxFuture<'static, Result<Vec<Migration>, BoxDynError>> {
+        Box::pin(async move {
+            Ok(self
+                .0
+                .iter()
+                .map(|(version, name, sql)| {
+                    Migration::new(*version, Cow::Borrowed(*name), MigrationType::Simple, Cow::Borrowed(*sql), false)
+                })
+                .collect())
+        })
+    }
+}
+
+pub async fn migrator(postgres: bool) -> Result<Migrator, sqlx::migrate::MigrateError> {
+    Migrator::new(EmbeddedSource(if postgres { POSTGRES } else { SQLITE })).await
+}

@@ -1,0 +1,262 @@
+//! Tickets, their history, and the questions linked to them.
+
+use super::{Store, StoreResult, ms, opt_time, parse_col, time};
+use crate::domain::ticket::{Origin, Priority, Status, Ticket, TicketEvent, Transition};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+/// What is needed to open a ticket.
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    pub platform: String,
+    pub channel: String,
+    pub question_message_id: Option<String>,
+    pub asker_id: String,
+    pub asker_name: String,
+    pub question: String,
+    pub origin: Origin,
+    pub priority: Priority,
+    /// Who opened it: "bot" or a moderator.
+    pub opened_by: String,
+}
+
+fn ticket(row: &AnyRow) -> StoreResult<Ticket> {
+    Ok(Ticket {
+        id: row.try_get("id")?,
+        platform: row.try_get("platform")?,
+        channel: row.try_get("channel")?,
+        question_message_id: row.try_get("question_message_id")?,
+        asker_id: row.try_get("asker_id")?,
+        asker_name: row.try_get("asker_name")?,
+        question: row.try_get("question")?,
+        origin: parse_col(row, "origin")?,
+        status: parse_col(row, "status")?,
+        priority: parse_col(row, "priority")?,
+        assignee: row.try_get("assignee")?,
+        resolution: row.try_get("resolution")?,
+        created_at: time(row.try_get("created_at")?)?,
+        first_response_at: opt_time(row, "first_response_at")?,
+        resolved_at: opt_time(row, "resolved_at")?,
+        closed_at: opt_time(row, "closed_at")?,
+    })
+}
+
+fn event(row: &AnyRow) -> StoreResult<TicketEvent> {
+    let from: Option<String> = row.try_get("from_status")?;
+    Ok(TicketEvent {
+        at: time(row.try_get("at")?)?,
+        actor: row.try_get("actor")?,
+        action: row.try_get("action")?,
+        from_status: from.map(|s| s.parse()).transpose().map_err(super::StoreError::Corrupt)?,
+        to_status: parse_col(row, "to_status")?,
+        note: row.try_get("note")?,
+    })
+}
+
+impl Store {
+    /// Opens a ticket. Idempotent per question message: opening the same question twice
+    /// returns the first ticket and `false`.
+    pub async fn open_ticket(&self, t: &NewTicket, now: DateTime<Utc>) -> StoreResult<(Ticket, bool)> {
+        if let Some(msg) = &t.question_message_id
+            && let Some(existing) = self.ticket_for_message(&t.platform, msg).await?
+        {
+            return Ok((existing, false));
+        }
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO tickets (platform, channel, question_message_id, asker_id, asker_name, question, origin, status, priority, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $9) ON CONFLICT (platform, question_message_id) DO NOTHING RETURNING id",
+        )
+        .bind(&t.platform)
+        .bind(&t.channel)
+        .bind(&t.question_message_id)
+        .bind(&t.asker_id)
+        .bind(&t.asker_name)
+        .bind(&t.question)
+        .bind(t.origin.as_str())
+        .bind(t.priority.as_str())
+        .bind(ms(now))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            // Another instance opened it between our check and insert.
+            tx.rollback().await?;
+            let msg = t.question_message_id.as_deref().unwrap_or_default();
+            let existing = self.ticket_for_message(&t.platform, msg).await?;
+            return existing.map(|e| (e, false)).ok_or_else(|| super::StoreError::Corrupt("ticket vanished".into()));
+        };
+        let id: i64 = row.try_get("id")?;
+        sqlx::query(
+            "INSERT INTO ticket_events (ticket_id, at, actor, action, from_status, to_status, note) VALUES ($1, $2, $3, 'open', NULL, 'open', $4)",
+        )
+        .bind(id)
+        .bind(ms(now))
+        .bind(&t.opened_by)
+        .bind(t.origin.as_str())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let created = self.ticket(id).await?.ok_or_else(|| super::StoreError::Corrupt(format!("ticket {id} vanished")))?;
+        Ok((created, true))
+    }
+
+    pub async fn ticket(&self, id: i64) -> StoreResult<Option<Ticket>> {
+        let row = sqlx::query("SELECT * FROM tickets WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(ticket).transpose()
+    }
+
+    async fn ticket_for_message(&self, platform: &str, message_id: &str) -> StoreResult<Option<Ticket>> {
+        let row = sqlx::query("SELECT * FROM tickets WHERE platform = $1 AND question_message_id = $2")
+            .bind(platform)
+            .bind(message_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(ticket).transpose()
+    }
+
+    /// Tickets with `status`, or every active (open or assigned) one; highest priority, then oldest, first.
+    pub async fn tickets(&self, status: Option<Status>, limit: i64) -> StoreResult<Vec<Ticket>> {
+        let rows = match status {
+            Some(s) => {
+                sqlx::query("SELECT * FROM tickets WHERE status = $1 ORDER BY id LIMIT $2").bind(s.as_str()).bind(limit).fetch_all(&self.pool).await?
+            }
+            None => {
+                sqlx::query("SELECT * FROM tickets WHERE status IN ('open', 'assigned') ORDER BY id LIMIT $1").bind(limit).fetch_all(&self.pool).await?
+            }
+        };
+        let mut list: Vec<Ticket> = rows.iter().map(ticket).collect::<StoreResult<_>>()?;
+        list.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.id.cmp(&b.id)));
+        Ok(list)
+    }
+
+    /// The most recent active tickets, as (id, platform, question message id, question):
+    /// the light rows the repeat-question check compares against.
+    pub async fn active_ticket_questions(&self, limit: i64) -> StoreResult<Vec<(i64, String, Option<String>, String)>> {
+        let rows = sqlx::query(
+            "SELECT id, platform, question_message_id, question FROM tickets WHERE status IN ('open', 'assigned') ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("platform")?, r.try_get("question_message_id")?, r.try_get("question")?)))
+            .collect()
+    }
+
+    /// Applies a transition already checked by the domain, recording who did it and when.
+    /// The first moderator action also stamps the first response time.
+    pub async fn apply_transition(
+        &self,
+        t: &Ticket,
+        transition: &Transition,
+        to: Status,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Ticket> {
+        let now_ms = ms(now);
+        let (assignee, resolution) = match transition {
+            Transition::Assign { to } => (Some(to.clone()), t.resolution.clone()),
+            Transition::Resolve { resolution } => (t.assignee.clone(), resolution.clone().or_else(|| t.resolution.clone())),
+            _ => (t.assignee.clone(), t.resolution.clone()),
+        };
+        let resolved_at = match to {
+            Status::Resolved => Some(now_ms),
+            Status::Open | Status::Assigned => None,
+            Status::Closed => t.resolved_at.map(ms),
+        };
+        let closed_at = (to == Status::Closed).then_some(now_ms);
+        let first_response = t.first_response_at.map(ms).unwrap_or(now_ms);
+        let mut tx = self.pool.begin().await?;
+        // The status guard makes a concurrent change by another moderator fail cleanly.
+        let done = sqlx::query(
+            "UPDATE tickets SET status = $2, assignee = $3, resolution = $4, updated_at = $5, first_response_at = $6, \
+             resolved_at = $7, closed_at = $8 WHERE id = $1 AND status = $9",
+        )
+        .bind(t.id)
+        .bind(to.as_str())
+        .bind(&assignee)
+        .bind(&resolution)
+        .bind(now_ms)
+        .bind(first_response)
+        .bind(resolved_at)
+        .bind(closed_at)
+        .bind(t.status.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 1 {
+            let note = match transition {
+                Transition::Assign { to } => Some(to.clone()),
+                Transition::Resolve { resolution } => resolution.clone(),
+                _ => None,
+            };
+            sqlx::query(
+                "INSERT INTO ticket_events (ticket_id, at, actor, action, from_status, to_status, note) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(t.id)
+            .bind(now_ms)
+            .bind(actor)
+            .bind(transition.name())
+            .bind(t.status.as_str())
+            .bind(to.as_str())
+            .bind(note)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        self.ticket(t.id).await?.ok_or_else(|| super::StoreError::Corrupt(format!("ticket {} vanished", t.id)))
+    }
+
+    pub async fn ticket_events(&self, id: i64) -> StoreResult<Vec<TicketEvent>> {
+        let rows = sqlx::query("SELECT * FROM ticket_events WHERE ticket_id = $1 ORDER BY id").bind(id).fetch_all(&self.pool).await?;
+        rows.iter().map(event).collect()
+    }
+
+    /// Links a repeated question to an existing ticket (and records it in the history).
+    pub async fn link_to_ticket(&self, t: &Ticket, platform: &str, message_id: &str, actor: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "INSERT INTO ticket_links (ticket_id, platform, message_id, linked_at) VALUES ($1, $2, $3, $4) ON CONFLICT (platform, message_id) DO NOTHING",
+        )
+        .bind(t.id)
+        .bind(platform)
+        .bind(message_id)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 1 {
+            sqlx::query(
+                "INSERT INTO ticket_events (ticket_id, at, actor, action, from_status, to_status, note) VALUES ($1, $2, $3, 'link', $4, $4, $5)",
+            )
+            .bind(t.id)
+            .bind(ms(now))
+            .bind(actor)
+            .bind(t.status.as_str())
+            .bind(message_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// How many questions were linked to a ticket.
+    pub async fn linked_count(&self, id: i64) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM ticket_links WHERE ticket_id = $1").bind(id).fetch_one(&self.pool).await?;
+        Ok(row.try_get("n")?)
+    }
+}
+
+impl Store {
+    /// The text of every question linked to a ticket, oldest first.
+    pub async fn linked_questions(&self, id: i64) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT m.text FROM ticket_links l JOIN messages m ON m.platform = l.platform AND m.id = l.message_id \
+             WHERE l.ticket_id = $1 AND m.deleted = 0 ORDER BY l.linked_at",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("text")?)).collect()
+    }
+}

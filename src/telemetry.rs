@@ -1,0 +1,15 @@
+//! Logging. Readable lines by default, JSON with `--log-format json`. The bot logs ids, counts
+//! and decisions; never message bodies or tokens.
+
+use crate::config::LogFormat;
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber (logs go to stderr, so stdout stays the bot's output).
+pub fn init(format: LogFormat, level: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}

@@ -1,0 +1,10 @@
+//! One integration-test binary: each file is one behaviour, `helpers` builds bots and databases.
+
+mod cli;
+mod commands;
+mod console;
+mod conversation;
+mod helpers;
+mod replay;
+mod restart;
+mod storage;
