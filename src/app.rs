@@ -4,6 +4,8 @@ use crate::bot::{Bot, BotConfig};
 use crate::config::{Settings, redact_url};
 use crate::domain::faq::{ImportReport, parse_faq_file};
 use crate::prompts::Prompts;
+use crate::semantic::Embedder;
+use std::sync::Arc;
 use crate::store::{Store, Upsert};
 use anyhow::Context;
 use chrono::Utc;
@@ -56,7 +58,24 @@ pub async fn build_bot(settings: &Settings, faq_file: Option<&Path>) -> anyhow::
         None => {}
     }
     let prompts = Prompts::load(settings.prompts.dir.as_deref())?;
-    Ok(Bot::new(store, prompts, BotConfig::from_settings(settings)).await?)
+    let embedder = load_embedder(settings.model.dir.as_deref()).await?;
+    Ok(Bot::new(store, prompts, BotConfig::from_settings(settings), embedder).await?)
+}
+
+/// Loads the sentence-embedding model from `dir`. A configured but broken model is an error at
+/// start; no model at all is fine, and said once.
+pub async fn load_embedder(dir: Option<&Path>) -> anyhow::Result<Option<Arc<Embedder>>> {
+    let Some(dir) = dir else {
+        tracing::warn!("no [model] dir is set: FAQ questions are matched on their words only (see README, \"Semantic matching\")");
+        return Ok(None);
+    };
+    let path = dir.to_path_buf();
+    let started = std::time::Instant::now();
+    let model = tokio::task::spawn_blocking(move || Embedder::load(&path))
+        .await?
+        .with_context(|| format!("loading the sentence-embedding model from {} ([model] dir)", dir.display()))?;
+    tracing::info!(model = model.id(), ms = started.elapsed().as_millis() as u64, "sentence-embedding model loaded");
+    Ok(Some(Arc::new(model)))
 }
 
 /// How often `run` settles unanswered questions and retries unprocessed events.

@@ -79,6 +79,12 @@ pub enum EvalCommand {
         /// Extra out-of-scope queries (text[<TAB>anything]).
         #[arg(long, value_name = "FILE")]
         oos: Option<PathBuf>,
+        /// Sentence-embedding model directory (overrides [model] dir).
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+        /// Ignore any model: measure full-text matching alone.
+        #[arg(long)]
+        full_text: bool,
     },
     /// Protocol 2: support-question detection on chat posts (text<TAB>is_question<TAB>act).
     Detect {
@@ -152,9 +158,13 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
             })
             .await
         }
-        Command::Eval { command: EvalCommand::Faq { train, test, oos } } => {
+        Command::Eval { command: EvalCommand::Faq { train, test, oos, model, full_text } } => {
             let oos = oos.map(|p| eval::read_tsv(&p)).transpose()?.unwrap_or_default();
-            let metrics = eval::faq::evaluate(&eval::read_tsv(&train)?, &eval::read_tsv(&test)?, &oos, settings.faq.threshold)?;
+            let dir = if full_text { None } else { model.or(settings.model.dir.clone()) };
+            let model = app::load_embedder(dir.as_deref()).await?;
+            let (train, test) = (eval::read_tsv(&train)?, eval::read_tsv(&test)?);
+            let threshold = settings.faq.threshold;
+            let metrics = tokio::task::spawn_blocking(move || eval::faq::evaluate(&train, &test, &oos, threshold, model.as_deref())).await??;
             println!("{metrics}");
             Ok(())
         }

@@ -15,6 +15,7 @@ pub struct Settings {
     pub faq: FaqSettings,
     pub tickets: TicketSettings,
     pub prompts: PromptSettings,
+    pub model: ModelSettings,
     pub log: LogSettings,
     /// Read by the Slack adapter; accepted here so one file configures everything.
     pub slack: Option<PlatformSection>,
@@ -83,6 +84,14 @@ pub struct PromptSettings {
     pub dir: Option<PathBuf>,
 }
 
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelSettings {
+    /// A sentence-transformer directory (config.json, tokenizer.json, model.safetensors), e.g.
+    /// all-MiniLM-L6-v2. Unset: the FAQ is matched on words only.
+    pub dir: Option<PathBuf>,
+}
+
 #[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -139,7 +148,7 @@ impl Default for ServerSettings {
 }
 
 /// The shipped answer threshold: see README "Confidence and the threshold".
-pub const DEFAULT_THRESHOLD: f32 = 0.6;
+pub const DEFAULT_THRESHOLD: f32 = 0.85;
 
 impl Default for FaqSettings {
     fn default() -> Self {

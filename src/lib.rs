@@ -17,6 +17,7 @@ pub mod config;
 pub mod domain;
 pub mod eval;
 pub mod prompts;
+pub mod semantic;
 pub mod server;
 pub mod store;
 pub mod telemetry;

@@ -77,9 +77,8 @@ impl Bot {
 
     async fn faq_search(&self, event: &Incoming, query: &str) -> BotResult<Vec<Action>> {
         let results: Vec<Value> = self
-            .faq()
+            .match_faq(&truncate_chars(query, MAX_ANALYZED_CHARS), 5)
             .await?
-            .search(&truncate_chars(query, MAX_ANALYZED_CHARS), 5)
             .into_iter()
             .map(|m| context! { faq_id => m.entry.id, question => m.entry.question, confidence => m.confidence })
             .collect();

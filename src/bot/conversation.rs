@@ -57,7 +57,7 @@ impl Bot {
     /// Answers a question from the FAQ when confident, otherwise leaves it waiting for the
     /// community. `explicit` (the `ask` command) always gets a reply.
     pub(super) async fn take_question(&self, event: &Incoming, id: &str, text: &str, explicit: bool) -> BotResult<Vec<Action>> {
-        let best = self.faq().await?.best(text);
+        let best = self.match_faq(text, 1).await?.into_iter().next();
         let threshold = self.config.threshold_for(&event.channel);
         let confident = best.as_ref().filter(|m| m.confidence >= threshold);
         let recorded = self

@@ -7,7 +7,9 @@ mod conversation;
 mod tickets;
 
 use crate::config::Settings;
-use crate::domain::faq_index::FaqIndex;
+use crate::domain::faq_index::{FaqIndex, FaqMatch};
+use crate::semantic::Embedder;
+use crate::semantic::faq::{IndexError, build_index, embed_query};
 use crate::domain::message::{Action, ActionKind, Incoming, IncomingKind};
 use crate::prompts::Prompts;
 use crate::store::{Intake, Store, StoreError};
@@ -61,8 +63,8 @@ impl BotConfig {
 pub enum BotError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("could not build the FAQ index: {0}")]
-    Index(#[from] tantivy::TantivyError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
 }
 
 pub type BotResult<T> = Result<T, BotError>;
@@ -77,6 +79,8 @@ pub struct Bot {
     prompts: Prompts,
     config: BotConfig,
     faq: RwLock<LoadedFaq>,
+    /// The sentence-embedding model; without it the FAQ is matched on words only.
+    embedder: Option<Arc<Embedder>>,
     /// Analyzed ticket questions by ticket id (a ticket's question never changes).
     ticket_tokens: TokenCache,
 }
@@ -101,10 +105,11 @@ impl TokenCache {
 }
 
 impl Bot {
-    pub async fn new(store: Store, prompts: Prompts, config: BotConfig) -> BotResult<Bot> {
+    pub async fn new(store: Store, prompts: Prompts, config: BotConfig, embedder: Option<Arc<Embedder>>) -> BotResult<Bot> {
         let version = store.faq_version().await?;
-        let index = Arc::new(FaqIndex::build(store.faq_entries().await?)?);
-        Ok(Bot { store, prompts, config, faq: RwLock::new(LoadedFaq { version, index }), ticket_tokens: TokenCache::default() })
+        let index = Arc::new(build_index(&store, embedder.as_ref(), store.faq_entries().await?).await?);
+        let faq = RwLock::new(LoadedFaq { version, index });
+        Ok(Bot { store, prompts, config, faq, embedder, ticket_tokens: TokenCache::default() })
     }
 
     pub fn store(&self) -> &Store {
@@ -124,9 +129,16 @@ impl Bot {
                 return Ok(loaded.index.clone());
             }
         }
-        let index = Arc::new(FaqIndex::build(self.store.faq_entries().await?)?);
+        let index = Arc::new(build_index(&self.store, self.embedder.as_ref(), self.store.faq_entries().await?).await?);
         *self.faq.write().expect("faq lock poisoned") = LoadedFaq { version, index: index.clone() };
         Ok(index)
+    }
+
+    /// The FAQ entries that best match `text`, most confident first.
+    pub async fn match_faq(&self, text: &str, limit: usize) -> BotResult<Vec<FaqMatch>> {
+        let index = self.faq().await?;
+        let vector = if index.is_semantic() { embed_query(self.embedder.as_ref(), text).await } else { None };
+        Ok(index.search(text, vector.as_deref(), limit))
     }
 
     /// Records an incoming event, then handles it unless it was already handled.

@@ -5,5 +5,6 @@ pub mod faq;
 pub mod faq_index;
 pub mod message;
 pub mod question;
+pub mod ranking;
 pub mod text;
 pub mod ticket;

@@ -2,7 +2,8 @@
 
 use super::{Row, round4};
 use crate::domain::faq::FaqEntry;
-use crate::domain::faq_index::FaqIndex;
+use crate::domain::faq_index::{FaqIndex, phrasing_texts};
+use crate::semantic::Embedder;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
@@ -46,11 +47,17 @@ fn percentile(sorted: &[u128], p: f64) -> u128 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-/// Runs the protocol at `threshold` and returns the metrics.
-pub fn evaluate(train: &[Row], test: &[Row], oos: &[Row], threshold: f32) -> anyhow::Result<Value> {
+/// Runs the protocol at `threshold` and returns the metrics. With `model`, entries and queries
+/// are embedded (the per-query latency includes embedding the query).
+pub fn evaluate(train: &[Row], test: &[Row], oos: &[Row], threshold: f32, model: Option<&Embedder>) -> anyhow::Result<Value> {
     let unknown = unknown_labels(train);
     let started = Instant::now();
-    let index = FaqIndex::build(build_faq(train, &unknown))?;
+    let faq = build_faq(train, &unknown);
+    let vectors = match model {
+        Some(m) => Some(m.embed(&phrasing_texts(&faq).iter().map(String::as_str).collect::<Vec<_>>())?),
+        None => None,
+    };
+    let index = FaqIndex::build(faq, vectors)?;
     let index_build_ms = started.elapsed().as_millis();
 
     let (mut in_scope, mut top1, mut answered, mut answered_right, mut oos_total, mut oos_answered) = (0, 0, 0, 0, 0, 0);
@@ -58,7 +65,8 @@ pub fn evaluate(train: &[Row], test: &[Row], oos: &[Row], threshold: f32) -> any
     let queries = test.iter().map(|r| (r, !unknown.contains(&r.label))).chain(oos.iter().map(|r| (r, false)));
     for (row, known) in queries {
         let t = Instant::now();
-        let best = index.best(&row.text);
+        let vector = model.map(|m| m.embed(&[row.text.as_str()])).transpose()?.and_then(|mut v| v.pop());
+        let best = index.best(&row.text, vector.as_deref());
         latencies.push(t.elapsed().as_micros());
         let is_right = best.as_ref().is_some_and(|m| m.entry.id == row.label);
         let answers = best.as_ref().is_some_and(|m| m.confidence >= threshold);
@@ -86,6 +94,7 @@ pub fn evaluate(train: &[Row], test: &[Row], oos: &[Row], threshold: f32) -> any
         "index_build_ms": index_build_ms,
         "queries": latencies.len(),
         "threshold": threshold,
+        "matcher": if model.is_some() { "hybrid" } else { "full_text" },
         "faq_entries": index.entries().len(),
     }))
 }
@@ -118,7 +127,7 @@ mod tests {
         let labels = ["apple", "banana", "cherry", "date", "zzz_unknown"];
         let train: Vec<Row> = labels.iter().map(|l| row(&format!("tell me about {l} fruit"), l)).collect();
         let test = vec![row("tell me about apple fruit", "apple"), row("about zzz_unknown things", "zzz_unknown")];
-        let m = evaluate(&train, &test, &[row("something else entirely", "")], 0.6).unwrap();
+        let m = evaluate(&train, &test, &[row("something else entirely", "")], 0.6, None).unwrap();
         assert_eq!(m["top1_accuracy"], 1.0);
         assert_eq!(m["in_scope_coverage"], 1.0);
         assert_eq!(m["answered_precision"], 1.0);

@@ -8,8 +8,14 @@ use std::borrow::Cow;
 
 type Embedded = &'static [(i64, &'static str, &'static str)];
 
-const SQLITE: Embedded = &[(1, "core", include_str!("../../migrations/sqlite/0001_core.sql"))];
-const POSTGRES: Embedded = &[(1, "core", include_str!("../../migrations/postgres/0001_core.sql"))];
+const SQLITE: Embedded = &[
+    (1, "core", include_str!("../../migrations/sqlite/0001_core.sql")),
+    (2, "embeddings", include_str!("../../migrations/sqlite/0002_embeddings.sql")),
+];
+const POSTGRES: Embedded = &[
+    (1, "core", include_str!("../../migrations/postgres/0001_core.sql")),
+    (2, "embeddings", include_str!("../../migrations/postgres/0002_embeddings.sql")),
+];
 
 #[derive(Debug)]
 struct EmbeddedSource(Embedded);

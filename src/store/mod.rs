@@ -1,6 +1,7 @@
 //! The store: the only place that speaks SQL. SQLite or PostgreSQL, chosen by the URL.
 
 pub mod faq;
+mod embeddings;
 mod intake;
 mod messages;
 mod migrations;

@@ -87,7 +87,7 @@ pub async fn bot_with(db: &TestDb, faq: &str, config: BotConfig) -> Bot {
     for e in parse_faq_file("test-faq.toml", faq).unwrap() {
         store.upsert_faq(&e, "file", t0()).await.unwrap();
     }
-    Bot::new(store, Prompts::load(None).unwrap(), config).await.unwrap()
+    Bot::new(store, Prompts::load(None).unwrap(), config, None).await.unwrap()
 }
 
 /// The usual bot: the test FAQ, default settings, a fresh SQLite file.

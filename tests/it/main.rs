@@ -7,4 +7,5 @@ mod conversation;
 mod helpers;
 mod replay;
 mod restart;
+mod semantic;
 mod storage;

@@ -24,7 +24,7 @@ fn check(db: &str, actions: &[Value]) {
     let answer = find(actions, "answer", "m1");
     assert_eq!(answer.len(), 1, "{db}: {actions:#?}");
     assert_eq!(answer[0]["faq_id"], "install");
-    assert!(answer[0]["confidence"].as_f64().unwrap() >= 0.6);
+    assert!(answer[0]["confidence"].as_f64().unwrap() >= f64::from(supportbot::config::DEFAULT_THRESHOLD));
     // Chatter and thanks: nothing.
     assert_eq!(about("m2") + about("m7"), 0, "{db}");
     // A question a member answered: nothing, ever.

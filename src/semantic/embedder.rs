@@ -1,0 +1,106 @@
+//! Sentence embeddings with all-MiniLM-L6-v2 (or any BERT sentence-transformer laid out the
+//! same way), run by candle on the CPU: mean-pooled, L2-normalised, so a dot product is the
+//! cosine similarity.
+
+use anyhow::{Context, anyhow};
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use std::path::Path;
+use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+
+/// Tokens read per text; questions are far shorter, and it bounds the cost of a pasted log.
+const MAX_TOKENS: usize = 128;
+/// Texts embedded in one forward pass.
+const BATCH: usize = 32;
+
+pub struct Embedder {
+    model: BertModel,
+    tokenizer: Tokenizer,
+    id: String,
+    dimension: usize,
+}
+
+impl std::fmt::Debug for Embedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Embedder").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+/// A stable fingerprint of the weights, so cached vectors are tied to the exact model.
+/// FNV-1a: deterministic across runs and platforms (std's hasher is not).
+fn fingerprint(bytes: &[u8]) -> String {
+    let hash = bytes.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3));
+    format!("{hash:016x}-{}", bytes.len())
+}
+
+impl Embedder {
+    /// Loads `config.json`, `tokenizer.json` and `model.safetensors` from `dir`.
+    pub fn load(dir: &Path) -> anyhow::Result<Embedder> {
+        let read = |name: &str| dir.join(name);
+        let config: Config = serde_json::from_str(
+            &std::fs::read_to_string(read("config.json")).with_context(|| format!("reading {}", read("config.json").display()))?,
+        )
+        .context("parsing config.json")?;
+        let dimension = serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(read("config.json"))?)?["hidden_size"]
+            .as_u64()
+            .unwrap_or(384) as usize;
+        let mut tokenizer = Tokenizer::from_file(read("tokenizer.json")).map_err(|e| anyhow!("loading tokenizer.json: {e}"))?;
+        tokenizer
+            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
+            .map_err(|e| anyhow!("tokenizer truncation: {e}"))?;
+        tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
+        let weights = read("model.safetensors");
+        let bytes = std::fs::read(&weights).with_context(|| format!("reading {}", weights.display()))?;
+        let id = format!("{}:{}", dir.file_name().and_then(|n| n.to_str()).unwrap_or("model"), fingerprint(&bytes));
+        let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &Device::Cpu)?;
+        let model = BertModel::load(vb, &config).context("loading the BERT weights")?;
+        Ok(Embedder { model, tokenizer, id, dimension })
+    }
+
+    /// Names the exact model; cached vectors are keyed by it.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn dimension(&self) -> usize {
+        self.dimension
+    }
+
+    /// Embeds texts (CPU-heavy: call from `spawn_blocking`). Similar lengths are batched together.
+    pub fn embed(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| texts[i].len());
+        let mut out = vec![Vec::new(); texts.len()];
+        for chunk in order.chunks(BATCH) {
+            let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
+            for (slot, vector) in chunk.iter().zip(self.embed_batch(&batch)?) {
+                out[*slot] = vector;
+            }
+        }
+        Ok(out)
+    }
+
+    fn embed_batch(&self, texts: &[&str]) -> anyhow::Result<Vec<Vec<f32>>> {
+        let encodings = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| anyhow!("tokenizing: {e}"))?;
+        let rows = encodings.len();
+        let width = encodings.first().map(|e| e.get_ids().len()).unwrap_or(0);
+        let flat = |f: &dyn Fn(&tokenizers::Encoding) -> Vec<u32>| -> Vec<u32> { encodings.iter().flat_map(f).collect() };
+        let ids = Tensor::from_vec(flat(&|e| e.get_ids().to_vec()), (rows, width), &Device::Cpu)?;
+        let mask = Tensor::from_vec(flat(&|e| e.get_attention_mask().to_vec()), (rows, width), &Device::Cpu)?;
+        let type_ids = ids.zeros_like()?;
+        let hidden = self.model.forward(&ids, &type_ids, Some(&mask))?; // (rows, width, dim)
+        // Mean over real tokens only, then unit length.
+        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+        let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
+        let counts = mask.sum(1)?.clamp(1e-9, f64::MAX)?;
+        let mean = summed.broadcast_div(&counts)?;
+        let norms = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
+        Ok(mean.broadcast_div(&norms)?.to_vec2::<f32>()?)
+    }
+}
+
+/// The model directory tests use: `TEST_MODEL_DIR`, set by `.ci/run` after unpacking the model.
+pub fn test_model_dir() -> Option<std::path::PathBuf> {
+    std::env::var_os("TEST_MODEL_DIR").map(std::path::PathBuf::from).filter(|p| p.join("model.safetensors").exists())
+}
