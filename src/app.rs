@@ -93,6 +93,17 @@ pub async fn run(settings: Settings, listener: tokio::net::TcpListener, shutdown
         tracing::warn!("no chat platform is configured: only the HTTP server and the scheduler run");
     }
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let mut routes = axum::Router::new();
+    let slack = match &settings.slack {
+        Some(slack) => {
+            let handle = crate::chat::slack::start(slack, &settings.tickets.moderators_channel, bot.clone(), stop_rx.clone()).await?;
+            if let Some(r) = &handle.router {
+                routes = routes.merge(r.clone());
+            }
+            Some(handle)
+        }
+        None => None,
+    };
     let jobs = {
         let bot = bot.clone();
         tokio::spawn(async move {
@@ -110,12 +121,15 @@ pub async fn run(settings: Settings, listener: tokio::net::TcpListener, shutdown
         })
     };
     tracing::info!(address = %listener.local_addr()?, "listening");
-    axum::serve(listener, crate::server::router(bot.clone()))
+    axum::serve(listener, crate::server::router(bot.clone(), routes))
         .with_graceful_shutdown(shutdown)
         .await
         .context("HTTP server failed")?;
     let _ = stop_tx.send(true);
     let _ = jobs.await;
+    if let Some(slack) = slack {
+        slack.stop().await;
+    }
     bot.store().close().await;
     Ok(())
 }

@@ -17,10 +17,59 @@ pub struct Settings {
     pub prompts: PromptSettings,
     pub model: ModelSettings,
     pub log: LogSettings,
-    /// Read by the Slack adapter; accepted here so one file configures everything.
-    pub slack: Option<PlatformSection>,
+    pub slack: Option<SlackSettings>,
     /// Read by the Discord adapter.
     pub discord: Option<PlatformSection>,
+}
+
+/// How the bot talks to Slack.
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SlackMode {
+    /// Socket Mode: the bot dials out; no public URL needed.
+    #[default]
+    Socket,
+    /// The Events API: Slack calls `[server] listen` at /slack/events, /slack/commands, /slack/interactions.
+    Http,
+}
+
+/// `[slack]`. Tokens are secrets: `Debug` prints `[REDACTED]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SlackSettings {
+    pub mode: SlackMode,
+    /// The bot token, `xoxb-...` (OAuth & Permissions).
+    pub bot_token: Option<secrecy::SecretString>,
+    /// The app-level token for Socket Mode, `xapp-...` (Basic Information, scope connections:write).
+    pub app_token: Option<secrecy::SecretString>,
+    /// Verifies that HTTP requests come from Slack (Basic Information, Signing Secret).
+    pub signing_secret: Option<secrecy::SecretString>,
+    /// The Web API base URL: a local fake in tests, an enterprise proxy in some companies.
+    pub api_url: String,
+    /// Channel ids to watch. Empty: every channel the bot is a member of.
+    pub channels: Vec<String>,
+    /// User ids allowed to use moderator commands.
+    pub moderators: Vec<String>,
+    /// A moderator reacting with this emoji (name without colons) escalates the message.
+    pub escalate_reaction: String,
+    /// The channel id new tickets are posted to (default: `[tickets] moderators_channel`).
+    pub moderators_channel: Option<String>,
+}
+
+impl Default for SlackSettings {
+    fn default() -> Self {
+        SlackSettings {
+            mode: SlackMode::Socket,
+            bot_token: None,
+            app_token: None,
+            signing_secret: None,
+            api_url: "https://slack.com/api".into(),
+            channels: Vec::new(),
+            moderators: Vec::new(),
+            escalate_reaction: "ticket".into(),
+            moderators_channel: None,
+        }
+    }
 }
 
 /// A platform's raw settings. Holds tokens, so `Debug` shows the keys and never the values.
@@ -285,11 +334,11 @@ mod tests {
 
     #[test]
     fn secrets_never_show_in_debug_output() {
-        let f = file("[database]\nurl = \"postgres://bot:hunter2@db/support\"\n[slack]\nbot_token = \"xoxb-secret\"\n");
+        let f = file("[database]\nurl = \"postgres://bot:hunter2@db/support\"\n[slack]\nbot_token = \"xoxb-secret\"\n[discord]\ntoken = \"discord-secret\"\n");
         let s = Settings::load_with_env(Some(f.path()), env(&[])).unwrap();
         let shown = format!("{s:?}");
-        assert!(!shown.contains("hunter2") && !shown.contains("xoxb-secret"), "{shown}");
-        assert!(shown.contains("bot_token"));
+        assert!(!shown.contains("hunter2") && !shown.contains("xoxb-secret") && !shown.contains("discord-secret"), "{shown}");
+        assert!(shown.contains("bot_token") && shown.contains("token"));
     }
 
     #[test]

@@ -7,12 +7,17 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use std::sync::Arc;
 
-pub fn router(bot: Arc<Bot>) -> Router {
+/// Largest request body accepted (Slack's payloads are far smaller).
+const MAX_BODY: usize = 1024 * 1024;
+
+/// Health checks plus the platforms' `routes`, all under one body-size limit.
+pub fn router(bot: Arc<Bot>, routes: Router) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(1024 * 1024))
         .with_state(bot)
+        .merge(routes)
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
 }
 
 /// Ready when the database answers.

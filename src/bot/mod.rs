@@ -144,16 +144,24 @@ impl Bot {
     /// Records an incoming event, then handles it unless it was already handled.
     /// Returns the actions it produced (already recorded in the outbox, waiting to be sent).
     pub async fn receive(&self, event: &Incoming, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
-        match self.store.record_incoming(event, now).await? {
-            Intake::Duplicate => {
-                tracing::debug!(platform = %event.platform, event_id = %event.event_id, "duplicate event dropped");
-                Ok(Vec::new())
-            }
+        match self.record(event, now).await? {
+            Intake::Duplicate => Ok(Vec::new()),
             Intake::Claimed => self.process(event, now).await,
         }
     }
 
-    async fn process(&self, event: &Incoming, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
+    /// Records an event without handling it. Adapters that must acknowledge quickly (Slack's
+    /// 3 seconds) record, acknowledge, then `process` a `Claimed` event.
+    pub async fn record(&self, event: &Incoming, now: DateTime<Utc>) -> BotResult<Intake> {
+        let intake = self.store.record_incoming(event, now).await?;
+        if intake == Intake::Duplicate {
+            tracing::debug!(platform = %event.platform, event_id = %event.event_id, "duplicate event dropped");
+        }
+        Ok(intake)
+    }
+
+    /// Handles a recorded event this caller claimed, recording the actions it produces.
+    pub async fn process(&self, event: &Incoming, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
         let actions = self.handle(event, now).await?;
         let origin = format!("in:{}:{}", event.platform, event.event_id);
         self.store.record_actions(&event.platform, &origin, &actions, Some(event), now).await?;

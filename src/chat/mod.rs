@@ -2,6 +2,7 @@
 //! They hold no support logic.
 
 pub mod console;
+pub mod slack;
 pub mod replay;
 
 use crate::domain::message::Action;

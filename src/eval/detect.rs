@@ -29,8 +29,9 @@ pub fn evaluate(posts: &[Row], requests: Option<&[Row]>) -> Value {
     out["posts"] = json!(kept.len());
     out["baseline_ends_with_question_mark"] = baseline;
     if let Some(requests) = requests {
-        let hit = requests.iter().filter(|r| question::detect(&r.text).is_support).count();
-        out["request_recall"] = json!(round4(hit as f64 / requests.len().max(1) as f64));
+        let recall = |flag: &dyn Fn(&str) -> bool| round4(requests.iter().filter(|r| flag(&r.text)).count() as f64 / requests.len().max(1) as f64);
+        out["request_recall"] = json!(recall(&|t| question::detect(t).is_support));
+        out["baseline_ends_with_question_mark"]["request_recall"] = json!(recall(&|t| t.ends_with('?')));
         out["requests"] = json!(requests.len());
     }
     out

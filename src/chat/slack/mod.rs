@@ -1,0 +1,133 @@
+//! Slack: the bot in Slack workspaces. Socket Mode or the Events API bring events in;
+//! the Web API (through the outbox) sends answers, in threads, with Block Kit buttons.
+
+pub mod events;
+pub mod format;
+pub mod http;
+pub mod outgoing;
+pub mod socket;
+
+use crate::bot::{Bot, BotError};
+use crate::chat::deliver_pending;
+use crate::config::{SlackMode, SlackSettings};
+use crate::domain::message::Incoming;
+use crate::store::Intake;
+use anyhow::bail;
+use chrono::Utc;
+use events::SlackContext;
+use outgoing::{SlackSink, web_client};
+use secrecy::ExposeSecret;
+use slack_morphism::prelude::*;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+
+/// What the Slack entry points share.
+pub struct SlackRuntime {
+    pub bot: Arc<Bot>,
+    pub ctx: SlackContext,
+    /// Wakes the delivery loop when new actions are waiting.
+    pub wake: Arc<Notify>,
+}
+
+impl SlackRuntime {
+    /// Records an event, then handles it in the background. Ok means it is safely recorded,
+    /// so Slack may be told it arrived.
+    pub async fn accept(&self, incoming: Incoming) -> Result<(), BotError> {
+        if self.bot.record(&incoming, Utc::now()).await? == Intake::Claimed {
+            let (bot, wake) = (self.bot.clone(), self.wake.clone());
+            tokio::spawn(async move {
+                match bot.process(&incoming, Utc::now()).await {
+                    Ok(_) => wake.notify_one(),
+                    // Left unprocessed in the inbox: the scheduler's resume retries it.
+                    Err(e) => tracing::error!(error = %e, event_id = %incoming.event_id, "handling a Slack event failed"),
+                }
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A running Slack connection.
+pub struct SlackHandle {
+    /// Routes to serve (Events API mode).
+    pub router: Option<axum::Router>,
+    listener: Option<SlackClientSocketModeListener<socket::ConnectorType>>,
+    delivery: tokio::task::JoinHandle<()>,
+}
+
+impl SlackHandle {
+    pub async fn stop(self) {
+        if let Some(l) = self.listener {
+            l.shutdown().await;
+        }
+        let _ = self.delivery.await;
+    }
+}
+
+fn token(value: Option<&secrecy::SecretString>, key: &str, prefix: &str, whence: &str) -> anyhow::Result<SlackApiToken> {
+    let Some(value) = value.map(|v| v.expose_secret().trim().to_string()).filter(|v| !v.is_empty()) else {
+        bail!("Slack: [slack] {key} is missing: copy the {prefix}... token from {whence}");
+    };
+    if !value.starts_with(prefix) {
+        bail!("Slack: [slack] {key} does not look right: it should start with {prefix} (see {whence})");
+    }
+    Ok(SlackApiToken::new(SlackApiTokenValue::new(value)))
+}
+
+/// Checks the settings, logs in, and starts receiving (Socket Mode) or returns the routes to
+/// serve (HTTP), plus the delivery loop. Any problem is one clear sentence.
+pub async fn start(settings: &SlackSettings, default_moderators_channel: &str, bot: Arc<Bot>, mut stop: watch::Receiver<bool>) -> anyhow::Result<SlackHandle> {
+    let bot_token = token(settings.bot_token.as_ref(), "bot_token", "xoxb-", "your app's OAuth & Permissions page")?;
+    let app_token = match settings.mode {
+        SlackMode::Socket => Some(token(settings.app_token.as_ref(), "app_token", "xapp-", "your app's Basic Information page, App-Level Tokens")?),
+        SlackMode::Http => None,
+    };
+    let secret = match settings.mode {
+        SlackMode::Http => Some(
+            settings
+                .signing_secret
+                .as_ref()
+                .map(|s| s.expose_secret().to_string())
+                .filter(|s| !s.trim().is_empty())
+                .ok_or_else(|| anyhow::anyhow!("Slack: [slack] signing_secret is missing (mode = \"http\" needs it; it is on your app's Basic Information page)"))?,
+        ),
+        SlackMode::Socket => None,
+    };
+    let client = Arc::new(web_client(&settings.api_url)?);
+    let me = client.open_session(&bot_token).auth_test().await.map_err(|e| match e {
+        slack_morphism::errors::SlackClientError::ApiError(api) => {
+            anyhow::anyhow!("Slack rejected [slack] bot_token ({}): check the token and that the app is installed", api.code)
+        }
+        other => anyhow::anyhow!("Slack: could not reach {} to check the bot token: {other}", settings.api_url),
+    })?;
+    tracing::info!(bot_user = %me.user_id, team = %me.team, "connected to Slack");
+    let ctx = SlackContext {
+        bot_user_id: Some(me.user_id.to_string()),
+        channels: settings.channels.iter().cloned().collect(),
+        moderators: settings.moderators.iter().cloned().collect(),
+        escalate_reaction: settings.escalate_reaction.clone(),
+    };
+    let wake = Arc::new(Notify::new());
+    let runtime = Arc::new(SlackRuntime { bot: bot.clone(), ctx, wake: wake.clone() });
+    let moderators_channel = settings.moderators_channel.clone().or_else(|| Some(default_moderators_channel.to_string()));
+    let sink = SlackSink::new(client.clone(), bot_token, moderators_channel);
+    let delivery = tokio::spawn(async move {
+        loop {
+            if let Err(e) = deliver_pending(bot.store(), &sink, Utc::now()).await {
+                tracing::error!(error = %e, "delivering to Slack failed");
+            }
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+                _ = stop.changed() => break,
+            }
+        }
+    });
+    let (router, listener) = match (secret, app_token) {
+        (Some(secret), _) => (Some(http::routes(runtime, &secret)), None),
+        (None, Some(app_token)) => (None, Some(socket::start(client, &app_token, runtime).await?)),
+        (None, None) => unreachable!("one of the two is set for every mode"),
+    };
+    Ok(SlackHandle { router, listener, delivery })
+}

@@ -1,0 +1,132 @@
+//! A local stand-in for Slack: the Web API (recording every call) and a Socket Mode WebSocket.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::{Json, Router};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{Notify, mpsc};
+use tokio_tungstenite::tungstenite::Message;
+
+#[derive(Default)]
+pub struct Recorded {
+    pub calls: Mutex<Vec<(String, Value)>>,
+    pub changed: Notify,
+    /// How many coming chat.postMessage calls answer 429.
+    pub rate_limit_next: Mutex<usize>,
+    /// Envelopes to push to a Socket Mode client, and the acks it sent back.
+    pub envelopes: Mutex<Option<mpsc::UnboundedReceiver<Value>>>,
+    pub acks: Mutex<Vec<Value>>,
+}
+
+pub struct FakeSlack {
+    pub api_url: String,
+    pub state: Arc<Recorded>,
+    envelope_tx: mpsc::UnboundedSender<Value>,
+}
+
+fn body_value(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|_| {
+        let form: serde_json::Map<String, Value> =
+            url::form_urlencoded::parse(body.as_bytes()).map(|(k, v)| (k.into_owned(), Value::from(v.into_owned()))).collect();
+        Value::Object(form)
+    })
+}
+
+async fn api(State((state, ws_url)): State<(Arc<Recorded>, String)>, Path(method): Path<String>, _h: HeaderMap, body: String) -> Response {
+    let body = body_value(&body);
+    if method == "chat.postMessage" {
+        let mut limited = state.rate_limit_next.lock().unwrap();
+        if *limited > 0 {
+            *limited -= 1;
+            state.calls.lock().unwrap().push((format!("{method} (429)"), body));
+            state.changed.notify_waiters();
+            return (StatusCode::TOO_MANY_REQUESTS, [("Retry-After", "1")], "").into_response();
+        }
+    }
+    let reply = match method.as_str() {
+        "auth.test" => json!({"ok": true, "user_id": "U0BOT", "team_id": "T0TEAM", "team": "Example", "url": "https://example.slack.com/", "bot_id": "B0BOT"}),
+        "chat.postMessage" => json!({"ok": true, "channel": body["channel"], "ts": "1700009999.000001", "message": {"type": "message", "ts": "1700009999.000001", "text": body["text"]}}),
+        "chat.postEphemeral" => json!({"ok": true, "message_ts": "1700009999.000002"}),
+        "apps.connections.open" => json!({"ok": true, "url": ws_url}),
+        _ => json!({"ok": false, "error": "unknown_method"}),
+    };
+    state.calls.lock().unwrap().push((method, body));
+    state.changed.notify_waiters();
+    Json(reply).into_response()
+}
+
+impl FakeSlack {
+    pub async fn start() -> FakeSlack {
+        let state = Arc::new(Recorded::default());
+        let (envelope_tx, envelope_rx) = mpsc::unbounded_channel();
+        *state.envelopes.lock().unwrap() = Some(envelope_rx);
+        let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ws = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ws_url = format!("ws://{}/link", ws.local_addr().unwrap());
+        let api_url = format!("http://{}/api", http.local_addr().unwrap());
+        let app = Router::new()
+            .route("/api/{method}", any(api))
+            .with_state((state.clone(), ws_url));
+        tokio::spawn(async move { axum::serve(http, app).await.unwrap() });
+        tokio::spawn(serve_socket_mode(ws, state.clone()));
+        FakeSlack { api_url, state, envelope_tx }
+    }
+
+    /// Queues an envelope for the Socket Mode client.
+    pub fn push_envelope(&self, envelope: Value) {
+        self.envelope_tx.send(envelope).unwrap();
+    }
+
+    pub fn calls(&self, method: &str) -> Vec<Value> {
+        self.state.calls.lock().unwrap().iter().filter(|(m, _)| m == method).map(|(_, b)| b.clone()).collect()
+    }
+
+    /// Waits (up to 10 s, then fails) until `ready` holds.
+    pub async fn wait_for(&self, what: &str, ready: impl Fn(&FakeSlack) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !ready(self) {
+            let notified = self.state.changed.notified();
+            if ready(self) {
+                break;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!("timed out waiting for {what}; calls: {:?}", self.state.calls.lock().unwrap());
+            }
+        }
+    }
+}
+
+/// One Socket Mode connection at a time: hello, then each queued envelope; acks are recorded.
+async fn serve_socket_mode(listener: tokio::net::TcpListener, state: Arc<Recorded>) {
+    let Some(mut envelopes) = state.envelopes.lock().unwrap().take() else { return };
+    while let Ok((tcp, _)) = listener.accept().await {
+        let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else { continue };
+        let hello = json!({"type": "hello", "num_connections": 1, "debug_info": {"host": "fake", "approximate_connection_time": 3600}, "connection_info": {"app_id": "A0APP"}});
+        if ws.send(Message::text(hello.to_string())).await.is_err() {
+            continue;
+        }
+        loop {
+            tokio::select! {
+                Some(envelope) = envelopes.recv() => {
+                    if ws.send(Message::text(envelope.to_string())).await.is_err() { break; }
+                }
+                incoming = ws.next() => match incoming {
+                    Some(Ok(Message::Text(text))) => {
+                        if let Ok(ack) = serde_json::from_str::<Value>(text.as_str()) {
+                            state.acks.lock().unwrap().push(ack);
+                            state.changed.notify_waiters();
+                        }
+                    }
+                    Some(Ok(Message::Ping(p))) => { let _ = ws.send(Message::Pong(p)).await; }
+                    Some(Ok(_)) => {}
+                    _ => break,
+                },
+            }
+        }
+    }
+}
