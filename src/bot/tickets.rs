@@ -81,51 +81,36 @@ impl Bot {
     }
 
     fn opened_actions(&self, req: &TicketRequest<'_>, ticket: &Ticket) -> Vec<Action> {
-        let to_asker = Action::new(
-            ActionKind::TicketOpened,
-            req.channel,
-            self.say("ticket_opened", context! { ticket_id => ticket.id, origin => req.origin.as_str(), asker => req.asker_name }),
-        )
-        .replying_to(req.message_id)
-        .about_ticket(ticket.id, ticket.status);
-        let to_moderators = Action::new(
-            ActionKind::NotifyModerators,
-            &self.config.moderators_channel,
-            self.say(
-                "moderators_new_ticket",
-                context! {
-                    ticket => ticket,
-                    question => text::truncate_chars(&ticket.question, 500),
-                    window => self.config.window_text(),
-                    actor => req.actor,
-                    comment => req.comment,
-                },
-            ),
-        )
-        .replying_to(req.message_id)
-        .about_ticket(ticket.id, ticket.status);
-        vec![to_asker, to_moderators]
+        let to_asker = self.say("ticket_opened", context! { ticket_id => ticket.id, origin => req.origin.as_str(), asker => req.asker_name });
+        let to_moderators = self.say(
+            "moderators_new_ticket",
+            context! {
+                ticket => ticket,
+                question => text::truncate_chars(&ticket.question, 500),
+                window => self.config.window_text(),
+                actor => req.actor,
+                comment => req.comment,
+            },
+        );
+        self.tell_asker_and_moderators(req, ticket, ActionKind::TicketOpened, to_asker, to_moderators)
     }
 
     async fn linked_actions(&self, req: &TicketRequest<'_>, ticket: &Ticket) -> BotResult<Vec<Action>> {
         let linked = self.store.linked_count(ticket.id).await?;
-        let to_asker = Action::new(
-            ActionKind::TicketUpdated,
-            req.channel,
-            self.say("ticket_linked", context! { ticket_id => ticket.id, asker => req.asker_name }),
-        )
-        .replying_to(req.message_id)
-        .about_ticket(ticket.id, ticket.status);
-        let to_moderators = Action::new(
-            ActionKind::NotifyModerators,
-            &self.config.moderators_channel,
-            self.say(
-                "moderators_ticket_linked",
-                context! { ticket_id => ticket.id, asker => req.asker_name, channel => req.channel, linked => linked },
-            ),
-        )
-        .replying_to(req.message_id)
-        .about_ticket(ticket.id, ticket.status);
-        Ok(vec![to_asker, to_moderators])
+        let to_asker = self.say("ticket_linked", context! { ticket_id => ticket.id, asker => req.asker_name });
+        let to_moderators = self.say(
+            "moderators_ticket_linked",
+            context! { ticket_id => ticket.id, asker => req.asker_name, channel => req.channel, linked => linked },
+        );
+        Ok(self.tell_asker_and_moderators(req, ticket, ActionKind::TicketUpdated, to_asker, to_moderators))
+    }
+
+    /// One reply to the asker, where they asked, and one notice in the moderators' channel.
+    fn tell_asker_and_moderators(&self, req: &TicketRequest<'_>, ticket: &Ticket, kind: ActionKind, to_asker: String, to_moderators: String) -> Vec<Action> {
+        let about = |a: Action| a.replying_to(req.message_id).about_ticket(ticket.id, ticket.status);
+        vec![
+            about(Action::new(kind, req.channel, to_asker)),
+            about(Action::new(ActionKind::NotifyModerators, &self.config.moderators_channel, to_moderators)),
+        ]
     }
 }

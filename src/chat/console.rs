@@ -2,13 +2,12 @@
 //! Plain lines are messages, `/...` lines are commands, `/helpful` and `/not-helpful [comment]`
 //! rate the last answer, `/quit` leaves.
 
-use super::{ChatSink, SendError, deliver_pending};
+use super::{WriterSink, deliver_pending};
 use crate::bot::Bot;
 use crate::domain::message::{Action, ActionKind, Author, Incoming, IncomingKind};
 use chrono::{DateTime, Utc};
 use std::sync::atomic::{AtomicU64, Ordering};
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::Mutex;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite};
 
 pub const PLATFORM: &str = "console";
 pub const CHANNEL: &str = "console";
@@ -18,23 +17,6 @@ pub const CHANNEL: &str = "console";
 pub struct ConsoleUser {
     pub name: String,
     pub moderator: bool,
-}
-
-/// Writes actions as readable lines.
-pub struct ConsoleSink<W> {
-    out: Mutex<W>,
-}
-
-impl<W: AsyncWrite + Unpin + Send> ConsoleSink<W> {
-    pub fn new(out: W) -> Self {
-        ConsoleSink { out: Mutex::new(out) }
-    }
-
-    async fn write(&self, text: &str) -> std::io::Result<()> {
-        let mut out = self.out.lock().await;
-        out.write_all(text.as_bytes()).await?;
-        out.flush().await
-    }
 }
 
 /// "bot> first line" with following lines indented under it.
@@ -51,20 +33,6 @@ fn format_action(action: &Action) -> String {
         out.push('\n');
     }
     out
-}
-
-impl<W: AsyncWrite + Unpin + Send> ChatSink for ConsoleSink<W> {
-    fn platform(&self) -> &str {
-        PLATFORM
-    }
-
-    async fn send(&self, action: &Action) -> Result<(), SendError> {
-        self.write(&format_action(action)).await.map_err(|e| SendError {
-            message: format!("console output failed: {e}"),
-            retry_after: None,
-            permanent: false,
-        })
-    }
 }
 
 /// What one console line means.
@@ -97,17 +65,17 @@ where
     W: AsyncWrite + Unpin + Send,
 {
     static SEQ: AtomicU64 = AtomicU64::new(0);
-    let sink = ConsoleSink::new(output);
+    let sink = WriterSink::new(PLATFORM, output, format_action);
     let author = Author { id: user.name.clone(), name: user.name.clone(), is_moderator: user.moderator };
     let mut lines = input.lines();
     let mut timer = tokio::time::interval(std::time::Duration::from_secs(5));
     let mut last_answered: Option<String> = None;
     if interactive {
-        sink.write("Type a question, /help for commands, /quit to leave.\n").await?;
+        sink.write_text("Type a question, /help for commands, /quit to leave.\n").await?;
     }
     loop {
         if interactive {
-            sink.write("you> ").await?;
+            sink.write_text("you> ").await?;
         }
         let line = tokio::select! {
             line = lines.next_line() => line?,
@@ -139,7 +107,7 @@ where
                     last_answered = a.in_reply_to.clone();
                 }
             }
-            Err(e) => sink.write(&format!("error: {e} (your message is kept and will be handled when this is fixed)\n")).await?,
+            Err(e) => sink.write_text(&format!("error: {e} (your message is kept and will be handled when this is fixed)\n")).await?,
         }
         settle(bot, &sink, now).await;
     }
@@ -147,7 +115,7 @@ where
 }
 
 /// Lets time pass for the bot and prints whatever is due.
-async fn settle<W: AsyncWrite + Unpin + Send>(bot: &Bot, sink: &ConsoleSink<W>, now: DateTime<Utc>) {
+async fn settle<W: AsyncWrite + Unpin + Send>(bot: &Bot, sink: &WriterSink<W>, now: DateTime<Utc>) {
     if let Err(e) = bot.tick(now).await {
         tracing::error!(error = %e, "settling unanswered questions failed");
     }

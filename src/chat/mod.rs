@@ -28,6 +28,41 @@ pub trait ChatSink: Send + Sync {
     fn send(&self, action: &Action) -> impl Future<Output = Result<(), SendError>> + Send;
 }
 
+/// Writes each action as text to a stream: the console's readable lines, the replay's JSON.
+pub struct WriterSink<W> {
+    platform: &'static str,
+    out: tokio::sync::Mutex<W>,
+    format: fn(&Action) -> String,
+}
+
+impl<W: tokio::io::AsyncWrite + Unpin + Send> WriterSink<W> {
+    pub fn new(platform: &'static str, out: W, format: fn(&Action) -> String) -> Self {
+        WriterSink { platform, out: tokio::sync::Mutex::new(out), format }
+    }
+
+    /// Writes text as it is (prompts, notes).
+    pub async fn write_text(&self, text: &str) -> std::io::Result<()> {
+        use tokio::io::AsyncWriteExt;
+        let mut out = self.out.lock().await;
+        out.write_all(text.as_bytes()).await?;
+        out.flush().await
+    }
+
+    pub async fn write_action(&self, action: &Action) -> std::io::Result<()> {
+        self.write_text(&(self.format)(action)).await
+    }
+}
+
+impl<W: tokio::io::AsyncWrite + Unpin + Send> ChatSink for WriterSink<W> {
+    fn platform(&self) -> &str {
+        self.platform
+    }
+
+    async fn send(&self, action: &Action) -> Result<(), SendError> {
+        self.write_action(action).await.map_err(|e| SendError { message: format!("output failed: {e}"), retry_after: None, permanent: false })
+    }
+}
+
 /// Attempts before an action is given up on.
 const MAX_ATTEMPTS: i64 = 8;
 

@@ -1,13 +1,12 @@
 //! Replay: feeds a JSONL conversation through the bot, with the events' own times as the clock,
 //! and writes every action the bot takes as one JSON line.
 
-use super::{ChatSink, SendError, deliver_pending};
+use super::{WriterSink, deliver_pending};
 use crate::bot::Bot;
 use crate::domain::message::{Action, ActionKind, Author, Incoming, IncomingKind};
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::Mutex;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite};
 
 pub const PLATFORM: &str = "replay";
 
@@ -64,33 +63,11 @@ impl Line {
     }
 }
 
-/// Writes each action as a JSON line.
-pub struct JsonLinesSink<W> {
-    out: Mutex<W>,
-}
-
-impl<W: AsyncWrite + Unpin + Send> JsonLinesSink<W> {
-    pub fn new(out: W) -> Self {
-        JsonLinesSink { out: Mutex::new(out) }
-    }
-
-    async fn write(&self, action: &Action) -> std::io::Result<()> {
-        let mut line = serde_json::to_string(action).expect("actions always serialize");
-        line.push('\n');
-        let mut out = self.out.lock().await;
-        out.write_all(line.as_bytes()).await?;
-        out.flush().await
-    }
-}
-
-impl<W: AsyncWrite + Unpin + Send> ChatSink for JsonLinesSink<W> {
-    fn platform(&self) -> &str {
-        PLATFORM
-    }
-
-    async fn send(&self, action: &Action) -> Result<(), SendError> {
-        self.write(action).await.map_err(|e| SendError { message: format!("output failed: {e}"), retry_after: None, permanent: false })
-    }
+/// One JSON object a line.
+fn json_line(action: &Action) -> String {
+    let mut line = serde_json::to_string(action).expect("actions always serialize");
+    line.push('\n');
+    line
 }
 
 /// Counts for the summary line on stderr.
@@ -107,7 +84,7 @@ where
     R: AsyncBufRead + Unpin,
     W: AsyncWrite + Unpin + Send,
 {
-    let sink = JsonLinesSink::new(output);
+    let sink = WriterSink::new(PLATFORM, output, json_line);
     let mut summary = ReplaySummary::default();
     let mut lines = input.lines();
     let mut line_no = 0usize;
@@ -123,7 +100,7 @@ where
             Err(problem) => {
                 summary.malformed += 1;
                 let text = format!("line {line_no}: {problem}");
-                sink.write(&Action::new(ActionKind::Error, "", text)).await?;
+                sink.write_action(&Action::new(ActionKind::Error, "", text)).await?;
                 summary.actions += 1;
                 continue;
             }
@@ -142,7 +119,7 @@ where
     Ok(summary)
 }
 
-async fn advance<W: AsyncWrite + Unpin + Send>(bot: &Bot, sink: &JsonLinesSink<W>, now: DateTime<Utc>) -> anyhow::Result<usize> {
+async fn advance<W: AsyncWrite + Unpin + Send>(bot: &Bot, sink: &WriterSink<W>, now: DateTime<Utc>) -> anyhow::Result<usize> {
     bot.tick(now).await?;
     Ok(deliver_pending(bot.store(), sink, now).await?)
 }

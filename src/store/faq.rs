@@ -48,44 +48,26 @@ impl Store {
 
     /// Inserts or replaces the entry with this id; `source` says where it came from.
     pub async fn upsert_faq(&self, e: &FaqEntry, source: &str, now: DateTime<Utc>) -> StoreResult<Upsert> {
-        let existing = self.faq_entry(&e.id).await?;
-        let outcome = match existing {
+        let outcome = match self.faq_entry(&e.id).await? {
             Some(old) if old == *e => return Ok(Upsert::Unchanged),
-            Some(_) => {
-                sqlx::query(
-                    "UPDATE faq_entries SET question = $2, alternatives = $3, answer = $4, tags = $5, links = $6, \
-                     source = $7, updated_at = $8 WHERE id = $1",
-                )
-                .bind(&e.id)
-                .bind(&e.question)
-                .bind(to_json(&e.alternatives))
-                .bind(&e.answer)
-                .bind(to_json(&e.tags))
-                .bind(to_json(&e.links))
-                .bind(source)
-                .bind(ms(now))
-                .execute(&self.pool)
-                .await?;
-                Upsert::Updated
-            }
-            None => {
-                sqlx::query(
-                    "INSERT INTO faq_entries (id, question, alternatives, answer, tags, links, source, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
-                )
-                .bind(&e.id)
-                .bind(&e.question)
-                .bind(to_json(&e.alternatives))
-                .bind(&e.answer)
-                .bind(to_json(&e.tags))
-                .bind(to_json(&e.links))
-                .bind(source)
-                .bind(ms(now))
-                .execute(&self.pool)
-                .await?;
-                Upsert::Added
-            }
+            Some(_) => Upsert::Updated,
+            None => Upsert::Added,
         };
+        sqlx::query(
+            "INSERT INTO faq_entries (id, question, alternatives, answer, tags, links, source, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (id) DO UPDATE SET question = $2, alternatives = $3, \
+             answer = $4, tags = $5, links = $6, source = $7, updated_at = $8",
+        )
+        .bind(&e.id)
+        .bind(&e.question)
+        .bind(to_json(&e.alternatives))
+        .bind(&e.answer)
+        .bind(to_json(&e.tags))
+        .bind(to_json(&e.links))
+        .bind(source)
+        .bind(ms(now))
+        .execute(&self.pool)
+        .await?;
         self.bump_faq_version().await?;
         Ok(outcome)
     }
