@@ -86,6 +86,17 @@ pub enum EvalCommand {
         #[arg(long)]
         full_text: bool,
     },
+    /// Protocol 3: feedback clustering (text<TAB>label), scored against the labels.
+    Cluster {
+        #[arg(long, value_name = "FILE")]
+        input: PathBuf,
+        /// The number of themes (default: the bot's own choice).
+        #[arg(long)]
+        k: Option<usize>,
+        /// Sentence-embedding model directory (overrides [model] dir).
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+    },
     /// Protocol 2: support-question detection on chat posts (text<TAB>is_question<TAB>act).
     Detect {
         #[arg(long, value_name = "FILE")]
@@ -166,6 +177,15 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
             let threshold = settings.faq.threshold;
             let metrics = tokio::task::spawn_blocking(move || eval::faq::evaluate(&train, &test, &oos, threshold, model.as_deref())).await??;
             println!("{metrics}");
+            Ok(())
+        }
+        Command::Eval { command: EvalCommand::Cluster { input, k, model } } => {
+            let dir = model.or(settings.model.dir.clone());
+            let Some(model) = app::load_embedder(dir.as_deref()).await? else {
+                anyhow::bail!("eval cluster needs a sentence-embedding model: set [model] dir or pass --model DIR");
+            };
+            let rows = eval::read_tsv(&input)?;
+            println!("{}", tokio::task::spawn_blocking(move || eval::cluster::evaluate(&rows, k, &model)).await??);
             Ok(())
         }
         Command::Eval { command: EvalCommand::Detect { posts, requests } } => {

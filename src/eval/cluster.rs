@@ -1,0 +1,140 @@
+//! Protocol 3: cluster every row of a `text<TAB>label` file and score against the labels.
+
+use super::{Row, round4};
+use crate::domain::cluster::{kmeans, kmeans_auto, matrix};
+use crate::semantic::Embedder;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// A contingency table: how many points of each label fell in each cluster.
+struct Contingency {
+    counts: Vec<Vec<f64>>, // [cluster][label]
+    n: f64,
+}
+
+impl Contingency {
+    fn new(clusters: &[usize], labels: &[usize]) -> Self {
+        let k = clusters.iter().max().map_or(0, |m| m + 1);
+        let l = labels.iter().max().map_or(0, |m| m + 1);
+        let mut counts = vec![vec![0.0; l]; k];
+        for (&c, &y) in clusters.iter().zip(labels) {
+            counts[c][y] += 1.0;
+        }
+        Contingency { counts, n: clusters.len() as f64 }
+    }
+
+    fn row_sums(&self) -> Vec<f64> {
+        self.counts.iter().map(|r| r.iter().sum()).collect()
+    }
+
+    fn col_sums(&self) -> Vec<f64> {
+        let l = self.counts.first().map_or(0, Vec::len);
+        (0..l).map(|j| self.counts.iter().map(|r| r[j]).sum()).collect()
+    }
+}
+
+fn entropy(sums: &[f64], n: f64) -> f64 {
+    sums.iter().filter(|&&s| s > 0.0).map(|&s| -(s / n) * (s / n).ln()).sum()
+}
+
+/// Normalised mutual information, arithmetic-mean normalisation (scikit-learn's default).
+pub fn nmi(clusters: &[usize], labels: &[usize]) -> f64 {
+    let t = Contingency::new(clusters, labels);
+    let (rows, cols) = (t.row_sums(), t.col_sums());
+    let mut mi = 0.0;
+    for (i, r) in t.counts.iter().enumerate() {
+        for (j, &nij) in r.iter().enumerate() {
+            if nij > 0.0 {
+                mi += (nij / t.n) * ((t.n * nij) / (rows[i] * cols[j])).ln();
+            }
+        }
+    }
+    let (hc, hl) = (entropy(&rows, t.n), entropy(&cols, t.n));
+    if hc + hl == 0.0 { 1.0 } else { (2.0 * mi / (hc + hl)).clamp(0.0, 1.0) }
+}
+
+/// Adjusted Rand index.
+pub fn ari(clusters: &[usize], labels: &[usize]) -> f64 {
+    let t = Contingency::new(clusters, labels);
+    let pairs = |x: f64| x * (x - 1.0) / 2.0;
+    let index: f64 = t.counts.iter().flatten().map(|&x| pairs(x)).sum();
+    let (a, b): (f64, f64) = (t.row_sums().iter().map(|&x| pairs(x)).sum(), t.col_sums().iter().map(|&x| pairs(x)).sum());
+    let expected = a * b / pairs(t.n);
+    let max = (a + b) / 2.0;
+    if max == expected { 1.0 } else { (index - expected) / (max - expected) }
+}
+
+/// Accuracy after the best one-to-one matching of clusters to labels (Hungarian algorithm).
+pub fn accuracy(clusters: &[usize], labels: &[usize]) -> f64 {
+    let t = Contingency::new(clusters, labels);
+    let size = t.counts.len().max(t.col_sums().len());
+    // kuhn_munkres needs rows <= columns: pad to a square matrix of counts.
+    let mut weights = pathfinding::matrix::Matrix::new(size, size, 0i64);
+    for (i, r) in t.counts.iter().enumerate() {
+        for (j, &x) in r.iter().enumerate() {
+            weights[(i, j)] = x as i64;
+        }
+    }
+    let (matched, _) = pathfinding::kuhn_munkres::kuhn_munkres(&weights);
+    matched as f64 / t.n
+}
+
+/// Runs the protocol: embeds every text, clusters (with `k`, or the bot's own choice), scores.
+pub fn evaluate(rows: &[Row], k: Option<usize>, model: &Embedder) -> anyhow::Result<Value> {
+    let mut ids: HashMap<&str, usize> = HashMap::new();
+    let labels: Vec<usize> = rows.iter().map(|r| { let next = ids.len(); *ids.entry(r.label.as_str()).or_insert(next) }).collect();
+    let started = Instant::now();
+    let vectors = model.embed(&rows.iter().map(|r| r.text.as_str()).collect::<Vec<_>>())?;
+    let x = matrix(&vectors);
+    let features_s = started.elapsed().as_secs_f64();
+    let clustering_started = Instant::now();
+    let c = match k {
+        Some(k) => kmeans(&x, k)?,
+        None => kmeans_auto(&x)?,
+    };
+    let clustering_s = clustering_started.elapsed().as_secs_f64();
+    Ok(json!({
+        "nmi": round4(nmi(&c.labels, &labels)),
+        "ari": round4(ari(&c.labels, &labels)),
+        "acc": round4(accuracy(&c.labels, &labels)),
+        "k": c.k(),
+        "labels": ids.len(),
+        "rows": rows.len(),
+        "seconds": round4(started.elapsed().as_secs_f64()),
+        "features_seconds": round4(features_s),
+        "clustering_seconds": round4(clustering_s),
+        "features": "all-MiniLM-L6-v2 embeddings",
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_perfect_clustering_scores_one_whatever_the_names() {
+        let labels = [0, 0, 1, 1, 2, 2];
+        let clusters = [2, 2, 0, 0, 1, 1];
+        assert!((nmi(&clusters, &labels) - 1.0).abs() < 1e-9);
+        assert!((ari(&clusters, &labels) - 1.0).abs() < 1e-9);
+        assert!((accuracy(&clusters, &labels) - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn scores_match_hand_computed_values() {
+        // Worked by hand: MI = (2/3) ln 2, H(clusters) = ln 3, H(labels) = ln 2; ARI = (2 - 1.2) / (4.5 - 1.2).
+        let labels = [0, 0, 0, 1, 1, 1];
+        let clusters = [0, 0, 1, 1, 2, 2];
+        assert!((nmi(&clusters, &labels) - 0.5158).abs() < 1e-3, "{}", nmi(&clusters, &labels));
+        assert!((ari(&clusters, &labels) - 0.2424).abs() < 1e-3, "{}", ari(&clusters, &labels));
+        assert!((accuracy(&clusters, &labels) - 4.0 / 6.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn everything_in_one_cluster_carries_no_information() {
+        let labels = [0, 1, 2, 0, 1, 2];
+        assert!(nmi(&[0; 6], &labels).abs() < 1e-9);
+        assert!(ari(&[0; 6], &labels).abs() < 1e-9);
+    }
+}
