@@ -61,6 +61,20 @@ pub enum Command {
         #[command(subcommand)]
         command: FaqCommand,
     },
+    /// Print the support digest for a period (default: the last 7 days).
+    Digest {
+        /// First day of the period (YYYY-MM-DD, UTC).
+        #[arg(long, value_name = "DATE")]
+        from: Option<chrono::NaiveDate>,
+        /// Day after the period (YYYY-MM-DD, UTC; default: tomorrow).
+        #[arg(long, value_name = "DATE")]
+        to: Option<chrono::NaiveDate>,
+        #[arg(long, value_name = "URL")]
+        db: Option<String>,
+        /// Print the digest (the default; posting to platforms comes with the scheduler).
+        #[arg(long)]
+        print: bool,
+    },
     /// Measure answer quality and question detection on labeled data (../shared/eval).
     Eval {
         #[command(subcommand)]
@@ -191,6 +205,18 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
         Command::Eval { command: EvalCommand::Detect { posts, requests } } => {
             let requests = requests.map(|p| eval::read_tsv(&p)).transpose()?;
             println!("{}", eval::detect::evaluate(&eval::read_tsv(&posts)?, requests.as_deref()));
+            Ok(())
+        }
+        Command::Digest { from, to, db, print: _ } => {
+            let store = app::open_store(&with_db(settings.clone(), db)).await?;
+            let now = chrono::Utc::now();
+            let day = |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
+            let to = to.map(day).unwrap_or_else(|| day(now.date_naive() + chrono::Duration::days(1)));
+            let from = from.map(day).unwrap_or(to - chrono::Duration::days(7));
+            anyhow::ensure!(from < to, "--from must be before --to");
+            let numbers = crate::digest::numbers(&store, &settings.digest, from, to, now).await?;
+            let prompts = crate::prompts::Prompts::load(settings.prompts.dir.as_deref())?;
+            println!("{}", crate::digest::render(&prompts, &numbers));
             Ok(())
         }
         Command::Faq { command: FaqCommand::Import { file, db } } => {

@@ -16,6 +16,7 @@ pub struct Settings {
     pub tickets: TicketSettings,
     pub prompts: PromptSettings,
     pub model: ModelSettings,
+    pub digest: DigestSettings,
     pub log: LogSettings,
     pub slack: Option<SlackSettings>,
     /// Read by the Discord adapter.
@@ -139,6 +140,24 @@ pub struct ModelSettings {
     /// A sentence-transformer directory (config.json, tokenizer.json, model.safetensors), e.g.
     /// all-MiniLM-L6-v2. Unset: the FAQ is matched on words only.
     pub dir: Option<PathBuf>,
+}
+
+/// `[digest]`: the weekly report.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DigestSettings {
+    /// How long a responder spends on one question, for the staffing estimate.
+    #[serde(with = "humantime_serde_compat")]
+    pub handling: Duration,
+    /// The first-response time the staffing estimate aims for (for 80% of questions).
+    #[serde(with = "humantime_serde_compat")]
+    pub first_response_target: Duration,
+}
+
+impl Default for DigestSettings {
+    fn default() -> Self {
+        DigestSettings { handling: Duration::from_secs(15 * 60), first_response_target: Duration::from_secs(3600) }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq, clap::ValueEnum)]

@@ -14,6 +14,7 @@ pub mod bot;
 pub mod chat;
 pub mod cli;
 pub mod config;
+pub mod digest;
 pub mod domain;
 pub mod eval;
 pub mod prompts;

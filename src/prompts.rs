@@ -8,6 +8,7 @@ use std::path::Path;
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("answer", include_str!("../prompts/answer.j2")),
     ("ask_unsure", include_str!("../prompts/ask_unsure.j2")),
+    ("digest", include_str!("../prompts/digest.j2")),
     ("faq_changed", include_str!("../prompts/faq_changed.j2")),
     ("faq_exists", include_str!("../prompts/faq_exists.j2")),
     ("faq_invalid", include_str!("../prompts/faq_invalid.j2")),
@@ -115,6 +116,13 @@ mod tests {
             "faq_invalid" => context! { problem => "id must match [a-z0-9-]+" },
             "faq_search" => context! { query => "install", results => vec![context! { faq_id => "install", question => "How?", confidence => 0.5 }] },
             "feedback_thanks" => context! { helpful => true },
+            "digest" => context! { d => context! {
+                from => "2026-11-02", to => "2026-11-09", questions => 6, bot_answered => 3, helpful_rate => 0.5, votes => 2,
+                community_answered => 2, unanswered => 1, tickets_opened => 2, tickets_resolved => 1, tickets_open => 1,
+                oldest_open_hours => 148.0, median_first_response_hours => 1.5, median_resolution_hours => 4.0,
+                top_helpers => vec![context! { user => "ben", answers => 2 }], arrivals_per_hour => 0.04,
+                responders_needed => 1, first_response_target_hours => 1.0, forecast_next_period => 6.4,
+            } },
             "help" => context! { commands => crate::domain::command::COMMANDS, is_moderator => false, platform => "console" },
             "invalid_transition" => context! { ticket_id => 7, status => "closed", verb => "resolved" },
             "learn_needs_resolution" | "ticket_not_found" => context! { ticket_id => 7 },

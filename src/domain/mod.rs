@@ -2,9 +2,11 @@
 
 pub mod cluster;
 pub mod command;
+pub mod digest;
 pub mod faq;
 pub mod faq_index;
 pub mod message;
+pub mod queueing;
 pub mod question;
 pub mod ranking;
 pub mod text;

@@ -1,6 +1,7 @@
 //! The store: the only place that speaks SQL. SQLite or PostgreSQL, chosen by the URL.
 
 pub mod faq;
+mod digest;
 mod embeddings;
 mod intake;
 mod messages;

@@ -83,3 +83,21 @@ fn a_missing_config_file_is_one_clear_sentence() {
     assert!(!out.status.success());
     assert_eq!(stderr(&out).trim(), "error: configuration: nope.toml does not exist");
 }
+
+#[test]
+fn a_replayed_day_then_digest_prints_its_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("week.db").display());
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/replay/conversation.jsonl");
+    assert!(supportbot(&["replay", fixture.to_str().unwrap(), "--db", &db], dir.path()).status.success());
+    let out = supportbot(&["digest", "--from", "2026-11-02", "--to", "2026-11-03", "--db", &db, "--print"], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    // m1 and m6 answered by the bot (m6 voted not helpful), m4 answered by erin, m3 by nobody.
+    assert!(text.contains("4 seen. 2 answered by the bot (0% of 1 votes said it helped), 1 by the community, 1 by nobody yet."), "{text}");
+    assert!(text.contains("2 opened, 1 resolved, 1 still open"), "{text}");
+    assert!(text.contains("erin (1)"), "{text}");
+    assert!(text.contains("Erlang C, 1 responder"), "{text}");
+    let empty = supportbot(&["digest", "--from", "2026-10-01", "--to", "2026-10-02", "--db", &db], dir.path());
+    assert!(stdout(&empty).contains("0 seen."), "{}", stdout(&empty));
+}

@@ -1,0 +1,48 @@
+//! The digest as a job: gather the period's records from the store, compute, render.
+
+use crate::config::DigestSettings;
+use crate::domain::digest::{DigestInput, DigestNumbers, Staffing, compose};
+use crate::prompts::Prompts;
+use crate::store::{Store, StoreResult};
+use chrono::{DateTime, Duration, Utc};
+use minijinja::context;
+
+/// Periods of history the forecast looks back on.
+const HISTORY: i64 = 8;
+
+/// Reads what the digest of [from, to) needs.
+pub async fn gather(store: &Store, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<DigestInput> {
+    let period = to - from;
+    let mut history = Vec::new();
+    for back in (1..=HISTORY).rev() {
+        let start = from - period * back as i32;
+        history.push(store.question_count_between(start, start + period).await? as f64);
+    }
+    // Leading empty periods are before the community used the bot, not zero-question weeks.
+    let history = history.into_iter().skip_while(|n| *n == 0.0).collect();
+    Ok(DigestInput {
+        from,
+        to,
+        questions: store.questions_between(from, to).await?,
+        votes: store.votes_between(from, to).await?,
+        tickets_opened: store.tickets_opened_between(from, to).await?,
+        tickets_resolved: store.tickets_resolved_between(from, to).await? as usize,
+        open_tickets: store.tickets(None, 10_000).await?,
+        history,
+    })
+}
+
+/// Computes the digest of [from, to) as of `now`.
+pub async fn numbers(store: &Store, settings: &DigestSettings, from: DateTime<Utc>, to: DateTime<Utc>, now: DateTime<Utc>) -> StoreResult<DigestNumbers> {
+    let input = gather(store, from, to).await?;
+    let staffing = Staffing {
+        handling: Duration::from_std(settings.handling).unwrap_or(Duration::minutes(15)),
+        first_response_target: Duration::from_std(settings.first_response_target).unwrap_or(Duration::hours(1)),
+        service_level: 0.8,
+    };
+    Ok(compose(&input, staffing, now))
+}
+
+pub fn render(prompts: &Prompts, numbers: &DigestNumbers) -> String {
+    prompts.render("digest", context! { d => numbers })
+}

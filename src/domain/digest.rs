@@ -1,0 +1,217 @@
+//! The weekly digest's numbers, from the period's questions, votes and tickets.
+
+use super::queueing::{forecast_next, responders_needed};
+use super::ticket::Ticket;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// One question seen in the period.
+#[derive(Debug, Clone)]
+pub struct QuestionRecord {
+    pub asked_at: DateTime<Utc>,
+    pub asker_id: String,
+    pub text: String,
+    /// The bot answered it from the FAQ.
+    pub bot_answered: bool,
+    /// The member whose reply answered it, if a member did.
+    pub community_answer_by: Option<String>,
+}
+
+/// Everything the digest is computed from.
+#[derive(Debug, Clone)]
+pub struct DigestInput {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub questions: Vec<QuestionRecord>,
+    /// Votes on the bot's answers in the period: true = helpful.
+    pub votes: Vec<bool>,
+    pub tickets_opened: Vec<Ticket>,
+    pub tickets_resolved: usize,
+    pub open_tickets: Vec<Ticket>,
+    /// Questions per period for the periods before this one, oldest first.
+    pub history: Vec<f64>,
+}
+
+/// The staffing assumptions behind the responders estimate.
+#[derive(Debug, Clone, Copy)]
+pub struct Staffing {
+    pub handling: Duration,
+    pub first_response_target: Duration,
+    /// Share of questions that should meet the target.
+    pub service_level: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Helper {
+    pub user: String,
+    pub answers: usize,
+}
+
+/// The digest's numbers, ready for the template.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DigestNumbers {
+    pub from: String,
+    pub to: String,
+    pub questions: usize,
+    pub bot_answered: usize,
+    pub helpful_votes: usize,
+    pub votes: usize,
+    /// Helpful votes / votes, when there were votes.
+    pub helpful_rate: Option<f64>,
+    pub community_answered: usize,
+    pub unanswered: usize,
+    pub tickets_opened: usize,
+    pub tickets_resolved: usize,
+    pub tickets_open: usize,
+    pub oldest_open_hours: Option<f64>,
+    pub median_first_response_hours: Option<f64>,
+    pub median_resolution_hours: Option<f64>,
+    pub top_helpers: Vec<Helper>,
+    pub arrivals_per_hour: f64,
+    pub responders_needed: Option<u32>,
+    pub first_response_target_hours: f64,
+    pub forecast_next_period: Option<f64>,
+}
+
+fn hours(d: Duration) -> f64 {
+    d.num_seconds() as f64 / 3600.0
+}
+
+fn median(mut xs: Vec<f64>) -> Option<f64> {
+    if xs.is_empty() {
+        return None;
+    }
+    xs.sort_by(|a, b| a.total_cmp(b));
+    let mid = xs.len() / 2;
+    Some(if xs.len() % 2 == 0 { (xs[mid - 1] + xs[mid]) / 2.0 } else { xs[mid] })
+}
+
+/// Computes the digest's numbers as of `now`.
+pub fn compose(input: &DigestInput, staffing: Staffing, now: DateTime<Utc>) -> DigestNumbers {
+    let questions = input.questions.len();
+    let bot_answered = input.questions.iter().filter(|q| q.bot_answered).count();
+    let community_answered = input.questions.iter().filter(|q| q.community_answer_by.is_some()).count();
+    let helpful_votes = input.votes.iter().filter(|v| **v).count();
+    let mut helpers: HashMap<&str, usize> = HashMap::new();
+    for by in input.questions.iter().filter_map(|q| q.community_answer_by.as_deref()) {
+        *helpers.entry(by).or_default() += 1;
+    }
+    let mut top_helpers: Vec<Helper> = helpers.into_iter().map(|(user, answers)| Helper { user: user.into(), answers }).collect();
+    top_helpers.sort_by(|a, b| b.answers.cmp(&a.answers).then(a.user.cmp(&b.user)));
+    top_helpers.truncate(5);
+    let period_hours = hours(input.to - input.from).max(1.0 / 60.0);
+    let arrivals_per_hour = questions as f64 / period_hours;
+    DigestNumbers {
+        from: input.from.format("%Y-%m-%d").to_string(),
+        to: input.to.format("%Y-%m-%d").to_string(),
+        questions,
+        bot_answered,
+        helpful_votes,
+        votes: input.votes.len(),
+        helpful_rate: (!input.votes.is_empty()).then(|| helpful_votes as f64 / input.votes.len() as f64),
+        community_answered,
+        unanswered: questions.saturating_sub(bot_answered + community_answered),
+        tickets_opened: input.tickets_opened.len(),
+        tickets_resolved: input.tickets_resolved,
+        tickets_open: input.open_tickets.len(),
+        oldest_open_hours: input.open_tickets.iter().map(|t| hours(now - t.created_at)).reduce(f64::max),
+        median_first_response_hours: median(input.tickets_opened.iter().filter_map(|t| t.first_response_time()).map(hours).collect()),
+        median_resolution_hours: median(input.tickets_opened.iter().filter_map(|t| t.resolution_time()).map(hours).collect()),
+        top_helpers,
+        arrivals_per_hour,
+        responders_needed: responders_needed(
+            arrivals_per_hour,
+            hours(staffing.handling),
+            hours(staffing.first_response_target),
+            staffing.service_level,
+        ),
+        first_response_target_hours: hours(staffing.first_response_target),
+        forecast_next_period: forecast_next(&[input.history.clone(), vec![questions as f64]].concat()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ticket::{Origin, Priority, Status};
+    use chrono::TimeZone;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).unwrap()
+    }
+
+    fn question(h: i64, bot: bool, by: Option<&str>) -> QuestionRecord {
+        QuestionRecord { asked_at: t0() + Duration::hours(h), asker_id: "u".into(), text: "q".into(), bot_answered: bot, community_answer_by: by.map(String::from) }
+    }
+
+    fn ticket(id: i64, created_h: i64, first_response_h: Option<i64>, resolved_h: Option<i64>, status: Status) -> Ticket {
+        let at = |h: i64| t0() + Duration::hours(h);
+        Ticket {
+            id,
+            platform: "p".into(),
+            channel: "c".into(),
+            question_message_id: None,
+            asker_id: "u".into(),
+            asker_name: "u".into(),
+            question: "q".into(),
+            origin: Origin::Unanswered,
+            status,
+            priority: Priority::Normal,
+            assignee: None,
+            resolution: None,
+            created_at: at(created_h),
+            first_response_at: first_response_h.map(at),
+            resolved_at: resolved_h.map(at),
+            closed_at: None,
+        }
+    }
+
+    /// A small known week: 6 questions, 3 answered by the bot (2 votes, 1 helpful), 2 by members.
+    fn week() -> DigestInput {
+        DigestInput {
+            from: t0(),
+            to: t0() + Duration::days(7),
+            questions: vec![
+                question(1, true, None),
+                question(2, true, None),
+                question(3, true, None),
+                question(4, false, Some("ben")),
+                question(5, false, Some("ben")),
+                question(6, false, None),
+            ],
+            votes: vec![true, false],
+            tickets_opened: vec![ticket(1, 10, Some(12), Some(14), Status::Resolved), ticket(2, 20, Some(21), None, Status::Assigned)],
+            tickets_resolved: 1,
+            open_tickets: vec![ticket(2, 20, Some(21), None, Status::Assigned)],
+            history: vec![4.0, 5.0],
+        }
+    }
+
+    fn staffing() -> Staffing {
+        Staffing { handling: Duration::minutes(15), first_response_target: Duration::hours(1), service_level: 0.8 }
+    }
+
+    #[test]
+    fn a_known_week_gives_known_numbers() {
+        let d = compose(&week(), staffing(), t0() + Duration::days(7));
+        assert_eq!((d.questions, d.bot_answered, d.community_answered, d.unanswered), (6, 3, 2, 1));
+        assert_eq!((d.votes, d.helpful_votes, d.helpful_rate), (2, 1, Some(0.5)));
+        assert_eq!((d.tickets_opened, d.tickets_resolved, d.tickets_open), (2, 1, 1));
+        assert_eq!(d.oldest_open_hours, Some(7.0 * 24.0 - 20.0));
+        assert_eq!(d.median_first_response_hours, Some(1.5));
+        assert_eq!(d.median_resolution_hours, Some(4.0));
+        assert_eq!(d.top_helpers, vec![Helper { user: "ben".into(), answers: 2 }]);
+        assert!((d.arrivals_per_hour - 6.0 / 168.0).abs() < 1e-9);
+        assert_eq!(d.responders_needed, Some(1));
+        assert!(d.forecast_next_period.unwrap() > 5.0);
+    }
+
+    #[test]
+    fn a_quiet_week_has_no_rates_to_report() {
+        let empty = DigestInput { questions: vec![], votes: vec![], tickets_opened: vec![], tickets_resolved: 0, open_tickets: vec![], history: vec![], ..week() };
+        let d = compose(&empty, staffing(), t0());
+        assert_eq!((d.questions, d.helpful_rate, d.responders_needed, d.oldest_open_hours), (0, None, None, None));
+        assert_eq!(d.forecast_next_period, Some(0.0));
+    }
+}

@@ -1,0 +1,81 @@
+//! The queries behind the digest.
+
+use super::{Store, StoreResult, ms, time};
+use crate::domain::digest::QuestionRecord;
+use crate::domain::ticket::Ticket;
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+impl Store {
+    /// Questions asked in [from, to), oldest first.
+    pub async fn questions_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<QuestionRecord>> {
+        let rows = sqlx::query(
+            "SELECT asked_at, asker_id, text, faq_id, answered_at, answered_by FROM questions \
+             WHERE asked_at >= $1 AND asked_at < $2 ORDER BY asked_at",
+        )
+        .bind(ms(from))
+        .bind(ms(to))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let answered_by: Option<String> = r.try_get("answered_by")?;
+                // The bot's answers are stamped when asked, with no member as the answerer.
+                let bot_answered = answered_by.is_none() && r.try_get::<Option<i64>, _>("answered_at")?.is_some() && r.try_get::<Option<String>, _>("faq_id")?.is_some();
+                Ok(QuestionRecord {
+                    asked_at: time(r.try_get("asked_at")?)?,
+                    asker_id: r.try_get("asker_id")?,
+                    text: r.try_get("text")?,
+                    bot_answered,
+                    community_answer_by: answered_by,
+                })
+            })
+            .collect()
+    }
+
+    /// How many questions were asked in [from, to).
+    pub async fn question_count_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM questions WHERE asked_at >= $1 AND asked_at < $2")
+            .bind(ms(from))
+            .bind(ms(to))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// Votes on the bot's answers cast in [from, to): true = helpful.
+    pub async fn votes_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<bool>> {
+        let rows = sqlx::query("SELECT helpful FROM answer_feedback WHERE at >= $1 AND at < $2")
+            .bind(ms(from))
+            .bind(ms(to))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get::<i64, _>("helpful")? != 0)).collect()
+    }
+
+    /// Tickets opened in [from, to).
+    pub async fn tickets_opened_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<Ticket>> {
+        let ids = sqlx::query("SELECT id FROM tickets WHERE created_at >= $1 AND created_at < $2 ORDER BY id")
+            .bind(ms(from))
+            .bind(ms(to))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for r in ids {
+            if let Some(t) = self.ticket(r.try_get("id")?).await? {
+                out.push(t);
+            }
+        }
+        Ok(out)
+    }
+
+    /// How many tickets were resolved in [from, to).
+    pub async fn tickets_resolved_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM tickets WHERE resolved_at >= $1 AND resolved_at < $2")
+            .bind(ms(from))
+            .bind(ms(to))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+}
