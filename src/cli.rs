@@ -215,8 +215,10 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
             let from = from.map(day).unwrap_or(to - chrono::Duration::days(7));
             anyhow::ensure!(from < to, "--from must be before --to");
             let numbers = crate::digest::numbers(&store, &settings.digest, from, to, now).await?;
+            let model = app::load_embedder(settings.model.dir.as_deref()).await?;
+            let themes = crate::digest::period_themes(&store, model.as_ref(), &settings.digest, from, to).await?;
             let prompts = crate::prompts::Prompts::load(settings.prompts.dir.as_deref())?;
-            println!("{}", crate::digest::render(&prompts, &numbers));
+            println!("{}", crate::digest::render(&prompts, &numbers, themes.as_deref()));
             Ok(())
         }
         Command::Faq { command: FaqCommand::Import { file, db } } => {

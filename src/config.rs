@@ -152,11 +152,20 @@ pub struct DigestSettings {
     /// The first-response time the staffing estimate aims for (for 80% of questions).
     #[serde(with = "humantime_serde_compat")]
     pub first_response_target: Duration,
+    /// A theme drawn from fewer distinct people than this is counted but shows no examples.
+    pub min_users: usize,
+    /// How many themes the digest lists.
+    pub themes: usize,
 }
 
 impl Default for DigestSettings {
     fn default() -> Self {
-        DigestSettings { handling: Duration::from_secs(15 * 60), first_response_target: Duration::from_secs(3600) }
+        DigestSettings {
+            handling: Duration::from_secs(15 * 60),
+            first_response_target: Duration::from_secs(3600),
+            min_users: 3,
+            themes: 5,
+        }
     }
 }
 

@@ -1,7 +1,11 @@
 //! The digest as a job: gather the period's records from the store, compute, render.
 
 use crate::config::DigestSettings;
+use crate::domain::cluster::{Theme, ThemeInput, themes};
 use crate::domain::digest::{DigestInput, DigestNumbers, Staffing, compose};
+use crate::domain::text;
+use crate::semantic::Embedder;
+use std::sync::Arc;
 use crate::prompts::Prompts;
 use crate::store::{Store, StoreResult};
 use chrono::{DateTime, Duration, Utc};
@@ -43,6 +47,33 @@ pub async fn numbers(store: &Store, settings: &DigestSettings, from: DateTime<Ut
     Ok(compose(&input, staffing, now))
 }
 
-pub fn render(prompts: &Prompts, numbers: &DigestNumbers) -> String {
-    prompts.render("digest", context! { d => numbers })
+/// The period's themes, when a sentence-embedding model is available (None without one).
+pub async fn period_themes(
+    store: &Store,
+    model: Option<&Arc<Embedder>>,
+    settings: &DigestSettings,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> anyhow::Result<Option<Vec<Theme>>> {
+    let Some(model) = model.cloned() else { return Ok(None) };
+    let current = store.questions_between(from, to).await?;
+    let previous = store.questions_between(from - (to - from), from).await?;
+    let (min_users, top) = (settings.min_users, settings.themes);
+    // Embedding and k-means are CPU work: off the async workers.
+    let found = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<Theme>> {
+        let texts: Vec<String> = current.iter().map(|q| q.text.clone()).collect();
+        let authors: Vec<String> = current.iter().map(|q| q.asker_id.clone()).collect();
+        let mut analyzer = text::keyword_analyzer();
+        let tokens: Vec<Vec<String>> = texts.iter().map(|t| text::tokens(&mut analyzer, t)).collect();
+        let vectors = model.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>())?;
+        let before = model.embed(&previous.iter().map(|q| q.text.as_str()).collect::<Vec<_>>())?;
+        let input = ThemeInput { texts: &texts, tokens: &tokens, vectors: &vectors, authors: &authors, previous: &before };
+        Ok(themes(&input, min_users, top)?)
+    })
+    .await??;
+    Ok(Some(found))
+}
+
+pub fn render(prompts: &Prompts, numbers: &DigestNumbers, themes: Option<&[Theme]>) -> String {
+    prompts.render("digest", context! { d => numbers, themes => themes })
 }

@@ -122,7 +122,7 @@ mod tests {
                 oldest_open_hours => 148.0, median_first_response_hours => 1.5, median_resolution_hours => 4.0,
                 top_helpers => vec![context! { user => "ben", answers => 2 }], arrivals_per_hour => 0.04,
                 responders_needed => 1, first_response_target_hours => 1.0, forecast_next_period => 6.4,
-            } },
+            }, themes => vec![context! { keywords => vec!["card", "arrive"], size => 4, previous_size => 1, examples => vec!["my card has not arrived"], people => 3 }] },
             "help" => context! { commands => crate::domain::command::COMMANDS, is_moderator => false, platform => "console" },
             "invalid_transition" => context! { ticket_id => 7, status => "closed", verb => "resolved" },
             "learn_needs_resolution" | "ticket_not_found" => context! { ticket_id => 7 },

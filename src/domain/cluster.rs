@@ -236,3 +236,84 @@ mod tests {
         assert!(kmeans(&blobs(), 1000).is_err());
     }
 }
+
+/// One theme of a period's messages, as the digest shows it.
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+pub struct Theme {
+    pub keywords: Vec<String>,
+    pub size: usize,
+    /// How many of the previous period's messages fall in this theme (nearest centre).
+    pub previous_size: usize,
+    /// The messages nearest the theme's centre; empty when fewer than `min_users` people wrote
+    /// the theme's messages (the privacy floor).
+    pub examples: Vec<String>,
+    pub people: usize,
+}
+
+/// A period's messages to theme: their texts, analyzed tokens, embeddings and authors.
+pub struct ThemeInput<'a> {
+    pub texts: &'a [String],
+    pub tokens: &'a [Vec<String>],
+    pub vectors: &'a [Vec<f32>],
+    pub authors: &'a [String],
+    /// The previous period's embeddings, for each theme's trend.
+    pub previous: &'a [Vec<f32>],
+}
+
+/// Clusters the messages (k chosen by silhouette) and describes the `top` largest themes.
+pub fn themes(input: &ThemeInput<'_>, min_users: usize, top: usize) -> Result<Vec<Theme>, ClusterError> {
+    let n = input.texts.len();
+    if n < 2 {
+        return Ok(Vec::new());
+    }
+    let x = matrix(input.vectors);
+    let c = kmeans_auto(&x)?;
+    let words = keywords(input.tokens, &c.labels, c.k(), 4);
+    let mut previous_sizes = vec![0usize; c.k()];
+    for v in matrix(input.previous).axis_iter(Axis(0)) {
+        let nearest = (0..c.k()).min_by(|&a, &b| distance2(v, c.centroids.row(a)).total_cmp(&distance2(v, c.centroids.row(b))));
+        if let Some(t) = nearest {
+            previous_sizes[t] += 1;
+        }
+    }
+    let mut out: Vec<Theme> = (0..c.k())
+        .map(|t| {
+            let members = c.nearest_to_centre(&x, t);
+            let people: std::collections::HashSet<&str> = members.iter().map(|&i| input.authors[i].as_str()).collect();
+            let examples = if people.len() >= min_users {
+                members.iter().take(2).map(|&i| super::text::truncate_chars(&input.texts[i], 140)).collect()
+            } else {
+                Vec::new()
+            };
+            Theme { keywords: words[t].clone(), size: members.len(), previous_size: previous_sizes[t], examples, people: people.len() }
+        })
+        .filter(|t| t.size > 0)
+        .collect();
+    out.sort_by(|a, b| b.size.cmp(&a.size).then(a.keywords.cmp(&b.keywords)));
+    out.truncate(top);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod theme_tests {
+    use super::*;
+
+    #[test]
+    fn themes_have_keywords_trends_and_a_privacy_floor() {
+        // Two topics on two axes; the card topic from 3 people, the refund topic from 1.
+        let texts: Vec<String> = ["card late", "card missing", "card not here", "refund please", "refund now", "refund when"].map(String::from).to_vec();
+        let tokens: Vec<Vec<String>> = texts.iter().map(|t| t.split(' ').map(String::from).collect()).collect();
+        let vectors = vec![vec![1.0, 0.0], vec![0.99, 0.01], vec![0.98, 0.02], vec![0.0, 1.0], vec![0.01, 0.99], vec![0.02, 0.98]];
+        let authors: Vec<String> = ["ann", "ben", "cat", "dan", "dan", "dan"].map(String::from).to_vec();
+        let previous = vec![vec![0.0, 1.0]];
+        let input = ThemeInput { texts: &texts, tokens: &tokens, vectors: &vectors, authors: &authors, previous: &previous };
+        let found = themes(&input, 3, 5).unwrap();
+        assert_eq!(found.len(), 2);
+        let card = found.iter().find(|t| t.keywords[0] == "card").unwrap();
+        let refund = found.iter().find(|t| t.keywords[0] == "refund").unwrap();
+        assert_eq!((card.size, card.previous_size, card.people), (3, 0, 3));
+        assert_eq!(card.examples.len(), 2, "three people: examples shown");
+        assert_eq!((refund.size, refund.previous_size, refund.people), (3, 1, 1));
+        assert!(refund.examples.is_empty(), "one person: counted, never quoted");
+    }
+}

@@ -40,6 +40,15 @@ pub fn analyzer() -> TextAnalyzer {
         .build()
 }
 
+/// Lower-cased words without stop words, unstemmed: for keywords people read.
+pub fn keyword_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(StopWordFilter::remove(STOP_WORDS.iter().map(|w| w.to_string())))
+        .build()
+}
+
 /// Runs `text` through `analyzer`, keeping every token (duplicates included).
 pub fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
     let mut stream = analyzer.token_stream(text);
