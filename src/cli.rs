@@ -74,6 +74,9 @@ pub enum Command {
         /// Print the digest (the default; posting to platforms comes with the scheduler).
         #[arg(long)]
         print: bool,
+        /// Where to write the chart (default: supportbot-digest-<to>.png here).
+        #[arg(long, value_name = "PATH")]
+        chart: Option<PathBuf>,
     },
     /// Measure answer quality and question detection on labeled data (../shared/eval).
     Eval {
@@ -207,7 +210,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
             println!("{}", eval::detect::evaluate(&eval::read_tsv(&posts)?, requests.as_deref()));
             Ok(())
         }
-        Command::Digest { from, to, db, print: _ } => {
+        Command::Digest { from, to, db, print: _, chart } => {
             let store = app::open_store(&with_db(settings.clone(), db)).await?;
             let now = chrono::Utc::now();
             let day = |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
@@ -219,6 +222,10 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
             let themes = crate::digest::period_themes(&store, model.as_ref(), &settings.digest, from, to).await?;
             let prompts = crate::prompts::Prompts::load(settings.prompts.dir.as_deref())?;
             println!("{}", crate::digest::render(&prompts, &numbers, themes.as_deref()));
+            let chart = chart.unwrap_or_else(|| PathBuf::from(format!("supportbot-digest-{}.png", numbers.to)));
+            let days = crate::domain::digest::daily_outcomes(&store.questions_between(from, to).await?, from, to);
+            crate::chart::render(&chart, &days, themes.as_deref().unwrap_or_default())?;
+            eprintln!("chart written to {}", chart.display());
             Ok(())
         }
         Command::Faq { command: FaqCommand::Import { file, db } } => {

@@ -12,6 +12,7 @@
 pub mod app;
 pub mod bot;
 pub mod chat;
+pub mod chart;
 pub mod cli;
 pub mod config;
 pub mod digest;

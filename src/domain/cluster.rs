@@ -280,11 +280,18 @@ pub fn themes(input: &ThemeInput<'_>, min_users: usize, top: usize) -> Result<Ve
         .map(|t| {
             let members = c.nearest_to_centre(&x, t);
             let people: std::collections::HashSet<&str> = members.iter().map(|&i| input.authors[i].as_str()).collect();
-            let examples = if people.len() >= min_users {
-                members.iter().take(2).map(|&i| super::text::truncate_chars(&input.texts[i], 140)).collect()
-            } else {
-                Vec::new()
-            };
+            let mut examples: Vec<String> = Vec::new();
+            if people.len() >= min_users {
+                for &i in &members {
+                    let example = super::text::truncate_chars(&input.texts[i], 140);
+                    if !examples.iter().any(|e| e.eq_ignore_ascii_case(&example)) {
+                        examples.push(example);
+                    }
+                    if examples.len() == 2 {
+                        break;
+                    }
+                }
+            }
             Theme { keywords: words[t].clone(), size: members.len(), previous_size: previous_sizes[t], examples, people: people.len() }
         })
         .filter(|t| t.size > 0)

@@ -215,3 +215,53 @@ mod tests {
         assert_eq!(d.forecast_next_period, Some(0.0));
     }
 }
+
+/// One day's questions by outcome, for the digest's chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DayOutcomes {
+    pub day: chrono::NaiveDate,
+    pub bot: u32,
+    pub community: u32,
+    pub unanswered: u32,
+}
+
+/// Questions per day of [from, to), split by who answered them.
+pub fn daily_outcomes(questions: &[QuestionRecord], from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<DayOutcomes> {
+    let first = from.date_naive();
+    let days = ((to - from).num_hours() as f64 / 24.0).ceil().max(1.0) as usize;
+    let mut out: Vec<DayOutcomes> =
+        (0..days).map(|i| DayOutcomes { day: first + Duration::days(i as i64), bot: 0, community: 0, unanswered: 0 }).collect();
+    for q in questions {
+        let i = (q.asked_at.date_naive() - first).num_days();
+        let Some(slot) = usize::try_from(i).ok().and_then(|i| out.get_mut(i)) else { continue };
+        match (q.bot_answered, &q.community_answer_by) {
+            (true, _) => slot.bot += 1,
+            (false, Some(_)) => slot.community += 1,
+            (false, None) => slot.unanswered += 1,
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod day_tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn questions_are_counted_on_their_day_by_outcome() {
+        let from = Utc.with_ymd_and_hms(2026, 11, 2, 0, 0, 0).unwrap();
+        let q = |h: i64, bot: bool, by: Option<&str>| QuestionRecord {
+            asked_at: from + Duration::hours(h),
+            asker_id: "u".into(),
+            text: "q".into(),
+            bot_answered: bot,
+            community_answer_by: by.map(String::from),
+        };
+        let days = daily_outcomes(&[q(1, true, None), q(2, false, Some("b")), q(30, false, None), q(200, true, None)], from, from + Duration::days(7));
+        assert_eq!(days.len(), 7);
+        assert_eq!((days[0].bot, days[0].community, days[0].unanswered), (1, 1, 0));
+        assert_eq!(days[1].unanswered, 1);
+        assert!(days.iter().skip(2).all(|d| d.bot + d.community + d.unanswered == 0), "out-of-range questions are dropped");
+    }
+}

@@ -92,6 +92,8 @@ fn a_replayed_day_then_digest_prints_its_numbers() {
     assert!(supportbot(&["replay", fixture.to_str().unwrap(), "--db", &db], dir.path()).status.success());
     let out = supportbot(&["digest", "--from", "2026-11-02", "--to", "2026-11-03", "--db", &db, "--print"], dir.path());
     assert!(out.status.success(), "{}", stderr(&out));
+    let chart = std::fs::read(dir.path().join("supportbot-digest-2026-11-03.png")).expect("the default chart file");
+    assert_eq!(&chart[..4], b"\x89PNG");
     let text = stdout(&out);
     // m1 and m6 answered by the bot (m6 voted not helpful), m4 answered by erin, m3 by nobody.
     assert!(text.contains("4 seen. 2 answered by the bot (0% of 1 votes said it helped), 1 by the community, 1 by nobody yet."), "{text}");
