@@ -104,6 +104,7 @@ pub async fn run(settings: Settings, listener: tokio::net::TcpListener, shutdown
         }
         None => None,
     };
+    let instance = format!("{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "supportbot".into()), std::process::id());
     let jobs = {
         let bot = bot.clone();
         tokio::spawn(async move {
@@ -114,6 +115,9 @@ pub async fn run(settings: Settings, listener: tokio::net::TcpListener, shutdown
                         let now = Utc::now();
                         if let Err(e) = bot.tick(now).await { tracing::error!(error = %e, "tick failed"); }
                         if let Err(e) = bot.resume(now).await { tracing::error!(error = %e, "resume failed"); }
+                        if let Err(e) = crate::digest::post_if_due(bot.store(), bot.prompts(), bot.embedder(), &bot.config().digest, &instance, now).await {
+                            tracing::error!(error = %e, "posting the digest failed");
+                        }
                     }
                     _ = stop_rx.changed() => break,
                 }

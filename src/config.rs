@@ -156,6 +156,12 @@ pub struct DigestSettings {
     pub min_users: usize,
     /// How many themes the digest lists.
     pub themes: usize,
+    /// When the weekly digest is posted: a weekday and a time, like "mon 09:00".
+    pub schedule: String,
+    /// The IANA time zone of `schedule`, like "Europe/Berlin".
+    pub timezone: String,
+    /// Where it is posted: "platform:channel" entries, like "slack:C012ABCDEF". Empty: not posted.
+    pub channels: Vec<String>,
 }
 
 impl Default for DigestSettings {
@@ -165,6 +171,9 @@ impl Default for DigestSettings {
             first_response_target: Duration::from_secs(3600),
             min_users: 3,
             themes: 5,
+            schedule: "mon 09:00".into(),
+            timezone: "UTC".into(),
+            channels: Vec::new(),
         }
     }
 }
@@ -300,6 +309,11 @@ impl Settings {
             check(&format!("[faq.channel_thresholds] {channel}"), *t)?;
         }
         check("[tickets] link_similarity", self.tickets.link_similarity)?;
+        crate::domain::schedule::Weekly::parse(&self.digest.schedule, &self.digest.timezone)
+            .map_err(|e| ConfigError(format!("[digest] schedule/timezone: {e}")))?;
+        if let Some(bad) = self.digest.channels.iter().find(|c| !c.contains(':')) {
+            return Err(ConfigError(format!("[digest] channels: {bad:?} should be \"platform:channel\", like \"slack:C012ABCDEF\"")));
+        }
         if self.tickets.unanswered_after.is_zero() {
             return Err(ConfigError("[tickets] unanswered_after must be longer than zero".into()));
         }

@@ -77,3 +77,35 @@ pub async fn period_themes(
 pub fn render(prompts: &Prompts, numbers: &DigestNumbers, themes: Option<&[Theme]>) -> String {
     prompts.render("digest", context! { d => numbers, themes => themes })
 }
+
+/// The scheduled job: posts the digest of the week before the latest scheduled instant, unless
+/// it was already posted (by this or any other instance). Returns whether it posted.
+pub async fn post_if_due(
+    store: &Store,
+    prompts: &Prompts,
+    model: Option<&Arc<Embedder>>,
+    settings: &DigestSettings,
+    instance: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    if settings.channels.is_empty() {
+        return Ok(false);
+    }
+    let weekly = crate::domain::schedule::Weekly::parse(&settings.schedule, &settings.timezone).map_err(anyhow::Error::msg)?;
+    let at = weekly.latest_at_or_before(now);
+    if !store.claim_digest(at, instance, now).await? {
+        return Ok(false);
+    }
+    let (from, to) = (at - Duration::days(7), at);
+    let figures = numbers(store, settings, from, to, now).await?;
+    let found = period_themes(store, model, settings, from, to).await?;
+    let text = render(prompts, &figures, found.as_deref());
+    let origin = format!("digest:{}", at.timestamp_millis());
+    for target in &settings.channels {
+        let Some((platform, channel)) = target.split_once(':') else { continue };
+        let action = crate::domain::message::Action::new(crate::domain::message::ActionKind::Digest, channel, text.clone());
+        store.record_actions(platform, &format!("{origin}:{target}"), &[action], None, now).await?;
+    }
+    tracing::info!(period_end = %to, channels = settings.channels.len(), "digest posted");
+    Ok(true)
+}

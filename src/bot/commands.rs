@@ -67,7 +67,23 @@ impl Bot {
                 Ok(vec![self.command_reply(event, template, context! { change => "removed", faq_id => id })])
             }
             Command::FaqLearn { ticket, faq_id } => self.faq_learn(event, ticket, faq_id, now).await,
+            Command::Digest => self.digest_preview(event, now).await,
         }
+    }
+
+    async fn digest_preview(&self, event: &Incoming, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
+        let (from, to) = (now - chrono::Duration::days(7), now);
+        let settings = &self.config.digest;
+        let figures = crate::digest::numbers(&self.store, settings, from, to, now).await?;
+        let themes = match crate::digest::period_themes(&self.store, self.embedder(), settings, from, to).await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(error = %e, "digest themes failed; previewing without them");
+                None
+            }
+        };
+        let text = crate::digest::render(&self.prompts, &figures, themes.as_deref());
+        Ok(vec![self.private_reply(event, ActionKind::Digest, text)])
     }
 
     /// A command's answer, for the person who typed it.

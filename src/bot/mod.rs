@@ -33,6 +33,7 @@ pub struct BotConfig {
     pub unanswered_after: Duration,
     pub moderators_channel: String,
     pub link_similarity: f32,
+    pub digest: crate::config::DigestSettings,
 }
 
 impl BotConfig {
@@ -44,6 +45,7 @@ impl BotConfig {
             unanswered_after: Duration::from_std(s.tickets.unanswered_after).unwrap_or(Duration::minutes(15)),
             moderators_channel: s.tickets.moderators_channel.clone(),
             link_similarity: s.tickets.link_similarity,
+            digest: s.digest.clone(),
         }
     }
 
@@ -118,6 +120,14 @@ impl Bot {
 
     pub fn config(&self) -> &BotConfig {
         &self.config
+    }
+
+    pub fn prompts(&self) -> &Prompts {
+        &self.prompts
+    }
+
+    pub fn embedder(&self) -> Option<&Arc<Embedder>> {
+        self.embedder.as_ref()
     }
 
     /// The current FAQ index, rebuilt first if any instance changed the FAQ since it was built.

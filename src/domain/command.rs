@@ -20,6 +20,8 @@ pub enum Command {
     FaqEdit { id: String, field: FaqField, value: String },
     FaqRemove { id: String },
     FaqLearn { ticket: i64, faq_id: Option<String> },
+    /// A preview of the weekly digest for the last 7 days.
+    Digest,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +61,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     help("faq edit <id> <question|answer|alternatives|tags|links> <value>", "change one field (lists: comma-separated)", true),
     help("faq remove <id>", "remove an FAQ entry", true),
     help("faq learn <ticket id> [faq id]", "turn a resolved ticket into an FAQ entry", true),
+    help("digest", "preview the weekly digest for the last 7 days", true),
 ];
 
 /// Why a command line could not be understood.
@@ -93,6 +96,7 @@ impl Command {
             Command::FaqEdit { .. } => "faq edit",
             Command::FaqRemove { .. } => "faq remove",
             Command::FaqLearn { .. } => "faq learn",
+            Command::Digest => "digest",
         }
     }
 }
@@ -140,6 +144,7 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
         "escalate" => parse_escalate(rest),
         "faq" => parse_faq(rest),
         "ticket" | "tickets" => parse_ticket(rest),
+        "digest" => Ok(Command::Digest),
         other => Err(CommandError::Unknown(other.chars().take(40).collect())),
     }
 }

@@ -55,6 +55,8 @@ pub enum ActionKind {
     NotifyModerators,
     /// A moderator command from someone who is not a moderator.
     Refused,
+    /// The weekly digest.
+    Digest,
     Error,
 }
 

@@ -9,5 +9,6 @@ pub mod message;
 pub mod queueing;
 pub mod question;
 pub mod ranking;
+pub mod schedule;
 pub mod text;
 pub mod ticket;

@@ -79,3 +79,18 @@ impl Store {
         Ok(row.try_get("n")?)
     }
 }
+
+impl Store {
+    /// Claims the digest scheduled at `scheduled_at`; only the first caller, of any instance, gets true.
+    pub async fn claim_digest(&self, scheduled_at: DateTime<Utc>, instance: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO digest_runs (scheduled_at, claimed_by, claimed_at) VALUES ($1, $2, $3) ON CONFLICT (scheduled_at) DO NOTHING",
+        )
+        .bind(ms(scheduled_at))
+        .bind(instance)
+        .bind(ms(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

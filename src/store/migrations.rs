@@ -11,10 +11,12 @@ type Embedded = &'static [(i64, &'static str, &'static str)];
 const SQLITE: Embedded = &[
     (1, "core", include_str!("../../migrations/sqlite/0001_core.sql")),
     (2, "embeddings", include_str!("../../migrations/sqlite/0002_embeddings.sql")),
+    (3, "digest_runs", include_str!("../../migrations/sqlite/0003_digest_runs.sql")),
 ];
 const POSTGRES: Embedded = &[
     (1, "core", include_str!("../../migrations/postgres/0001_core.sql")),
     (2, "embeddings", include_str!("../../migrations/postgres/0002_embeddings.sql")),
+    (3, "digest_runs", include_str!("../../migrations/postgres/0003_digest_runs.sql")),
 ];
 
 #[derive(Debug)]

@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod console;
 mod conversation;
+mod digest;
 mod fake_slack;
 mod helpers;
 mod replay;

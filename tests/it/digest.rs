@@ -1,0 +1,68 @@
+//! The weekly digest: posted once per period across instances, caught up after downtime.
+
+use crate::helpers::*;
+use chrono::{DateTime, Utc};
+use supportbot::chat::{ChatSink, SendError, deliver_pending};
+use supportbot::digest::post_if_due;
+use supportbot::domain::message::{Action, ActionKind};
+
+fn utc(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+#[derive(Default)]
+struct Collect(std::sync::Mutex<Vec<Action>>);
+
+impl ChatSink for Collect {
+    fn platform(&self) -> &str {
+        "test"
+    }
+    async fn send(&self, action: &Action) -> Result<(), SendError> {
+        self.0.lock().unwrap().push(action.clone());
+        Ok(())
+    }
+}
+
+async fn post(bot: &supportbot::bot::Bot, instance: &str, now: DateTime<Utc>) -> bool {
+    post_if_due(bot.store(), bot.prompts(), None, &bot.config().digest, instance, now).await.unwrap()
+}
+
+#[tokio::test]
+async fn two_instances_post_each_weeks_digest_exactly_once_and_catch_up_a_missed_one() {
+    let db = sqlite_db();
+    let mut config = test_config();
+    config.digest.channels = vec!["test:announcements".into()];
+    let (a, b) = (bot_with(&db, TEST_FAQ, config.clone()).await, bot_with(&db, TEST_FAQ, config.clone()).await);
+    // A week of activity before Monday 9 November 09:00 UTC.
+    send(&a, message("m1", 0, user("ann"), "how do I reset my password?")).await;
+    send(&a, message("m2", 60, user("ben"), "can it run on a raspberry pi?")).await;
+    send(&a, reply("m3", 65, user("cat"), "m2", "yes, the arm64 build")).await;
+
+    // The bots were down on Monday; on Wednesday both come back at the same moment.
+    let wednesday = utc("2026-11-11T12:00:00Z");
+    let (first, second) = tokio::join!(post(&a, "a", wednesday), post(&b, "b", wednesday));
+    assert!(first ^ second, "exactly one instance posts: {first} {second}");
+    assert!(!post(&a, "a", utc("2026-11-13T12:00:00Z")).await, "once per period");
+    assert!(!post(&b, "b", utc("2026-11-16T08:59:00Z")).await);
+
+    let sink = Collect::default();
+    deliver_pending(a.store(), &sink, wednesday).await.unwrap();
+    let posted: Vec<Action> = sink.0.lock().unwrap().iter().filter(|a| a.kind == ActionKind::Digest).cloned().collect();
+    assert_eq!(posted.len(), 1);
+    assert_eq!((posted[0].kind, posted[0].channel.as_str()), (ActionKind::Digest, "announcements"));
+    assert!(posted[0].text.contains("2026-11-02 to 2026-11-09"), "{}", posted[0].text);
+    assert!(posted[0].text.contains("2 seen. 1 answered by the bot"), "{}", posted[0].text);
+
+    assert!(post(&b, "b", utc("2026-11-16T09:00:00Z")).await, "the next Monday posts again");
+}
+
+#[tokio::test]
+async fn moderators_preview_the_digest_and_members_cannot() {
+    let (bot, _db) = spawn_bot().await;
+    send(&bot, message("m1", 0, user("ann"), "how do I reset my password?")).await;
+    let preview = send(&bot, command("c1", 10, moderator("mia"), "digest")).await;
+    assert_eq!(kinds(&preview), vec![ActionKind::Digest]);
+    assert!(preview[0].ephemeral && preview[0].text.contains("1 seen"), "{}", preview[0].text);
+    let refused = send(&bot, command("c2", 10, user("ann"), "digest")).await;
+    assert_eq!(kinds(&refused), vec![ActionKind::Refused]);
+}
