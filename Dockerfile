@@ -6,6 +6,7 @@ COPY src ./src
 COPY migrations ./migrations
 COPY prompts ./prompts
 COPY examples ./examples
+COPY assets ./assets
 RUN cargo build --release --locked && strip target/release/supportbot
 
 # Runtime stage: a slim image with the binary, a non-root user and a volume for the SQLite file.
