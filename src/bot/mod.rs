@@ -219,7 +219,9 @@ impl Bot {
 
     /// A reply only the person who sent `event` needs to see.
     fn private_reply(&self, event: &Incoming, kind: ActionKind, text: String) -> Action {
-        Action::new(kind, &event.channel, text).replying_to(event_message_id(event)).private_to(&event.author.id)
+        let mut reply = Action::new(kind, &event.channel, text).replying_to(event_message_id(event)).private_to(&event.author.id);
+        reply.reply_url = event.reply_url.clone();
+        reply
     }
 }
 

@@ -100,7 +100,7 @@ where
         if line.trim().is_empty() {
             continue;
         }
-        let event = Incoming { platform: PLATFORM.into(), event_id, at: now, channel: CHANNEL.into(), author: author.clone(), kind };
+        let event = Incoming { platform: PLATFORM.into(), event_id, at: now, channel: CHANNEL.into(), author: author.clone(), kind, reply_url: None };
         match bot.receive(&event, now).await {
             Ok(actions) => {
                 if let Some(a) = actions.iter().find(|a| a.kind == ActionKind::Answer) {

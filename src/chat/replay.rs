@@ -59,6 +59,7 @@ impl Line {
             channel: self.channel,
             author: Author { id: self.user.clone(), name: self.user, is_moderator: self.moderator },
             kind,
+            reply_url: None,
         })
     }
 }

@@ -26,6 +26,9 @@ pub struct Incoming {
     pub channel: String,
     pub author: Author,
     pub kind: IncomingKind,
+    /// Where the platform wants private replies to this event sent (Slack's `response_url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,6 +87,9 @@ pub struct Action {
     pub ticket_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<Status>,
+    /// Send a private reply here instead of into the channel (see `Incoming::reply_url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_url: Option<String>,
 }
 
 impl Action {
@@ -99,6 +105,7 @@ impl Action {
             confidence: None,
             ticket_id: None,
             status: None,
+            reply_url: None,
         }
     }
 

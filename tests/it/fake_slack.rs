@@ -48,6 +48,12 @@ async fn api(State((state, ws_url)): State<(Arc<Recorded>, String)>, Path(method
             return (StatusCode::TOO_MANY_REQUESTS, [("Retry-After", "1")], "").into_response();
         }
     }
+    if method.starts_with("response") {
+        // A response_url answers like Slack's does: a plain "ok".
+        state.calls.lock().unwrap().push((method, body));
+        state.changed.notify_waiters();
+        return "ok".into_response();
+    }
     let reply = match method.as_str() {
         "auth.test" => json!({"ok": true, "user_id": "U0BOT", "team_id": "T0TEAM", "team": "Example", "url": "https://example.slack.com/", "bot_id": "B0BOT"}),
         "chat.postMessage" => json!({"ok": true, "channel": body["channel"], "ts": "1700009999.000001", "message": {"type": "message", "ts": "1700009999.000001", "text": body["text"]}}),

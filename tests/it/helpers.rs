@@ -106,7 +106,7 @@ pub fn moderator(name: &str) -> Author {
 }
 
 fn incoming(id: &str, minutes: i64, channel: &str, author: Author, kind: IncomingKind) -> Incoming {
-    Incoming { platform: "test".into(), event_id: id.into(), at: at(minutes), channel: channel.into(), author, kind }
+    Incoming { platform: "test".into(), event_id: id.into(), at: at(minutes), channel: channel.into(), author, kind, reply_url: None }
 }
 
 pub fn message(id: &str, minutes: i64, author: Author, text: &str) -> Incoming {

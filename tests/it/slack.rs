@@ -232,13 +232,15 @@ async fn over_http_signed_events_are_answered_once_and_forged_ones_rejected() {
     let (retry, _) = post_signed(&events, &question, json, now, SECRET, true).await;
     assert_eq!(retry, 200, "a redelivery is acknowledged");
 
-    // A slash command, answered ephemerally to the person who typed it.
-    let (cmd, _) = post_signed(&format!("{}/slack/commands", app.base), &fixture("command.txt"), "application/x-www-form-urlencoded", now, SECRET, false).await;
+    // A slash command, answered privately through its response_url (here: the fake).
+    let response_url: String = url::form_urlencoded::byte_serialize(format!("{}/response.hook", fake.api_url).as_bytes()).collect();
+    let command = fixture("command.txt").replace("https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT0TEAM%2F1234%2Fabcd", &response_url);
+    let (cmd, _) = post_signed(&format!("{}/slack/commands", app.base), &command, "application/x-www-form-urlencoded", now, SECRET, false).await;
     assert_eq!(cmd, 200);
-    fake.wait_for("the command's reply", |f| !f.calls("chat.postEphemeral").is_empty()).await;
-    let reply = &fake.calls("chat.postEphemeral")[0];
-    assert_eq!((reply["channel"].as_str(), reply["user"].as_str()), (Some("C0HELP"), Some("U0ANN")));
+    fake.wait_for("the command's reply", |f| !f.calls("response.hook").is_empty()).await;
+    let reply = &fake.calls("response.hook")[0];
     assert!(reply["text"].as_str().unwrap().contains("reset-password"), "{reply}");
+    assert!(reply.get("response_type").is_none_or(|t| t == "ephemeral"), "private by default: {reply}");
 
     let posts = fake.calls("chat.postMessage");
     assert_eq!(posts.len(), 1, "exactly one answer despite the redelivery: {posts:?}");

@@ -51,7 +51,7 @@ impl SlackContext {
     }
 
     fn incoming(&self, event_id: String, at: DateTime<Utc>, channel: &str, user: &str, kind: IncomingKind) -> Incoming {
-        Incoming { platform: PLATFORM.into(), event_id, at, channel: channel.into(), author: self.author(user), kind }
+        Incoming { platform: PLATFORM.into(), event_id, at, channel: channel.into(), author: self.author(user), kind, reply_url: None }
     }
 }
 
@@ -143,7 +143,9 @@ fn strip_mention(text: &str, bot: Option<&str>) -> String {
 pub fn map_command(cmd: &SlackCommandEvent, ctx: &SlackContext, now: DateTime<Utc>) -> Incoming {
     let text = cmd.text.clone().unwrap_or_default();
     let kind = IncomingKind::Command { text: if text.trim().is_empty() { "help".into() } else { text } };
-    ctx.incoming(format!("command:{}", cmd.trigger_id), now, cmd.channel_id.as_ref(), cmd.user_id.as_ref(), kind)
+    let mut incoming = ctx.incoming(format!("command:{}", cmd.trigger_id), now, cmd.channel_id.as_ref(), cmd.user_id.as_ref(), kind);
+    incoming.reply_url = Some(cmd.response_url.0.to_string());
+    incoming
 }
 
 /// Maps a button click on one of the bot's messages; None for anything else.
@@ -162,5 +164,7 @@ pub fn map_interaction(ev: &SlackInteractionEvent, ctx: &SlackContext, now: Date
         _ => return None,
     };
     let action_ts = action.action_ts.as_ref().map(|t| t.to_string()).unwrap_or_default();
-    Some(ctx.incoming(format!("action:{}:{action_ts}", ba.trigger_id), now, &channel, &user, kind))
+    let mut incoming = ctx.incoming(format!("action:{}:{action_ts}", ba.trigger_id), now, &channel, &user, kind);
+    incoming.reply_url = ba.response_url.as_ref().map(|u| u.0.to_string());
+    Some(incoming)
 }

@@ -79,6 +79,10 @@ impl SlackSink {
             _ => action.in_reply_to.as_deref().and_then(split_message_id).map(|(_, ts)| SlackTs::new(ts.into())),
         };
         let content = content_for(action);
+        if let (true, Some(url)) = (action.ephemeral, action.reply_url.as_deref().and_then(|u| url::Url::parse(u).ok())) {
+            // Works even where the bot is not a channel member, unlike chat.postEphemeral.
+            return self.client.post_webhook_message(&url, &SlackApiPostWebhookMessageRequest::new(content)).await.map(|_| ());
+        }
         match (&action.recipient, action.ephemeral) {
             (Some(user), true) => {
                 let mut req = SlackApiChatPostEphemeralRequest::new(channel.into(), user.clone().into(), content);
