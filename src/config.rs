@@ -162,6 +162,8 @@ pub struct DigestSettings {
     pub timezone: String,
     /// Where it is posted: "platform:channel" entries, like "slack:C012ABCDEF". Empty: not posted.
     pub channels: Vec<String>,
+    /// Channels (names or ids) whose every message is feedback for the themes.
+    pub feedback_channels: Vec<String>,
 }
 
 impl Default for DigestSettings {
@@ -174,6 +176,7 @@ impl Default for DigestSettings {
             schedule: "mon 09:00".into(),
             timezone: "UTC".into(),
             channels: Vec::new(),
+            feedback_channels: Vec::new(),
         }
     }
 }

@@ -56,17 +56,22 @@ pub async fn period_themes(
     to: DateTime<Utc>,
 ) -> anyhow::Result<Option<Vec<Theme>>> {
     let Some(model) = model.cloned() else { return Ok(None) };
-    let current = store.questions_between(from, to).await?;
-    let previous = store.questions_between(from - (to - from), from).await?;
+    let gather = |from, to| async move {
+        let mut texts: Vec<(String, String)> =
+            store.questions_between(from, to).await?.into_iter().map(|q| (q.asker_id, q.text)).collect();
+        texts.extend(store.feedback_between(from, to).await?);
+        crate::store::StoreResult::Ok(texts)
+    };
+    let current = gather(from, to).await?;
+    let previous = gather(from - (to - from), from).await?;
     let (min_users, top) = (settings.min_users, settings.themes);
     // Embedding and k-means are CPU work: off the async workers.
     let found = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<Theme>> {
-        let texts: Vec<String> = current.iter().map(|q| q.text.clone()).collect();
-        let authors: Vec<String> = current.iter().map(|q| q.asker_id.clone()).collect();
+        let (authors, texts): (Vec<String>, Vec<String>) = current.into_iter().unzip();
         let mut analyzer = text::keyword_analyzer();
         let tokens: Vec<Vec<String>> = texts.iter().map(|t| text::tokens(&mut analyzer, t)).collect();
         let vectors = model.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>())?;
-        let before = model.embed(&previous.iter().map(|q| q.text.as_str()).collect::<Vec<_>>())?;
+        let before = model.embed(&previous.iter().map(|(_, text)| text.as_str()).collect::<Vec<_>>())?;
         let input = ThemeInput { texts: &texts, tokens: &tokens, vectors: &vectors, authors: &authors, previous: &before };
         Ok(themes(&input, min_users, top)?)
     })

@@ -68,6 +68,10 @@ impl Bot {
             }
             Command::FaqLearn { ticket, faq_id } => self.faq_learn(event, ticket, faq_id, now).await,
             Command::Digest => self.digest_preview(event, now).await,
+            Command::Feedback { text } => {
+                self.keep_feedback(event, &event.event_id, &text, "command").await?;
+                Ok(vec![self.command_reply(event, "feedback_thanks", context! { helpful => false })])
+            }
         }
     }
 

@@ -48,6 +48,11 @@ impl Bot {
             }
             return Ok(Vec::new());
         }
+        if self.config.digest.feedback_channels.contains(&event.channel) {
+            // In a feedback channel every message is feedback, not a support question.
+            self.keep_feedback(event, id, &analyzed, "channel").await?;
+            return Ok(Vec::new());
+        }
         if !detection.is_support {
             return Ok(Vec::new());
         }
@@ -134,6 +139,9 @@ impl Bot {
         }
         let comment = comment.map(|c| truncate_chars(c, 2_000));
         self.store.save_feedback(&event.platform, on, &event.author.id, helpful, comment.as_deref(), now).await?;
+        if let Some(c) = comment.as_deref().filter(|c| !c.trim().is_empty()) {
+            self.keep_feedback(event, &event.event_id, c, "not_helpful").await?;
+        }
         if helpful || !self.store.claim_for_ticket(&event.platform, on).await? {
             return Ok(vec![reply("feedback_thanks", context! { helpful => helpful })]);
         }
@@ -156,6 +164,20 @@ impl Bot {
             .await?;
         self.store.set_question_ticket(&event.platform, on, ticket.id).await?;
         Ok(actions)
+    }
+
+    /// Stores a piece of feedback for the digest's themes.
+    pub(super) async fn keep_feedback(&self, event: &Incoming, id: &str, text: &str, source: &'static str) -> BotResult<()> {
+        let note = crate::store::FeedbackNote {
+            platform: event.platform.clone(),
+            id: id.to_string(),
+            channel: event.channel.clone(),
+            user_id: event.author.id.clone(),
+            text: truncate_chars(text, MAX_ANALYZED_CHARS),
+            source,
+            at: event.at,
+        };
+        Ok(self.store.save_feedback_note(&note).await?)
     }
 
     /// Questions whose window passed with no answer become tickets (or join a matching one).

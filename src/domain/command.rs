@@ -22,6 +22,8 @@ pub enum Command {
     FaqLearn { ticket: i64, faq_id: Option<String> },
     /// A preview of the weekly digest for the last 7 days.
     Digest,
+    /// Feedback for the maintainers, gathered into the digest's themes.
+    Feedback { text: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +52,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     help("help", "show this list", false),
     help("faq search <query>", "search the FAQ", false),
     help("ask <question>", "ask the bot directly", false),
+    help("feedback <text>", "tell the maintainers what you think", false),
     help("escalate <message id or text> [low|normal|high|urgent]", "open a ticket for a message", true),
     help("ticket list [open|assigned|resolved|closed]", "list tickets (default: open and assigned)", true),
     help("ticket show <id>", "show a ticket and its history", true),
@@ -76,7 +79,7 @@ pub enum CommandError {
 impl Command {
     /// Commands that change tickets or the FAQ, or show other people's tickets.
     pub fn needs_moderator(&self) -> bool {
-        !matches!(self, Command::Help | Command::FaqSearch { .. } | Command::Ask { .. })
+        !matches!(self, Command::Help | Command::FaqSearch { .. } | Command::Ask { .. } | Command::Feedback { .. })
     }
 
     /// The command's name as shown in refusals and logs ("ticket assign").
@@ -97,6 +100,7 @@ impl Command {
             Command::FaqRemove { .. } => "faq remove",
             Command::FaqLearn { .. } => "faq learn",
             Command::Digest => "digest",
+            Command::Feedback { .. } => "feedback",
         }
     }
 }
@@ -145,6 +149,7 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
         "faq" => parse_faq(rest),
         "ticket" | "tickets" => parse_ticket(rest),
         "digest" => Ok(Command::Digest),
+        "feedback" => Ok(Command::Feedback { text: non_empty("feedback", "the feedback", rest)?.into() }),
         other => Err(CommandError::Unknown(other.chars().take(40).collect())),
     }
 }

@@ -94,3 +94,46 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 }
+
+/// One piece of community feedback.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedbackNote {
+    pub platform: String,
+    pub id: String,
+    pub channel: String,
+    pub user_id: String,
+    pub text: String,
+    /// "command", "channel" or "not_helpful".
+    pub source: &'static str,
+    pub at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Stores feedback once per platform id.
+    pub async fn save_feedback_note(&self, f: &FeedbackNote) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO feedback (platform, id, channel, user_id, text, source, at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (platform, id) DO NOTHING",
+        )
+        .bind(&f.platform)
+        .bind(&f.id)
+        .bind(&f.channel)
+        .bind(&f.user_id)
+        .bind(&f.text)
+        .bind(f.source)
+        .bind(ms(f.at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Feedback given in [from, to) as (author, text), oldest first.
+    pub async fn feedback_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<(String, String)>> {
+        let rows = sqlx::query("SELECT user_id, text FROM feedback WHERE at >= $1 AND at < $2 ORDER BY at")
+            .bind(ms(from))
+            .bind(ms(to))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("user_id")?, r.try_get("text")?))).collect()
+    }
+}

@@ -12,11 +12,13 @@ const SQLITE: Embedded = &[
     (1, "core", include_str!("../../migrations/sqlite/0001_core.sql")),
     (2, "embeddings", include_str!("../../migrations/sqlite/0002_embeddings.sql")),
     (3, "digest_runs", include_str!("../../migrations/sqlite/0003_digest_runs.sql")),
+    (4, "feedback", include_str!("../../migrations/sqlite/0004_feedback.sql")),
 ];
 const POSTGRES: Embedded = &[
     (1, "core", include_str!("../../migrations/postgres/0001_core.sql")),
     (2, "embeddings", include_str!("../../migrations/postgres/0002_embeddings.sql")),
     (3, "digest_runs", include_str!("../../migrations/postgres/0003_digest_runs.sql")),
+    (4, "feedback", include_str!("../../migrations/postgres/0004_feedback.sql")),
 ];
 
 #[derive(Debug)]

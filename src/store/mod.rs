@@ -1,7 +1,7 @@
 //! The store: the only place that speaks SQL. SQLite or PostgreSQL, chosen by the URL.
 
 pub mod faq;
-mod digest;
+pub mod digest;
 mod embeddings;
 mod intake;
 mod messages;
@@ -10,6 +10,7 @@ mod tickets;
 
 pub use intake::{Intake, OutboxItem};
 pub use messages::{Question, QuestionStatus, StoredMessage};
+pub use digest::FeedbackNote;
 pub use faq::Upsert;
 pub use tickets::NewTicket;
 

@@ -66,3 +66,25 @@ async fn moderators_preview_the_digest_and_members_cannot() {
     let refused = send(&bot, command("c2", 10, user("ann"), "digest")).await;
     assert_eq!(kinds(&refused), vec![ActionKind::Refused]);
 }
+
+#[tokio::test]
+async fn feedback_is_gathered_from_the_command_feedback_channels_and_not_helpful_comments() {
+    let db = sqlite_db();
+    let mut config = test_config();
+    config.digest.feedback_channels = vec!["feedback".into()];
+    let bot = bot_with(&db, TEST_FAQ, config).await;
+    let thanks = send(&bot, command("c1", 0, user("ann"), "feedback the docs site is slow")).await;
+    assert_eq!(kinds(&thanks), vec![ActionKind::Reply]);
+    let mut in_channel = message("m1", 1, user("ben"), "why is the release so late?");
+    in_channel.channel = "feedback".into();
+    assert!(send(&bot, in_channel).await.is_empty(), "a feedback channel is not a help channel");
+    send(&bot, message("m2", 2, user("cat"), "how do I reset my password?")).await;
+    let mut vote = vote("v1", 3, user("cat"), "m2", false);
+    vote.kind = supportbot::domain::message::IncomingKind::Feedback { on: "m2".into(), helpful: false, comment: Some("the link expired".into()) };
+    send(&bot, vote).await;
+    let notes = bot.store().feedback_between(at(0), at(60)).await.unwrap();
+    let texts: Vec<&str> = notes.iter().map(|(_, t)| t.as_str()).collect();
+    assert_eq!(texts, vec!["the docs site is slow", "why is the release so late?", "the link expired"]);
+    assert!(bot.store().question("test", "m1").await.unwrap().is_none());
+    assert!(bot.tick(at(60)).await.unwrap().iter().all(|(_, a)| a.in_reply_to.as_deref() != Some("m1")));
+}

@@ -133,6 +133,29 @@ async fn story(store: &Store, db: &str) {
     assert!(store.message("test", "m3").await.unwrap().is_none());
     assert!(store.question("test", "m3").await.unwrap().is_none());
 
+    // Digest queries: questions and votes in a period, tickets opened and resolved, claims, feedback.
+    let asked = store.questions_between(at(0), at(60)).await.unwrap();
+    assert_eq!(asked.len(), 2, "{db}");
+    assert_eq!(asked[1].community_answer_by.as_deref(), Some("U2"));
+    assert_eq!(store.question_count_between(at(0), at(60)).await.unwrap(), 2);
+    assert_eq!(store.votes_between(at(0), at(60)).await.unwrap(), vec![false]);
+    assert_eq!(store.tickets_opened_between(at(0), at(60)).await.unwrap().len(), 2);
+    assert_eq!(store.tickets_resolved_between(at(0), at(120)).await.unwrap(), 1);
+    assert!(store.claim_digest(at(0), "a", at(1)).await.unwrap());
+    assert!(!store.claim_digest(at(0), "b", at(1)).await.unwrap(), "{db}: claimed once");
+    let note = supportbot::store::FeedbackNote {
+        platform: "test".into(),
+        id: "f1".into(),
+        channel: "feedback".into(),
+        user_id: "U1".into(),
+        text: "more docs please".into(),
+        source: "command",
+        at: at(5),
+    };
+    store.save_feedback_note(&note).await.unwrap();
+    store.save_feedback_note(&note).await.unwrap();
+    assert_eq!(store.feedback_between(at(0), at(60)).await.unwrap(), vec![("U1".to_string(), "more docs please".to_string())]);
+
     // Inbox: record once, duplicates, claim after the lease, finish.
     let event = message("e1", 0, user("ann"), "hello?");
     assert_eq!(store.record_incoming(&event, at(0)).await.unwrap(), Intake::Claimed);
