@@ -71,9 +71,12 @@ pub enum Command {
         to: Option<chrono::NaiveDate>,
         #[arg(long, value_name = "URL")]
         db: Option<String>,
-        /// Print the digest (the default; posting to platforms comes with the scheduler).
+        /// Print the digest (the default).
         #[arg(long)]
         print: bool,
+        /// Queue it for `[digest] channels`; the running bot (`supportbot run`) delivers it.
+        #[arg(long, conflicts_with = "print")]
+        post: bool,
         /// Where to write the chart (default: supportbot-digest-<to>.png here).
         #[arg(long, value_name = "PATH")]
         chart: Option<PathBuf>,
@@ -210,15 +213,22 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
             println!("{}", eval::detect::evaluate(&eval::read_tsv(&posts)?, requests.as_deref()));
             Ok(())
         }
-        Command::Digest { from, to, db, print: _, chart } => {
+        Command::Digest { from, to, db, print: _, post, chart } => {
             let store = app::open_store(&with_db(settings.clone(), db)).await?;
             let now = chrono::Utc::now();
             let day = |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
             let to = to.map(day).unwrap_or_else(|| day(now.date_naive() + chrono::Duration::days(1)));
             let from = from.map(day).unwrap_or(to - chrono::Duration::days(7));
             anyhow::ensure!(from < to, "--from must be before --to");
-            let numbers = crate::digest::numbers(&store, &settings.digest, from, to, now).await?;
             let model = app::load_embedder(settings.model.dir.as_deref()).await?;
+            if post {
+                anyhow::ensure!(!settings.digest.channels.is_empty(), "--post needs [digest] channels, like [\"slack:C012ABCDEF\"]");
+                let prompts = crate::prompts::Prompts::load(settings.prompts.dir.as_deref())?;
+                let queued = crate::digest::queue(&store, &prompts, model.as_ref(), &settings.digest, from, to, now).await?;
+                println!("digest queued for {queued} channel(s); the running bot posts it");
+                return Ok(());
+            }
+            let numbers = crate::digest::numbers(&store, &settings.digest, from, to, now).await?;
             let themes = crate::digest::period_themes(&store, model.as_ref(), &settings.digest, from, to).await?;
             let prompts = crate::prompts::Prompts::load(settings.prompts.dir.as_deref())?;
             println!("{}", crate::digest::render(&prompts, &numbers, themes.as_deref()));

@@ -101,16 +101,33 @@ pub async fn post_if_due(
     if !store.claim_digest(at, instance, now).await? {
         return Ok(false);
     }
-    let (from, to) = (at - Duration::days(7), at);
+    queue(store, prompts, model, settings, at - Duration::days(7), at, now).await?;
+    Ok(true)
+}
+
+/// Composes the digest of [from, to) and puts it in the outbox for every `[digest] channels`
+/// entry; each platform's delivery loop posts it. Queuing the same period twice adds nothing.
+/// Returns how many channels it was queued for.
+pub async fn queue(
+    store: &Store,
+    prompts: &Prompts,
+    model: Option<&Arc<Embedder>>,
+    settings: &DigestSettings,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
     let figures = numbers(store, settings, from, to, now).await?;
     let found = period_themes(store, model, settings, from, to).await?;
     let text = render(prompts, &figures, found.as_deref());
-    let origin = format!("digest:{}", at.timestamp_millis());
+    let origin = format!("digest:{}:{}", from.timestamp_millis(), to.timestamp_millis());
+    let mut queued = 0;
     for target in &settings.channels {
         let Some((platform, channel)) = target.split_once(':') else { continue };
         let action = crate::domain::message::Action::new(crate::domain::message::ActionKind::Digest, channel, text.clone());
         store.record_actions(platform, &format!("{origin}:{target}"), &[action], None, now).await?;
+        queued += 1;
     }
-    tracing::info!(period_end = %to, channels = settings.channels.len(), "digest posted");
-    Ok(true)
+    tracing::info!(period_end = %to, channels = queued, "digest queued");
+    Ok(queued)
 }

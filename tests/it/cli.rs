@@ -102,4 +102,6 @@ fn a_replayed_day_then_digest_prints_its_numbers() {
     assert!(text.contains("Erlang C, 1 responder"), "{text}");
     let empty = supportbot(&["digest", "--from", "2026-10-01", "--to", "2026-10-02", "--db", &db], dir.path());
     assert!(stdout(&empty).contains("0 seen."), "{}", stdout(&empty));
+    let no_channels = supportbot(&["digest", "--post", "--db", &db], dir.path());
+    assert!(!no_channels.status.success() && stderr(&no_channels).contains("[digest] channels"), "{}", stderr(&no_channels));
 }

@@ -88,3 +88,20 @@ async fn feedback_is_gathered_from_the_command_feedback_channels_and_not_helpful
     assert!(bot.store().question("test", "m1").await.unwrap().is_none());
     assert!(bot.tick(at(60)).await.unwrap().iter().all(|(_, a)| a.in_reply_to.as_deref() != Some("m1")));
 }
+
+#[tokio::test]
+async fn a_digest_queued_by_hand_is_posted_once_per_channel() {
+    let db = sqlite_db();
+    let mut config = test_config();
+    config.digest.channels = vec!["test:announcements".into(), "test:general".into()];
+    let bot = bot_with(&db, TEST_FAQ, config).await;
+    let (from, to) = (utc("2026-11-02T00:00:00Z"), utc("2026-11-09T00:00:00Z"));
+    for _ in 0..2 {
+        let queued = supportbot::digest::queue(bot.store(), bot.prompts(), None, &bot.config().digest, from, to, to).await.unwrap();
+        assert_eq!(queued, 2);
+    }
+    let sink = Collect::default();
+    deliver_pending(bot.store(), &sink, to).await.unwrap();
+    let channels: Vec<String> = sink.0.lock().unwrap().iter().map(|a| a.channel.clone()).collect();
+    assert_eq!(channels, vec!["announcements", "general"]);
+}
