@@ -11,7 +11,7 @@ impl Store {
     pub async fn questions_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<QuestionRecord>> {
         let rows = sqlx::query(
             "SELECT asked_at, asker_id, text, faq_id, answered_at, answered_by FROM questions \
-             WHERE asked_at >= $1 AND asked_at < $2 ORDER BY asked_at",
+             WHERE asked_at >= $1 AND asked_at < $2 ORDER BY asked_at, message_id",
         )
         .bind(ms(from))
         .bind(ms(to))
@@ -129,7 +129,7 @@ impl Store {
 
     /// Feedback given in [from, to) as (author, text), oldest first.
     pub async fn feedback_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<(String, String)>> {
-        let rows = sqlx::query("SELECT user_id, text FROM feedback WHERE at >= $1 AND at < $2 ORDER BY at")
+        let rows = sqlx::query("SELECT user_id, text FROM feedback WHERE at >= $1 AND at < $2 ORDER BY at, id")
             .bind(ms(from))
             .bind(ms(to))
             .fetch_all(&self.pool)

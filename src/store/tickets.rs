@@ -252,7 +252,7 @@ impl Store {
     pub async fn linked_questions(&self, id: i64) -> StoreResult<Vec<String>> {
         let rows = sqlx::query(
             "SELECT m.text FROM ticket_links l JOIN messages m ON m.platform = l.platform AND m.id = l.message_id \
-             WHERE l.ticket_id = $1 AND m.deleted = 0 ORDER BY l.linked_at",
+             WHERE l.ticket_id = $1 AND m.deleted = 0 ORDER BY l.linked_at, l.message_id",
         )
         .bind(id)
         .fetch_all(&self.pool)
