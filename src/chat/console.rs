@@ -68,22 +68,30 @@ where
     let sink = WriterSink::new(PLATFORM, output, format_action);
     let author = Author { id: user.name.clone(), name: user.name.clone(), is_moderator: user.moderator };
     let mut lines = input.lines();
-    let mut timer = tokio::time::interval(std::time::Duration::from_secs(5));
+    // Time passes while nobody types: settle due questions every few seconds.
+    let period = std::time::Duration::from_secs(5);
+    let mut timer = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     let mut last_answered: Option<String> = None;
     if interactive {
         sink.write_text("Type a question, /help for commands, /quit to leave.\n").await?;
     }
+    let mut prompt = true;
     loop {
-        if interactive {
+        if interactive && prompt {
             sink.write_text("you> ").await?;
         }
         let line = tokio::select! {
             line = lines.next_line() => line?,
             _ = timer.tick(), if interactive => {
-                settle(bot, &sink, clock()).await;
+                // Only a fresh prompt if something was printed under the old one.
+                prompt = settle(bot, &sink, clock()).await > 0;
+                if prompt {
+                    sink.write_text("\n").await?;
+                }
                 continue;
             }
         };
+        prompt = true;
         let Some(line) = line else { break };
         if matches!(line.trim(), "/quit" | "/exit") {
             break;
@@ -114,14 +122,15 @@ where
     Ok(())
 }
 
-/// Lets time pass for the bot and prints whatever is due.
-async fn settle<W: AsyncWrite + Unpin + Send>(bot: &Bot, sink: &WriterSink<W>, now: DateTime<Utc>) {
+/// Lets time pass for the bot and prints whatever is due; returns how many replies it printed.
+async fn settle<W: AsyncWrite + Unpin + Send>(bot: &Bot, sink: &WriterSink<W>, now: DateTime<Utc>) -> usize {
     if let Err(e) = bot.tick(now).await {
         tracing::error!(error = %e, "settling unanswered questions failed");
     }
-    if let Err(e) = deliver_pending(bot.store(), sink, now).await {
+    deliver_pending(bot.store(), sink, now).await.unwrap_or_else(|e| {
         tracing::error!(error = %e, "delivering replies failed");
-    }
+        0
+    })
 }
 
 #[cfg(test)]
