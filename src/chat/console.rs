@@ -96,6 +96,9 @@ where
         if matches!(line.trim(), "/quit" | "/exit") {
             break;
         }
+        if line.trim().is_empty() {
+            continue;
+        }
         let now = clock();
         settle(bot, &sink, now).await; // time passed while the user typed
         let seq = SEQ.fetch_add(1, Ordering::Relaxed);
@@ -105,9 +108,6 @@ where
             text: line.clone(),
             reply_to: None,
         });
-        if line.trim().is_empty() {
-            continue;
-        }
         let event = Incoming { platform: PLATFORM.into(), event_id, at: now, channel: CHANNEL.into(), author: author.clone(), kind, reply_url: None };
         match bot.receive(&event, now).await {
             Ok(actions) => {

@@ -55,18 +55,12 @@ impl Store {
 
     /// Tickets opened in [from, to).
     pub async fn tickets_opened_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<Ticket>> {
-        let ids = sqlx::query("SELECT id FROM tickets WHERE created_at >= $1 AND created_at < $2 ORDER BY id")
+        let rows = sqlx::query("SELECT * FROM tickets WHERE created_at >= $1 AND created_at < $2 ORDER BY id")
             .bind(ms(from))
             .bind(ms(to))
             .fetch_all(&self.pool)
             .await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for r in ids {
-            if let Some(t) = self.ticket(r.try_get("id")?).await? {
-                out.push(t);
-            }
-        }
-        Ok(out)
+        rows.iter().map(super::tickets::ticket_from_row).collect()
     }
 
     /// How many tickets were resolved in [from, to).

@@ -1,5 +1,6 @@
-//! Migrations embedded in the binary, one directory per database dialect
-//! (auto-increment ids and integer widths differ; everything else is shared SQL).
+//! Migrations embedded in the binary: `migrations/sqlite` and `migrations/postgres` where the
+//! dialects differ (auto-increment ids, integer widths), `migrations/common` where one text
+//! serves both.
 
 use futures_core::future::BoxFuture;
 use sqlx::error::BoxDynError;
@@ -11,14 +12,14 @@ type Embedded = &'static [(i64, &'static str, &'static str)];
 const SQLITE: Embedded = &[
     (1, "core", include_str!("../../migrations/sqlite/0001_core.sql")),
     (2, "embeddings", include_str!("../../migrations/sqlite/0002_embeddings.sql")),
-    (3, "digest_runs", include_str!("../../migrations/sqlite/0003_digest_runs.sql")),
-    (4, "feedback", include_str!("../../migrations/sqlite/0004_feedback.sql")),
+    (3, "digest_runs", include_str!("../../migrations/common/0003_digest_runs.sql")),
+    (4, "feedback", include_str!("../../migrations/common/0004_feedback.sql")),
 ];
 const POSTGRES: Embedded = &[
     (1, "core", include_str!("../../migrations/postgres/0001_core.sql")),
     (2, "embeddings", include_str!("../../migrations/postgres/0002_embeddings.sql")),
-    (3, "digest_runs", include_str!("../../migrations/postgres/0003_digest_runs.sql")),
-    (4, "feedback", include_str!("../../migrations/postgres/0004_feedback.sql")),
+    (3, "digest_runs", include_str!("../../migrations/common/0003_digest_runs.sql")),
+    (4, "feedback", include_str!("../../migrations/common/0004_feedback.sql")),
 ];
 
 #[derive(Debug)]

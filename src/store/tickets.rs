@@ -21,7 +21,7 @@ pub struct NewTicket {
     pub opened_by: String,
 }
 
-fn ticket(row: &AnyRow) -> StoreResult<Ticket> {
+pub(super) fn ticket_from_row(row: &AnyRow) -> StoreResult<Ticket> {
     Ok(Ticket {
         id: row.try_get("id")?,
         platform: row.try_get("platform")?,
@@ -103,7 +103,7 @@ impl Store {
 
     pub async fn ticket(&self, id: i64) -> StoreResult<Option<Ticket>> {
         let row = sqlx::query("SELECT * FROM tickets WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
-        row.as_ref().map(ticket).transpose()
+        row.as_ref().map(ticket_from_row).transpose()
     }
 
     async fn ticket_for_message(&self, platform: &str, message_id: &str) -> StoreResult<Option<Ticket>> {
@@ -112,7 +112,7 @@ impl Store {
             .bind(message_id)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(ticket).transpose()
+        row.as_ref().map(ticket_from_row).transpose()
     }
 
     /// Tickets with `status`, or every active (open or assigned) one; highest priority, then oldest, first.
@@ -125,7 +125,7 @@ impl Store {
                 sqlx::query("SELECT * FROM tickets WHERE status IN ('open', 'assigned') ORDER BY id LIMIT $1").bind(limit).fetch_all(&self.pool).await?
             }
         };
-        let mut list: Vec<Ticket> = rows.iter().map(ticket).collect::<StoreResult<_>>()?;
+        let mut list: Vec<Ticket> = rows.iter().map(ticket_from_row).collect::<StoreResult<_>>()?;
         list.sort_by(|a, b| b.priority.cmp(&a.priority).then(a.id.cmp(&b.id)));
         Ok(list)
     }

@@ -75,16 +75,21 @@ fn token(value: Option<&secrecy::SecretString>, key: &str, prefix: &str, whence:
     Ok(SlackApiToken::new(SlackApiTokenValue::new(value)))
 }
 
+/// How events arrive, with the one credential each way needs.
+enum WayIn {
+    /// The Events API, verified with the signing secret.
+    Http(String),
+    /// Socket Mode, opened with the app-level token.
+    Socket(SlackApiToken),
+}
+
 /// Checks the settings, logs in, and starts receiving (Socket Mode) or returns the routes to
 /// serve (HTTP), plus the delivery loop. Any problem is one clear sentence.
 pub async fn start(settings: &SlackSettings, default_moderators_channel: &str, bot: Arc<Bot>, mut stop: watch::Receiver<bool>) -> anyhow::Result<SlackHandle> {
     let bot_token = token(settings.bot_token.as_ref(), "bot_token", "xoxb-", "your app's OAuth & Permissions page")?;
-    let app_token = match settings.mode {
-        SlackMode::Socket => Some(token(settings.app_token.as_ref(), "app_token", "xapp-", "your app's Basic Information page, App-Level Tokens")?),
-        SlackMode::Http => None,
-    };
-    let secret = match settings.mode {
-        SlackMode::Http => Some(
+    let way_in = match settings.mode {
+        SlackMode::Socket => WayIn::Socket(token(settings.app_token.as_ref(), "app_token", "xapp-", "your app's Basic Information page, App-Level Tokens")?),
+        SlackMode::Http => WayIn::Http(
             settings
                 .signing_secret
                 .as_ref()
@@ -92,7 +97,6 @@ pub async fn start(settings: &SlackSettings, default_moderators_channel: &str, b
                 .filter(|s| !s.trim().is_empty())
                 .ok_or_else(|| anyhow::anyhow!("Slack: [slack] signing_secret is missing (mode = \"http\" needs it; it is on your app's Basic Information page)"))?,
         ),
-        SlackMode::Socket => None,
     };
     let client = Arc::new(web_client(&settings.api_url)?);
     let me = client.open_session(&bot_token).auth_test().await.map_err(|e| match e {
@@ -124,10 +128,9 @@ pub async fn start(settings: &SlackSettings, default_moderators_channel: &str, b
             }
         }
     });
-    let (router, listener) = match (secret, app_token) {
-        (Some(secret), _) => (Some(http::routes(runtime, &secret)), None),
-        (None, Some(app_token)) => (None, Some(socket::start(client, &app_token, runtime).await?)),
-        (None, None) => unreachable!("one of the two is set for every mode"),
+    let (router, listener) = match way_in {
+        WayIn::Http(secret) => (Some(http::routes(runtime, &secret)), None),
+        WayIn::Socket(app_token) => (None, Some(socket::start(client, &app_token, runtime).await?)),
     };
     Ok(SlackHandle { router, listener, delivery })
 }
