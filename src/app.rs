@@ -104,6 +104,10 @@ pub async fn run(settings: Settings, listener: tokio::net::TcpListener, shutdown
         }
         None => None,
     };
+    let discord = match &settings.discord {
+        Some(discord) => Some(crate::chat::discord::start(discord, &settings.tickets.moderators_channel, bot.clone(), stop_rx.clone()).await?),
+        None => None,
+    };
     let instance = format!("{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "supportbot".into()), std::process::id());
     let jobs = {
         let bot = bot.clone();
@@ -133,6 +137,9 @@ pub async fn run(settings: Settings, listener: tokio::net::TcpListener, shutdown
     let _ = jobs.await;
     if let Some(slack) = slack {
         slack.stop().await;
+    }
+    if let Some(discord) = discord {
+        discord.stop().await;
     }
     bot.store().close().await;
     Ok(())

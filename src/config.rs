@@ -19,8 +19,7 @@ pub struct Settings {
     pub digest: DigestSettings,
     pub log: LogSettings,
     pub slack: Option<SlackSettings>,
-    /// Read by the Discord adapter.
-    pub discord: Option<PlatformSection>,
+    pub discord: Option<DiscordSettings>,
 }
 
 /// How the bot talks to Slack.
@@ -73,14 +72,76 @@ impl Default for SlackSettings {
     }
 }
 
-/// A platform's raw settings. Holds tokens, so `Debug` shows the keys and never the values.
-#[derive(Clone, Deserialize, Default)]
-#[serde(transparent)]
-pub struct PlatformSection(pub toml::Table);
+/// `[discord]`. The token is a secret: `Debug` prints `[REDACTED]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiscordSettings {
+    /// The bot token (Developer Portal, your application, Bot, Reset Token).
+    pub token: Option<secrecy::SecretString>,
+    /// The REST base URL, ending in `/api`; every REST call and the gateway lookup use it.
+    pub api_url: String,
+    /// Guild (server) ids to register slash commands in, which is instant. Empty: global commands.
+    pub guilds: Vec<String>,
+    /// Channel ids to watch. Empty: every channel the bot can read.
+    pub channels: Vec<String>,
+    /// Forum channel ids: every new post in them is a support question.
+    pub forum_channels: Vec<String>,
+    /// Role ids whose members may use moderator commands (as may anyone with Manage Messages).
+    pub moderator_roles: Vec<String>,
+    /// A moderator reacting with this emoji escalates the message to a ticket.
+    pub escalate_reaction: String,
+    /// The channel id new tickets are posted to (default: `[tickets] moderators_channel`).
+    pub moderators_channel: Option<String>,
+    /// How many gateway shards in all: "auto" (Discord's recommendation) or a count.
+    pub shards: ShardCount,
+    /// The shards this instance runs, `[first, last]` inclusive (default: all of them).
+    pub shard_range: Option<[u32; 2]>,
+    /// Most messages fetched per channel to catch up after time away.
+    pub backfill_limit: u32,
+}
 
-impl std::fmt::Debug for PlatformSection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_map().entries(self.0.keys().map(|k| (k, "[redacted]"))).finish()
+impl Default for DiscordSettings {
+    fn default() -> Self {
+        DiscordSettings {
+            token: None,
+            api_url: "https://discord.com/api".into(),
+            guilds: Vec::new(),
+            channels: Vec::new(),
+            forum_channels: Vec::new(),
+            moderator_roles: Vec::new(),
+            escalate_reaction: "🎫".into(),
+            moderators_channel: None,
+            shards: ShardCount::Auto,
+            shard_range: None,
+            backfill_limit: 500,
+        }
+    }
+}
+
+/// `[discord] shards`: "auto" or a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ShardCount {
+    #[default]
+    Auto,
+    Fixed(u32),
+}
+
+impl<'de> Deserialize<'de> for ShardCount {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Count(u32),
+            Word(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Count(0) => Err(serde::de::Error::custom("shards must be at least 1")),
+            Raw::Count(n) => Ok(ShardCount::Fixed(n)),
+            Raw::Word(w) if w.eq_ignore_ascii_case("auto") => Ok(ShardCount::Auto),
+            Raw::Word(w) => w.trim().parse::<u32>().ok().filter(|n| *n > 0).map(ShardCount::Fixed).ok_or_else(|| {
+                serde::de::Error::custom(format!("shards must be \"auto\" or a number, not {w:?}"))
+            }),
+        }
     }
 }
 
@@ -390,5 +451,18 @@ mod tests {
     fn the_example_config_loads() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("supportbot.example.toml");
         Settings::load_with_env(Some(&path), env(&[])).unwrap();
+    }
+
+    #[test]
+    fn discord_shards_are_auto_or_a_count() {
+        let f = file("[discord]\nshards = 4\nshard_range = [0, 1]\n");
+        let s = Settings::load_with_env(Some(f.path()), env(&[])).unwrap();
+        let d = s.discord.unwrap();
+        assert_eq!((d.shards, d.shard_range), (ShardCount::Fixed(4), Some([0, 1])));
+        let f = file("[discord]\n");
+        assert_eq!(Settings::load_with_env(Some(f.path()), env(&[])).unwrap().discord.unwrap().shards, ShardCount::Auto);
+        let f = file("[discord]\nshards = \"many\"\n");
+        let e = Settings::load_with_env(Some(f.path()), env(&[])).unwrap_err().to_string();
+        assert!(e.contains("many"), "{e}");
     }
 }

@@ -2,12 +2,16 @@
 //! They hold no support logic.
 
 pub mod console;
-pub mod slack;
+pub mod discord;
 pub mod replay;
+pub mod slack;
 
-use crate::domain::message::Action;
-use crate::store::{Store, StoreResult};
+use crate::bot::{Bot, BotError};
+use crate::domain::message::{Action, Incoming};
+use crate::store::{Intake, Store, StoreResult};
+use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
+use tokio::sync::{Notify, watch};
 use std::future::Future;
 
 /// Why a send failed, and whether trying again can help.
@@ -26,6 +30,13 @@ pub trait ChatSink: Send + Sync {
     /// The platform name the outbox rows carry ("console", "slack", ...).
     fn platform(&self) -> &str;
     fn send(&self, action: &Action) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    /// Sends outbox row `delivery_id`. The id is the same on every retry, so a platform that can
+    /// drop a repeated send (Discord's `nonce`) uses it; the rest just send.
+    fn send_delivery(&self, delivery_id: i64, action: &Action) -> impl Future<Output = Result<(), SendError>> + Send {
+        let _ = delivery_id;
+        self.send(action)
+    }
 }
 
 /// Writes each action as text to a stream: the console's readable lines, the replay's JSON.
@@ -80,7 +91,7 @@ pub async fn deliver_pending<S: ChatSink>(store: &Store, sink: &S, now: DateTime
         let batch = store.claim_outbox(sink.platform(), now, BATCH).await?;
         let last_batch = (batch.len() as i64) < BATCH;
         for item in batch {
-            match sink.send(&item.action).await {
+            match sink.send_delivery(item.id, &item.action).await {
                 Ok(()) => {
                     store.mark_sent(item.id, now).await?;
                     sent += 1;
@@ -98,6 +109,77 @@ pub async fn deliver_pending<S: ChatSink>(store: &Store, sink: &S, now: DateTime
         }
         if last_batch {
             return Ok(sent);
+        }
+    }
+}
+
+/// The way into the core for adapters that must acknowledge quickly (Slack's and Discord's
+/// 3 seconds): record the event, acknowledge, then let the core work in the background.
+#[derive(Clone)]
+pub struct Inlet {
+    pub bot: Arc<Bot>,
+    /// Wakes the delivery loop when new actions are waiting.
+    pub wake: Arc<Notify>,
+}
+
+impl Inlet {
+    pub fn new(bot: Arc<Bot>) -> Self {
+        Inlet { bot, wake: Arc::new(Notify::new()) }
+    }
+
+    /// Records an event. True when this instance claimed it and must handle it; false for a
+    /// redelivery (or another instance's claim). Ok means it is safely stored.
+    pub async fn record(&self, incoming: &Incoming) -> Result<bool, BotError> {
+        Ok(self.bot.record(incoming, Utc::now()).await? == Intake::Claimed)
+    }
+
+    /// Handles a claimed event in the background, then runs `then` with the actions it produced.
+    pub fn process_later<F, Fut>(&self, incoming: Incoming, then: F)
+    where
+        F: FnOnce(Vec<Action>) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send,
+    {
+        let (bot, wake) = (self.bot.clone(), self.wake.clone());
+        tokio::spawn(async move {
+            match bot.process(&incoming, Utc::now()).await {
+                Ok(actions) => {
+                    wake.notify_one();
+                    then(actions).await;
+                }
+                // Left unprocessed in the inbox: the scheduler's resume retries it.
+                Err(e) => tracing::error!(error = %e, platform = %incoming.platform, event_id = %incoming.event_id, "handling an event failed"),
+            }
+        });
+    }
+
+    /// Records and handles an event before returning: for catching up, where order matters.
+    pub async fn accept_now(&self, incoming: Incoming) -> Result<(), BotError> {
+        if !self.bot.receive(&incoming, Utc::now()).await?.is_empty() {
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Records an event, then handles it in the background if this instance claimed it.
+    pub async fn accept(&self, incoming: Incoming) -> Result<(), BotError> {
+        if self.record(&incoming).await? {
+            self.process_later(incoming, |_| async {});
+        }
+        Ok(())
+    }
+}
+
+/// Delivers `sink`'s actions until `stop` changes: when woken, and every 2 s for retries that
+/// come due.
+pub async fn delivery_loop<S: ChatSink>(store: &Store, sink: &S, wake: &Notify, stop: &mut watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = deliver_pending(store, sink, Utc::now()).await {
+            tracing::error!(platform = sink.platform(), error = %e, "delivering actions failed");
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
+            _ = stop.changed() => break,
         }
     }
 }

@@ -120,6 +120,25 @@ impl Store {
         row.as_ref().map(message).transpose()
     }
 
+    /// The channels a platform's messages were seen in: where to look for what was missed.
+    pub async fn known_channels(&self, platform: &str) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query("SELECT DISTINCT channel FROM messages WHERE platform = $1 ORDER BY channel")
+            .bind(platform)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get::<String, _>("channel")?)).collect()
+    }
+
+    /// The id of the newest message seen in a channel (deleted ones count: they were seen).
+    pub async fn last_message_id(&self, platform: &str, channel: &str) -> StoreResult<Option<String>> {
+        let row = sqlx::query("SELECT id FROM messages WHERE platform = $1 AND channel = $2 ORDER BY at DESC, id DESC LIMIT 1")
+            .bind(platform)
+            .bind(channel)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get::<String, _>("id")).transpose()?)
+    }
+
     /// Applies an edit to the stored copy (and to a still-open question's text).
     pub async fn edit_message(&self, platform: &str, id: &str, text: &str) -> StoreResult<()> {
         sqlx::query("UPDATE messages SET text = $3 WHERE platform = $1 AND id = $2")

@@ -5,6 +5,8 @@ mod commands;
 mod console;
 mod conversation;
 mod digest;
+mod discord;
+mod fake_discord;
 mod fake_slack;
 mod helpers;
 mod replay;

@@ -8,43 +8,28 @@ pub mod outgoing;
 pub mod socket;
 
 use crate::bot::{Bot, BotError};
-use crate::chat::deliver_pending;
+use crate::chat::Inlet;
 use crate::config::{SlackMode, SlackSettings};
 use crate::domain::message::Incoming;
-use crate::store::Intake;
 use anyhow::bail;
-use chrono::Utc;
 use events::SlackContext;
 use outgoing::{SlackSink, web_client};
 use secrecy::ExposeSecret;
 use slack_morphism::prelude::*;
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 /// What the Slack entry points share.
 pub struct SlackRuntime {
-    pub bot: Arc<Bot>,
+    pub inlet: Inlet,
     pub ctx: SlackContext,
-    /// Wakes the delivery loop when new actions are waiting.
-    pub wake: Arc<Notify>,
 }
 
 impl SlackRuntime {
     /// Records an event, then handles it in the background. Ok means it is safely recorded,
     /// so Slack may be told it arrived.
     pub async fn accept(&self, incoming: Incoming) -> Result<(), BotError> {
-        if self.bot.record(&incoming, Utc::now()).await? == Intake::Claimed {
-            let (bot, wake) = (self.bot.clone(), self.wake.clone());
-            tokio::spawn(async move {
-                match bot.process(&incoming, Utc::now()).await {
-                    Ok(_) => wake.notify_one(),
-                    // Left unprocessed in the inbox: the scheduler's resume retries it.
-                    Err(e) => tracing::error!(error = %e, event_id = %incoming.event_id, "handling a Slack event failed"),
-                }
-            });
-        }
-        Ok(())
+        self.inlet.accept(incoming).await
     }
 }
 
@@ -112,22 +97,12 @@ pub async fn start(settings: &SlackSettings, default_moderators_channel: &str, b
         moderators: settings.moderators.iter().cloned().collect(),
         escalate_reaction: settings.escalate_reaction.clone(),
     };
-    let wake = Arc::new(Notify::new());
-    let runtime = Arc::new(SlackRuntime { bot: bot.clone(), ctx, wake: wake.clone() });
+    let inlet = Inlet::new(bot.clone());
+    let wake = inlet.wake.clone();
+    let runtime = Arc::new(SlackRuntime { inlet, ctx });
     let moderators_channel = settings.moderators_channel.clone().or_else(|| Some(default_moderators_channel.to_string()));
     let sink = SlackSink::new(client.clone(), bot_token, moderators_channel);
-    let delivery = tokio::spawn(async move {
-        loop {
-            if let Err(e) = deliver_pending(bot.store(), &sink, Utc::now()).await {
-                tracing::error!(error = %e, "delivering to Slack failed");
-            }
-            tokio::select! {
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(Duration::from_secs(2)) => {}
-                _ = stop.changed() => break,
-            }
-        }
-    });
+    let delivery = tokio::spawn(async move { crate::chat::delivery_loop(bot.store(), &sink, &wake, &mut stop).await });
     let (router, listener) = match way_in {
         WayIn::Http(secret) => (Some(http::routes(runtime, &secret)), None),
         WayIn::Socket(app_token) => (None, Some(socket::start(client, &app_token, runtime).await?)),

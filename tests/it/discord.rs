@@ -1,0 +1,303 @@
+//! Discord: documented payloads mapped into the core, and `supportbot run` against a local fake
+//! Discord (REST and a gateway WebSocket).
+
+use crate::fake_discord::{APP_ID, BOT_ID, FakeDiscord, message_create};
+use crate::helpers::{TEST_FAQ, TestDb, sqlite_db};
+use chrono::Utc;
+use serde_json::{Value, json};
+use serenity::all::{ChannelId, Interaction, Message, Permissions, Reaction, RoleId, UserId};
+use supportbot::chat::discord::events::{DiscordContext, Place, map_message, map_reaction};
+use supportbot::chat::discord::interactions::{Ack, map_interaction};
+use supportbot::config::{DiscordSettings, Settings};
+use supportbot::domain::message::IncomingKind;
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/tests/fixtures/discord/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+const MOD_ROLE: u64 = 539082325061836999;
+
+fn ctx() -> DiscordContext {
+    DiscordContext {
+        bot_user_id: Some(UserId::new(BOT_ID)),
+        moderator_roles: [RoleId::new(MOD_ROLE)].into_iter().collect(),
+        escalate_reaction: "🎫".into(),
+        ..DiscordContext::default()
+    }
+}
+
+#[test]
+fn a_documented_message_create_becomes_a_message() {
+    let msg: Message = serde_json::from_str(&fixture("message_create.json")).unwrap();
+    let incoming = map_message(&msg, &Place::default(), &ctx(), None).unwrap();
+    assert_eq!(incoming.platform, "discord");
+    assert_eq!(incoming.event_id, "334385199974967042");
+    assert_eq!(incoming.channel, "290926798999357250");
+    assert_eq!(incoming.author.id, "53908099506183680");
+    assert_eq!(incoming.author.name, "Mason");
+    assert!(!incoming.author.is_moderator);
+    assert_eq!(incoming.at.to_rfc3339(), "2017-07-11T17:27:07.299+00:00");
+    assert_eq!(
+        incoming.kind,
+        IncomingKind::Message { id: "334385199974967042".into(), text: "How do I reset my password?".into(), reply_to: None }
+    );
+}
+
+#[test]
+fn bots_the_bot_itself_and_unwatched_channels_are_ignored() {
+    let mut msg: Message = serde_json::from_str(&fixture("message_create.json")).unwrap();
+    let mut watching_other = ctx();
+    watching_other.channels.insert(ChannelId::new(1));
+    assert!(map_message(&msg, &Place::default(), &watching_other, None).is_none(), "unwatched channel");
+    // A thread of a watched channel is watched.
+    let thread = Place { parent: Some(ChannelId::new(1)), title: Some("ARM".into()) };
+    let m = map_message(&msg, &thread, &watching_other, None).unwrap();
+    assert!(matches!(m.kind, IncomingKind::Message { reply_to: Some(ref t), .. } if t == "290926798999357250"), "{m:?}");
+    msg.author.bot = true;
+    assert!(map_message(&msg, &Place::default(), &ctx(), None).is_none(), "bot author");
+    msg.author.bot = false;
+    msg.author.id = UserId::new(BOT_ID);
+    assert!(map_message(&msg, &Place::default(), &ctx(), None).is_none(), "the bot itself");
+}
+
+#[test]
+fn a_new_forum_post_is_a_question_with_its_title() {
+    let mut msg: Message = serde_json::from_str(&fixture("message_create.json")).unwrap();
+    msg.channel_id = ChannelId::new(msg.id.get()); // a forum post's first message has the post's id
+    msg.content = "It stops at linking.".into();
+    let mut c = ctx();
+    c.forums.insert(ChannelId::new(77));
+    let place = Place { parent: Some(ChannelId::new(77)), title: Some("My build fails on ARM".into()) };
+    let m = map_message(&msg, &place, &c, None).unwrap();
+    assert_eq!(m.kind, IncomingKind::Command { text: "ask My build fails on ARM\nIt stops at linking.".into() });
+}
+
+#[test]
+fn a_slash_command_becomes_the_core_command_with_a_private_reply_path() {
+    let interaction: Interaction = serde_json::from_str(&fixture("interaction_command.json")).unwrap();
+    let m = map_interaction(&interaction, &ctx(), Utc::now()).unwrap();
+    assert_eq!(m.ack, Ack::Defer);
+    assert_eq!(m.incoming.event_id, "interaction:786008729715212338");
+    assert_eq!(m.incoming.kind, IncomingKind::Command { text: "faq search reset my password".into() });
+    assert_eq!(m.incoming.reply_url.as_deref(), Some("interaction:A_UNIQUE_TOKEN"));
+    // permissions 2147483647 include Manage Messages
+    assert!(m.incoming.author.is_moderator);
+}
+
+#[test]
+fn moderator_status_is_rechecked_from_the_member_not_trusted_from_the_command() {
+    let mut raw: Value = serde_json::from_str(&fixture("interaction_command.json")).unwrap();
+    raw["data"] = json!({"id": "1", "name": "ticket", "type": 1, "options": [{"type": 1, "name": "list", "options": []}]});
+    raw["member"]["permissions"] = json!("1024"); // View Channel only
+    raw["member"]["roles"] = json!([]);
+    let plain: Interaction = serde_json::from_value(raw.clone()).unwrap();
+    let m = map_interaction(&plain, &ctx(), Utc::now()).unwrap();
+    assert_eq!(m.incoming.kind, IncomingKind::Command { text: "ticket list".into() });
+    assert!(!m.incoming.author.is_moderator, "no Manage Messages, no moderator role");
+    raw["member"]["roles"] = json!([MOD_ROLE.to_string()]);
+    let by_role: Interaction = serde_json::from_value(raw.clone()).unwrap();
+    assert!(map_interaction(&by_role, &ctx(), Utc::now()).unwrap().incoming.author.is_moderator, "configured role");
+    raw["member"]["roles"] = json!([]);
+    raw["member"]["permissions"] = json!(Permissions::MANAGE_MESSAGES.bits().to_string());
+    let by_permission: Interaction = serde_json::from_value(raw).unwrap();
+    assert!(map_interaction(&by_permission, &ctx(), Utc::now()).unwrap().incoming.author.is_moderator, "Manage Messages");
+}
+
+#[test]
+fn a_button_click_is_a_vote_acknowledged_without_a_message() {
+    let interaction: Interaction = serde_json::from_str(&fixture("interaction_component.json")).unwrap();
+    let m = map_interaction(&interaction, &ctx(), Utc::now()).unwrap();
+    assert_eq!(m.ack, Ack::DeferUpdate);
+    assert_eq!(m.incoming.kind, IncomingKind::Feedback { on: "334385199974967042".into(), helpful: true, comment: None });
+    assert_eq!(m.incoming.author.id, "53908099506183680");
+}
+
+#[test]
+fn the_context_menu_escalates_the_target_message() {
+    let interaction: Interaction = serde_json::from_str(&fixture("interaction_message_command.json")).unwrap();
+    let m = map_interaction(&interaction, &ctx(), Utc::now()).unwrap();
+    assert_eq!(m.incoming.kind, IncomingKind::Command { text: "escalate 334385199974967042".into() });
+    assert!(m.incoming.author.is_moderator, "permissions 8192 = Manage Messages");
+}
+
+#[test]
+fn only_a_moderators_ticket_reaction_escalates() {
+    let reaction: Reaction = serde_json::from_str(&fixture("reaction_add.json")).unwrap();
+    let m = map_reaction(&reaction, &ctx(), None, Utc::now()).unwrap();
+    assert_eq!(m.kind, IncomingKind::Command { text: "escalate 334385199974967042".into() });
+    assert_eq!(m.author.name, "Mia");
+    let no_roles = DiscordContext { moderator_roles: Default::default(), ..ctx() };
+    assert!(map_reaction(&reaction, &no_roles, None, Utc::now()).is_none(), "not a moderator");
+    assert!(map_reaction(&reaction, &no_roles, Some(Permissions::MANAGE_MESSAGES), Utc::now()).is_some(), "Manage Messages");
+    let other_emoji = DiscordContext { escalate_reaction: "👀".into(), ..ctx() };
+    assert!(map_reaction(&reaction, &other_emoji, None, Utc::now()).is_none(), "another emoji");
+}
+
+/// A running `supportbot run` with Discord configured, on its own database.
+struct Running {
+    db: TestDb,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _faq: tempfile::NamedTempFile,
+}
+
+fn discord_settings(fake: &FakeDiscord) -> DiscordSettings {
+    DiscordSettings {
+        token: Some("test-token".to_string().into()),
+        api_url: fake.api_url.clone(),
+        moderators_channel: Some("900".into()),
+        ..DiscordSettings::default()
+    }
+}
+
+async fn run_with(discord: DiscordSettings, db: TestDb) -> Running {
+    let faq = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    std::fs::write(faq.path(), TEST_FAQ).unwrap();
+    let mut settings = Settings::default();
+    settings.database.url = db.url.clone();
+    settings.faq.file = Some(faq.path().to_path_buf());
+    settings.discord = Some(discord);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(supportbot::app::run(settings, listener, async move {
+        let _ = stopped.await;
+    }));
+    Running { db, stop: Some(stop), task, _faq: faq }
+}
+
+impl Running {
+    async fn shutdown(&mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        (&mut self.task).await.unwrap().unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_identifies_answers_a_question_once_and_answers_a_slash_command() {
+    let fake = FakeDiscord::start().await;
+    let mut bot = run_with(discord_settings(&fake), sqlite_db()).await;
+    fake.wait_for("IDENTIFY", |f| f.identify().is_some()).await;
+    let identify = fake.identify().unwrap();
+    let intents = identify["d"]["intents"].as_u64().unwrap();
+    assert_eq!(intents & (1 << 15), 1 << 15, "the message-content intent");
+    assert!(identify["d"]["token"].as_str().unwrap().ends_with("test-token"), "identified with the configured token");
+    fake.wait_for("slash commands registered", |f| !f.requests("PUT", &format!("/api/v10/applications/{APP_ID}/commands")).is_empty()).await;
+    let registered = &fake.requests("PUT", &format!("/api/v10/applications/{APP_ID}/commands"))[0];
+    let names: Vec<&str> = registered.as_array().unwrap().iter().filter_map(|c| c["name"].as_str()).collect();
+    for wanted in ["faq", "ticket", "escalate", "help", "Escalate to ticket"] {
+        assert!(names.contains(&wanted), "{wanted} missing from {names:?}");
+    }
+
+    // A question, delivered twice (two instances or a redelivery), then an unrelated one.
+    let question = message_create("1100", "200", "300", "Asker", "how do i reset my password");
+    fake.dispatch("MESSAGE_CREATE", question.clone());
+    fake.dispatch("MESSAGE_CREATE", question);
+    fake.dispatch("MESSAGE_CREATE", message_create("1101", "200", "301", "Other", "can i use postgresql instead of sqlite?"));
+    let posts = "/api/v10/channels/200/messages";
+    fake.wait_for("both answers", |f| f.requests("POST", posts).len() >= 2).await;
+    let answers = fake.requests("POST", posts);
+    let to_first: Vec<&Value> = answers.iter().filter(|b| b["message_reference"]["message_id"] == "1100").collect();
+    assert_eq!(to_first.len(), 1, "exactly one answer to the question: {answers:?}");
+    let answer = to_first[0];
+    assert!(answer["content"].as_str().unwrap().contains("Forgot password"), "{answer}");
+    assert!(answer["content"].as_str().unwrap().contains("reset-password"), "the FAQ id is shown: {answer}");
+    assert!(answer["content"].as_str().unwrap().contains('%'), "the confidence is shown: {answer}");
+    assert_eq!(answer["allowed_mentions"]["parse"], json!([]), "{answer}");
+    assert_eq!(answer["allowed_mentions"]["replied_user"], json!(false), "{answer}");
+    assert_eq!(answer["enforce_nonce"], json!(true));
+    assert!(answer["nonce"].as_str().is_some_and(|n| n.len() <= 25), "{answer}");
+    let buttons = &answer["components"][0]["components"];
+    assert_eq!(buttons[0]["custom_id"], "supportbot:helpful:1100");
+    assert_eq!(buttons[1]["custom_id"], "supportbot:not_helpful:1100");
+
+    // A slash command gets its callback (deferred, private), then the reply as a follow-up.
+    fake.dispatch("INTERACTION_CREATE", crate::fake_discord::slash_command("5000", "tok-help", "help", json!([]), "0"));
+    fake.wait_for("the interaction callback", |f| !f.requests("POST", "/api/v10/interactions/5000/tok-help/callback").is_empty()).await;
+    let callback = &fake.requests("POST", "/api/v10/interactions/5000/tok-help/callback")[0];
+    assert_eq!(callback["type"], 5, "deferred: {callback}");
+    assert_eq!(callback["data"]["flags"], 64, "ephemeral: {callback}");
+    let followups = format!("/api/v10/webhooks/{APP_ID}/tok-help");
+    fake.wait_for("the help follow-up", |f| !f.requests("POST", &followups).is_empty()).await;
+    let help = &fake.requests("POST", &followups)[0];
+    assert!(help["content"].as_str().unwrap().contains("faq search"), "{help}");
+    assert_eq!(help["allowed_mentions"]["parse"], json!([]));
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moderator_commands_are_refused_to_members_without_the_permission() {
+    let fake = FakeDiscord::start().await;
+    let mut bot = run_with(discord_settings(&fake), sqlite_db()).await;
+    fake.wait_for("IDENTIFY", |f| f.identify().is_some()).await;
+    let list = json!([{"type": 1, "name": "list", "options": []}]);
+    fake.dispatch("INTERACTION_CREATE", crate::fake_discord::slash_command("6000", "tok-member", "ticket", list.clone(), "1024"));
+    fake.dispatch("INTERACTION_CREATE", crate::fake_discord::slash_command("6001", "tok-mod", "ticket", list, "8192"));
+    let (member, moderator) = (format!("/api/v10/webhooks/{APP_ID}/tok-member"), format!("/api/v10/webhooks/{APP_ID}/tok-mod"));
+    fake.wait_for("both replies", |f| !f.requests("POST", &member).is_empty() && !f.requests("POST", &moderator).is_empty()).await;
+    let refused = fake.requests("POST", &member)[0]["content"].as_str().unwrap().to_lowercase();
+    let listed = fake.requests("POST", &moderator)[0]["content"].as_str().unwrap().to_lowercase();
+    assert!(refused.contains("moderator"), "{refused}");
+    assert!(!listed.contains("moderator"), "{listed}");
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_ready_the_bot_catches_up_on_messages_posted_while_it_was_away() {
+    let db = sqlite_db();
+    // A previous run saw message 1000 in channel 200.
+    {
+        let store = supportbot::store::Store::connect(&db.url, 2).await.unwrap();
+        store
+            .save_message(&supportbot::store::StoredMessage {
+                platform: "discord".into(),
+                id: "1000".into(),
+                channel: "200".into(),
+                user_id: "300".into(),
+                user_name: "Asker".into(),
+                text: "hello all".into(),
+                at: Utc::now() - chrono::Duration::hours(1),
+                reply_to: None,
+                is_support: false,
+            })
+            .await
+            .unwrap();
+        store.close().await;
+    }
+    let fake = FakeDiscord::start().await;
+    fake.set_history("200", vec![message_create("1002", "200", "302", "Late", "how do i reset my password")]);
+    let mut bot = run_with(discord_settings(&fake), db).await;
+    fake.wait_for("the answer to the missed question", |f| !f.requests("POST", "/api/v10/channels/200/messages").is_empty()).await;
+    let reads = fake.request_paths("GET", "/api/v10/channels/200/messages");
+    assert!(reads.iter().any(|p| p.contains("after=1000")), "fetched after the last seen message: {reads:?}");
+    let answer = &fake.requests("POST", "/api/v10/channels/200/messages")[0];
+    assert_eq!(answer["message_reference"]["message_id"], "1002");
+    // Seen live again (the gateway and the catch-up overlap): still one answer.
+    fake.dispatch("MESSAGE_CREATE", message_create("1002", "200", "302", "Late", "how do i reset my password"));
+    fake.dispatch("MESSAGE_CREATE", message_create("1003", "200", "303", "Next", "can i use postgresql instead of sqlite?"));
+    fake.wait_for("the next answer", |f| f.requests("POST", "/api/v10/channels/200/messages").len() >= 2).await;
+    let answers = fake.requests("POST", "/api/v10/channels/200/messages");
+    assert_eq!(answers.iter().filter(|b| b["message_reference"]["message_id"] == "1002").count(), 1, "{answers:?}");
+    let _ = &bot.db;
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_message_content_intent_is_explained_in_one_sentence() {
+    let fake = FakeDiscord::start().await;
+    fake.close_after_identify(4014);
+    let bot = run_with(discord_settings(&fake), sqlite_db()).await;
+    let error = bot.task.await.unwrap().unwrap_err().to_string();
+    assert!(error.contains("MESSAGE CONTENT INTENT") && error.contains("4014"), "{error}");
+}
+
+#[tokio::test]
+async fn a_missing_or_rejected_token_is_one_clear_sentence() {
+    let fake = FakeDiscord::start().await;
+    let missing = run_with(DiscordSettings { token: None, ..discord_settings(&fake) }, sqlite_db()).await;
+    let e = missing.task.await.unwrap().unwrap_err().to_string();
+    assert!(e.contains("[discord] token is missing"), "{e}");
+    let wrong = run_with(DiscordSettings { token: Some("wrong".to_string().into()), ..discord_settings(&fake) }, sqlite_db()).await;
+    let e = wrong.task.await.unwrap().unwrap_err().to_string();
+    assert!(e.contains("rejected [discord] token"), "{e}");
+    assert!(!e.contains("wrong"), "the token is never echoed: {e}");
+}

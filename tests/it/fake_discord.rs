@@ -1,0 +1,247 @@
+//! A local stand-in for Discord: the REST API (recording every request) and a gateway
+//! WebSocket that speaks HELLO, IDENTIFY, READY and then dispatches what a test queues.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{Notify, mpsc};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+pub const BOT_ID: u64 = 815434166602170409;
+pub const APP_ID: u64 = 775799577604522054;
+pub const GUILD_ID: &str = "290926798626357999";
+const TOKEN: &str = "test-token";
+
+#[derive(Default)]
+pub struct Recorded {
+    /// (method, path with query, JSON body or Null)
+    pub requests: Mutex<Vec<(String, String, Value)>>,
+    pub identify: Mutex<Option<Value>>,
+    pub changed: Notify,
+    /// Messages GET /channels/{id}/messages returns, per channel.
+    pub history: Mutex<HashMap<String, Vec<Value>>>,
+    /// Close the gateway with this code right after IDENTIFY.
+    pub close_code: Mutex<Option<u16>>,
+    dispatches: Mutex<Option<mpsc::UnboundedReceiver<(String, Value)>>>,
+    next_id: Mutex<u64>,
+    gateway_url: Mutex<String>,
+}
+
+pub struct FakeDiscord {
+    pub api_url: String,
+    pub state: Arc<Recorded>,
+    dispatch_tx: mpsc::UnboundedSender<(String, Value)>,
+}
+
+fn user(id: &str, name: &str, bot: bool) -> Value {
+    json!({"id": id, "username": name, "discriminator": "0", "global_name": null, "avatar": null, "bot": bot, "public_flags": 0})
+}
+
+/// A MESSAGE_CREATE as the gateway sends it for a server channel.
+pub fn message_create(id: &str, channel: &str, author_id: &str, author_name: &str, content: &str) -> Value {
+    json!({
+        "id": id, "channel_id": channel, "guild_id": GUILD_ID, "type": 0, "content": content,
+        "author": user(author_id, author_name, false),
+        "member": {"roles": [], "joined_at": "2026-01-01T00:00:00.000000+00:00", "deaf": false, "mute": false, "flags": 0},
+        "timestamp": "2026-11-02T09:00:00.000000+00:00", "edited_timestamp": null, "tts": false,
+        "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [], "embeds": [], "pinned": false
+    })
+}
+
+/// A slash-command INTERACTION_CREATE from a member with the given permission bits.
+pub fn slash_command(id: &str, token: &str, name: &str, options: Value, permissions: &str) -> Value {
+    json!({
+        "type": 2, "id": id, "token": token, "application_id": APP_ID.to_string(), "version": 1,
+        "guild_id": GUILD_ID, "channel_id": "200", "locale": "en-US", "guild_locale": "en-US",
+        "app_permissions": "442368", "entitlements": [], "attachment_size_limit": 10485760,
+        "member": {"user": user("400", "Member", false), "roles": [], "permissions": permissions,
+                   "joined_at": "2026-01-01T00:00:00.000000+00:00", "deaf": false, "mute": false, "flags": 0},
+        "data": {"id": "771825006014889984", "name": name, "type": 1, "options": options}
+    })
+}
+
+async fn rest(State(state): State<Arc<Recorded>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let path = uri.path().to_string();
+    let full = uri.path_and_query().map(|p| p.to_string()).unwrap_or_else(|| path.clone());
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let authorized = headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bot {TOKEN}"));
+    state.requests.lock().unwrap().push((method.to_string(), full.clone(), body.clone()));
+    state.changed.notify_waiters();
+    if !authorized {
+        return (StatusCode::UNAUTHORIZED, axum::Json(json!({"message": "401: Unauthorized", "code": 0}))).into_response();
+    }
+    let segments: Vec<&str> = path.trim_start_matches("/api/v10/").split('/').collect();
+    let ws_url = state.gateway_url.lock().unwrap().clone();
+    let reply = match (method.as_str(), segments.as_slice()) {
+        ("GET", ["users", "@me"]) => user(&BOT_ID.to_string(), "supportbot", true),
+        ("GET", ["gateway"]) => json!({"url": ws_url}),
+        ("GET", ["gateway", "bot"]) => {
+            json!({"url": ws_url, "shards": 1, "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
+        }
+        ("PUT", ["applications", _, "commands"]) | ("PUT", ["applications", _, "guilds", _, "commands"]) => json!([]),
+        ("GET", ["channels", channel, "messages"]) => {
+            let after: u64 = uri.query().unwrap_or_default().split('&').find_map(|kv| kv.strip_prefix("after=")).and_then(|v| v.parse().ok()).unwrap_or(0);
+            let history = state.history.lock().unwrap().get(*channel).cloned().unwrap_or_default();
+            Value::Array(history.into_iter().filter(|m| m["id"].as_str().and_then(|i| i.parse::<u64>().ok()).unwrap_or(0) > after).rev().collect())
+        }
+        ("GET", ["channels", channel]) => {
+            json!({"id": channel, "type": 0, "guild_id": GUILD_ID, "name": "help", "position": 0, "permission_overwrites": [], "nsfw": false})
+        }
+        ("POST", ["channels", channel, "messages"]) | ("POST", ["webhooks", _, channel]) => {
+            let id = {
+                let mut n = state.next_id.lock().unwrap();
+                *n += 1;
+                9_000_000 + *n
+            };
+            let channel = if segments[0] == "webhooks" { "200" } else { channel };
+            let mut m = message_create(&id.to_string(), channel, &BOT_ID.to_string(), "supportbot", body["content"].as_str().unwrap_or_default());
+            m["author"]["bot"] = json!(true);
+            m
+        }
+        ("POST", ["users", "@me", "channels"]) => json!({"id": "990", "type": 1, "recipients": [body["recipient_id"].clone()]}),
+        ("POST", ["interactions", _, _, "callback"]) | ("DELETE", ["webhooks", ..]) => return StatusCode::NO_CONTENT.into_response(),
+        _ => return (StatusCode::NOT_FOUND, axum::Json(json!({"message": "404: Not Found", "code": 0}))).into_response(),
+    };
+    axum::Json(reply).into_response()
+}
+
+impl FakeDiscord {
+    pub async fn start() -> FakeDiscord {
+        let state = Arc::new(Recorded::default());
+        let (dispatch_tx, dispatch_rx) = mpsc::unbounded_channel();
+        *state.dispatches.lock().unwrap() = Some(dispatch_rx);
+        let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ws = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ws_url = format!("ws://{}", ws.local_addr().unwrap());
+        let api_url = format!("http://{}/api", http.local_addr().unwrap());
+        *state.gateway_url.lock().unwrap() = ws_url;
+        let app = Router::new().fallback(rest).with_state(state.clone());
+        tokio::spawn(async move { axum::serve(http, app).await.unwrap() });
+        tokio::spawn(serve_gateway(ws, state.clone()));
+        FakeDiscord { api_url, state, dispatch_tx }
+    }
+}
+
+impl FakeDiscord {
+    /// Queues a gateway dispatch (sent after READY, in order).
+    pub fn dispatch(&self, event: &str, data: Value) {
+        self.dispatch_tx.send((event.to_string(), data)).unwrap();
+    }
+
+    pub fn set_history(&self, channel: &str, messages: Vec<Value>) {
+        self.state.history.lock().unwrap().insert(channel.to_string(), messages);
+    }
+
+    pub fn close_after_identify(&self, code: u16) {
+        *self.state.close_code.lock().unwrap() = Some(code);
+    }
+
+    pub fn identify(&self) -> Option<Value> {
+        self.state.identify.lock().unwrap().clone()
+    }
+
+    /// Bodies of the requests with this method and path (query ignored).
+    pub fn requests(&self, method: &str, path: &str) -> Vec<Value> {
+        let all = self.state.requests.lock().unwrap();
+        all.iter().filter(|(m, p, _)| m == method && p.split('?').next() == Some(path)).map(|(_, _, b)| b.clone()).collect()
+    }
+
+    /// Full paths (with query) of the requests with this method and path.
+    pub fn request_paths(&self, method: &str, path: &str) -> Vec<String> {
+        let all = self.state.requests.lock().unwrap();
+        all.iter().filter(|(m, p, _)| m == method && p.split('?').next() == Some(path)).map(|(_, p, _)| p.clone()).collect()
+    }
+
+    /// Waits (up to 10 s, then fails) until `ready` holds.
+    pub async fn wait_for(&self, what: &str, ready: impl Fn(&FakeDiscord) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let notified = self.state.changed.notified();
+            if ready(self) {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                let seen: Vec<String> = self.state.requests.lock().unwrap().iter().map(|(m, p, _)| format!("{m} {p}")).collect();
+                panic!("timed out waiting for {what}; requests: {seen:?}");
+            }
+        }
+    }
+}
+
+fn frame(value: Value) -> Message {
+    Message::text(value.to_string())
+}
+
+/// One gateway connection at a time: HELLO, IDENTIFY, READY, then the queued dispatches.
+async fn serve_gateway(listener: tokio::net::TcpListener, state: Arc<Recorded>) {
+    let Some(mut dispatches) = state.dispatches.lock().unwrap().take() else { return };
+    let mut seq = 1u64;
+    while let Ok((tcp, _)) = listener.accept().await {
+        let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else { continue };
+        if ws.send(frame(json!({"op": 10, "d": {"heartbeat_interval": 45000}, "s": null, "t": null}))).await.is_err() {
+            continue;
+        }
+        // Wait for IDENTIFY (op 2), answering heartbeats meanwhile.
+        let identified = loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(text))) => {
+                    let Ok(v) = serde_json::from_str::<Value>(text.as_str()) else { continue };
+                    match v["op"].as_u64() {
+                        Some(2) => break Some(v),
+                        Some(1) => {
+                            let _ = ws.send(frame(json!({"op": 11}))).await;
+                        }
+                        _ => {}
+                    }
+                }
+                Some(Ok(_)) => {}
+                _ => break None,
+            }
+        };
+        let Some(identify) = identified else { continue };
+        *state.identify.lock().unwrap() = Some(identify);
+        state.changed.notify_waiters();
+        let close = *state.close_code.lock().unwrap();
+        if let Some(code) = close {
+            let _ = ws.send(Message::Close(Some(CloseFrame { code: CloseCode::from(code), reason: "Disallowed intent(s).".into() }))).await;
+            let _ = ws.close(None).await;
+            continue;
+        }
+        let gateway_url = state.gateway_url.lock().unwrap().clone();
+        let ready = json!({
+            "op": 0, "s": seq, "t": "READY",
+            "d": {"v": 10, "user": user(&BOT_ID.to_string(), "supportbot", true), "guilds": [], "session_id": "fake-session",
+                  "resume_gateway_url": gateway_url, "shard": [0, 1], "application": {"id": APP_ID.to_string(), "flags": 0}}
+        });
+        if ws.send(frame(ready)).await.is_err() {
+            continue;
+        }
+        loop {
+            tokio::select! {
+                Some((event, data)) = dispatches.recv() => {
+                    seq += 1;
+                    if ws.send(frame(json!({"op": 0, "s": seq, "t": event, "d": data}))).await.is_err() { break; }
+                }
+                incoming = ws.next() => match incoming {
+                    Some(Ok(Message::Text(text))) => {
+                        if serde_json::from_str::<Value>(text.as_str()).is_ok_and(|v| v["op"] == 1) {
+                            let _ = ws.send(frame(json!({"op": 11}))).await;
+                        }
+                    }
+                    Some(Ok(Message::Ping(p))) => { let _ = ws.send(Message::Pong(p)).await; }
+                    Some(Ok(_)) => {}
+                    _ => break,
+                },
+            }
+        }
+    }
+}
