@@ -102,7 +102,7 @@ mod tests {
     fn ticket() -> Value {
         context! {
             id => 7, status => "open", priority => "high", origin => "unanswered", assignee => "mia",
-            asker_name => "ann", channel => "help", resolution => "upgrade",
+            asker_name => "ann", channel => "help", resolution => "upgrade", platform => "discord",
         }
     }
 

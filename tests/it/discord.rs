@@ -1,7 +1,8 @@
 //! Discord: documented payloads mapped into the core, and `supportbot run` against a local fake
 //! Discord (REST and a gateway WebSocket).
 
-use crate::fake_discord::{APP_ID, BOT_ID, FakeDiscord, message_create};
+use crate::fake_discord::{APP_ID, BOT_ID, FakeDiscord, button_click, message_create, reaction};
+use crate::helpers::{at, spawn_bot};
 use crate::helpers::{TEST_FAQ, TestDb, sqlite_db};
 use chrono::Utc;
 use serde_json::{Value, json};
@@ -300,4 +301,55 @@ async fn a_missing_or_rejected_token_is_one_clear_sentence() {
     let e = wrong.task.await.unwrap().unwrap_err().to_string();
     assert!(e.contains("rejected [discord] token"), "{e}");
     assert!(!e.contains("wrong"), "the token is never echoed: {e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moderators_reaction_opens_a_ticket_whose_buttons_work() {
+    let fake = FakeDiscord::start().await;
+    let settings = DiscordSettings { moderator_roles: vec![MOD_ROLE.to_string()], ..discord_settings(&fake) };
+    let mut bot = run_with(settings, sqlite_db()).await;
+    fake.dispatch("MESSAGE_CREATE", message_create("1200", "200", "300", "Asker", "how do i reset my password"));
+    fake.wait_for("the answer", |f| !f.requests("POST", "/api/v10/channels/200/messages").is_empty()).await;
+    // Someone without the role reacts first: nothing happens. Then a moderator.
+    fake.dispatch("MESSAGE_REACTION_ADD", reaction("1200", "200", "301", "1", "🎫"));
+    fake.dispatch("MESSAGE_REACTION_ADD", reaction("1200", "200", "302", &MOD_ROLE.to_string(), "🎫"));
+    fake.wait_for("the moderators' notice", |f| !f.requests("POST", "/api/v10/channels/900/messages").is_empty()).await;
+    let notices = fake.requests("POST", "/api/v10/channels/900/messages");
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    let notice = &notices[0];
+    assert!(notice["content"].as_str().unwrap().contains("#1"), "{notice}");
+    assert!(notice["message_reference"].is_null(), "a notice is not a reply: {notice}");
+    let ids: Vec<&str> = notice["components"][0]["components"].as_array().unwrap().iter().filter_map(|b| b["custom_id"].as_str()).collect();
+    assert_eq!(ids, ["supportbot:assign_me:1", "supportbot:resolve:1", "supportbot:close:1"]);
+
+    fake.dispatch("INTERACTION_CREATE", button_click("7000", "tok-assign", "supportbot:assign_me:1", "8192"));
+    let followups = format!("/api/v10/webhooks/{APP_ID}/tok-assign");
+    fake.wait_for("the assignment reply", |f| !f.requests("POST", &followups).is_empty()).await;
+    let callback = &fake.requests("POST", "/api/v10/interactions/7000/tok-assign/callback")[0];
+    assert_eq!(callback["type"], 6, "a click is acknowledged without a message: {callback}");
+    let reply = fake.requests("POST", &followups)[0]["content"].as_str().unwrap().to_string();
+    assert!(reply.contains("assigned to Member"), "{reply}");
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_429_is_retried_later_with_the_same_nonce() {
+    use supportbot::chat::deliver_pending;
+    use supportbot::chat::discord::outgoing::DiscordSink;
+    use supportbot::domain::message::{Action, ActionKind};
+    let fake = FakeDiscord::start().await;
+    let base = fake.api_url.trim_end_matches("/api").to_string();
+    let http = std::sync::Arc::new(serenity::all::HttpBuilder::new("test-token").proxy(base).ratelimiter_disabled(true).build());
+    let sink = DiscordSink::new(http, None);
+    let (bot, _db) = spawn_bot().await;
+    let answer = Action::new(ActionKind::Answer, "200", "An answer").replying_to(Some("1300"));
+    bot.store().record_actions("discord", "in:discord:1300", &[answer], None, at(0)).await.unwrap();
+    *fake.state.rate_limit_next.lock().unwrap() = 1;
+    assert_eq!(deliver_pending(bot.store(), &sink, at(0)).await.unwrap(), 0, "429: not sent");
+    assert_eq!(deliver_pending(bot.store(), &sink, at(0)).await.unwrap(), 0, "waits before trying again");
+    assert_eq!(deliver_pending(bot.store(), &sink, at(1)).await.unwrap(), 1, "sent once the pause is over");
+    let posts = fake.requests("POST", "/api/v10/channels/200/messages");
+    assert_eq!(posts.len(), 2, "the refused try and the retry");
+    assert_eq!(posts[0]["nonce"], posts[1]["nonce"], "a resend carries the same nonce");
+    assert_eq!(posts[1]["enforce_nonce"], true);
 }

@@ -29,6 +29,8 @@ pub struct Recorded {
     pub changed: Notify,
     /// Messages GET /channels/{id}/messages returns, per channel.
     pub history: Mutex<HashMap<String, Vec<Value>>>,
+    /// How many coming message posts answer 429.
+    pub rate_limit_next: Mutex<usize>,
     /// Close the gateway with this code right after IDENTIFY.
     pub close_code: Mutex<Option<u16>>,
     dispatches: Mutex<Option<mpsc::UnboundedReceiver<(String, Value)>>>,
@@ -69,6 +71,25 @@ pub fn slash_command(id: &str, token: &str, name: &str, options: Value, permissi
     })
 }
 
+/// A button click (MESSAGE_COMPONENT interaction) from a member with the given permission bits.
+pub fn button_click(id: &str, token: &str, custom_id: &str, permissions: &str) -> Value {
+    let mut v = slash_command(id, token, "unused", json!([]), permissions);
+    v["type"] = json!(3);
+    v["data"] = json!({"custom_id": custom_id, "component_type": 2});
+    v["message"] = message_create("9000001", "900", &BOT_ID.to_string(), "supportbot", "New ticket");
+    v["message"]["author"]["bot"] = json!(true);
+    v
+}
+
+/// A MESSAGE_REACTION_ADD by a member holding `role`.
+pub fn reaction(message: &str, channel: &str, user_id: &str, role: &str, emoji: &str) -> Value {
+    json!({
+        "user_id": user_id, "message_id": message, "channel_id": channel, "guild_id": GUILD_ID, "type": 0, "burst": false,
+        "emoji": {"id": null, "name": emoji},
+        "member": {"user": user(user_id, "Mia", false), "roles": [role], "joined_at": "2026-01-01T00:00:00.000000+00:00", "deaf": false, "mute": false, "flags": 0}
+    })
+}
+
 async fn rest(State(state): State<Arc<Recorded>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let path = uri.path().to_string();
     let full = uri.path_and_query().map(|p| p.to_string()).unwrap_or_else(|| path.clone());
@@ -80,6 +101,14 @@ async fn rest(State(state): State<Arc<Recorded>>, method: Method, uri: Uri, head
         return (StatusCode::UNAUTHORIZED, axum::Json(json!({"message": "401: Unauthorized", "code": 0}))).into_response();
     }
     let segments: Vec<&str> = path.trim_start_matches("/api/v10/").split('/').collect();
+    if method == Method::POST && segments.first() == Some(&"channels") {
+        let mut limited = state.rate_limit_next.lock().unwrap();
+        if *limited > 0 {
+            *limited -= 1;
+            let body = json!({"message": "You are being rate limited.", "retry_after": 0.5, "global": false});
+            return (StatusCode::TOO_MANY_REQUESTS, [("Retry-After", "1")], axum::Json(body)).into_response();
+        }
+    }
     let ws_url = state.gateway_url.lock().unwrap().clone();
     let reply = match (method.as_str(), segments.as_slice()) {
         ("GET", ["users", "@me"]) => user(&BOT_ID.to_string(), "supportbot", true),

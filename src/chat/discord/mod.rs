@@ -15,7 +15,7 @@ use events::DiscordContext;
 use gateway::{DiscordRuntime, Handler};
 use outgoing::DiscordSink;
 use secrecy::ExposeSecret;
-use serenity::all::{ChannelId, ClientBuilder, GatewayIntents, GuildId, HttpBuilder, RoleId, ShardManager};
+use serenity::all::{ChannelId, ClientBuilder, GatewayIntents, GuildId, HttpBuilder, Permissions, RoleId, ShardManager};
 use serenity::gateway::GatewayError;
 use serenity::http::HttpError;
 use std::sync::Arc;
@@ -30,6 +30,17 @@ pub fn intents() -> GatewayIntents {
         | GatewayIntents::MESSAGE_CONTENT
         | GatewayIntents::GUILD_MESSAGE_REACTIONS
         | GatewayIntents::DIRECT_MESSAGES
+}
+
+/// What the invite link asks for: read channels and their history (to catch up), post, post in
+/// threads and forum posts, embed links, attach the digest's chart.
+pub fn invite_permissions() -> Permissions {
+    Permissions::VIEW_CHANNEL
+        | Permissions::SEND_MESSAGES
+        | Permissions::SEND_MESSAGES_IN_THREADS
+        | Permissions::EMBED_LINKS
+        | Permissions::ATTACH_FILES
+        | Permissions::READ_MESSAGE_HISTORY
 }
 
 const DISCORD_BASE: &str = "https://discord.com";
@@ -175,6 +186,13 @@ mod tests {
         assert_eq!(rest_base("https://discord.com/api").unwrap(), "https://discord.com");
         assert_eq!(rest_base("http://127.0.0.1:8080/api/").unwrap(), "http://127.0.0.1:8080");
         assert!(rest_base("discord.com").unwrap_err().to_string().contains("ending in /api"));
+    }
+
+    #[test]
+    fn the_readme_gives_the_invite_permissions_the_bot_needs() {
+        let readme = include_str!("../../../README.md");
+        let bits = invite_permissions().bits();
+        assert!(readme.contains(&format!("permissions={bits}")), "README must show permissions={bits}");
     }
 
     #[test]
