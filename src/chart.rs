@@ -29,14 +29,28 @@ fn chart_error<E: std::fmt::Display>(e: E) -> anyhow::Error {
 
 /// Draws the chart to `path` (PNG).
 pub fn render(path: &Path, days: &[DayOutcomes], themes: &[Theme]) -> anyhow::Result<()> {
+    let png = render_png(days, themes)?;
+    std::fs::write(path, png).map_err(|e| anyhow::anyhow!("writing the chart to {}: {e}", path.display()))
+}
+
+/// Draws the chart as PNG bytes, to attach to a posted digest.
+pub fn render_png(days: &[DayOutcomes], themes: &[Theme]) -> anyhow::Result<Vec<u8>> {
     register();
-    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(chart_error)?;
-    let (left, right) = root.split_horizontally(640);
-    draw_days(&left, days)?;
-    draw_themes(&right, themes)?;
-    root.present().map_err(chart_error)?;
-    Ok(())
+    let mut rgb = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(chart_error)?;
+        let (left, right) = root.split_horizontally(640);
+        draw_days(&left, days)?;
+        draw_themes(&right, themes)?;
+        root.present().map_err(chart_error)?;
+    }
+    let mut png = Vec::new();
+    let mut encoder = png::Encoder::new(&mut png, SIZE.0, SIZE.1);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.write_header().and_then(|mut w| w.write_image_data(&rgb)).map_err(chart_error)?;
+    Ok(png)
 }
 
 /// One stacked series: its legend, its colour, and where a day's bar segment starts and ends.

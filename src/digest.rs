@@ -3,6 +3,7 @@
 use crate::config::DigestSettings;
 use crate::domain::cluster::{Theme, ThemeInput, themes};
 use crate::domain::digest::{DigestInput, DigestNumbers, Staffing, compose};
+use crate::domain::message::Attachment;
 use crate::domain::text;
 use crate::semantic::Embedder;
 use std::sync::Arc;
@@ -120,14 +121,39 @@ pub async fn queue(
     let figures = numbers(store, settings, from, to, now).await?;
     let found = period_themes(store, model, settings, from, to).await?;
     let text = render(prompts, &figures, found.as_deref());
+    let chart = chart_attachment(store, &figures, found.as_deref(), from, to).await;
     let origin = format!("digest:{}:{}", from.timestamp_millis(), to.timestamp_millis());
     let mut queued = 0;
     for target in &settings.channels {
         let Some((platform, channel)) = target.split_once(':') else { continue };
-        let action = crate::domain::message::Action::new(crate::domain::message::ActionKind::Digest, channel, text.clone());
+        let mut action = crate::domain::message::Action::new(crate::domain::message::ActionKind::Digest, channel, text.clone());
+        action.attachment = chart.clone();
         store.record_actions(platform, &format!("{origin}:{target}"), &[action], None, now).await?;
         queued += 1;
     }
     tracing::info!(period_end = %to, channels = queued, "digest queued");
     Ok(queued)
+}
+
+/// "supportbot-digest-<last day>.png": for the file `digest` writes and the attachment alike.
+pub fn chart_filename(figures: &DigestNumbers) -> String {
+    format!("supportbot-digest-{}.png", figures.to)
+}
+
+/// The period's chart as an attachment; a digest without its chart is still worth posting.
+async fn chart_attachment(store: &Store, figures: &DigestNumbers, themes: Option<&[Theme]>, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<Attachment> {
+    let days = match store.questions_between(from, to).await {
+        Ok(questions) => crate::domain::digest::daily_outcomes(&questions, from, to),
+        Err(e) => {
+            tracing::error!(error = %e, "digest chart: could not read the period's questions");
+            return None;
+        }
+    };
+    match crate::chart::render_png(&days, themes.unwrap_or_default()) {
+        Ok(bytes) => Some(Attachment { filename: chart_filename(figures), bytes }),
+        Err(e) => {
+            tracing::error!(error = %e, "digest chart could not be drawn; posting without it");
+            None
+        }
+    }
 }

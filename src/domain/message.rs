@@ -90,6 +90,31 @@ pub struct Action {
     /// Send a private reply here instead of into the channel (see `Incoming::reply_url`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_url: Option<String>,
+    /// A file sent with the message (the digest's chart).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<Attachment>,
+}
+
+/// A file attached to an action; base64 in the outbox's JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub filename: String,
+    #[serde(with = "base64_bytes")]
+    pub bytes: Vec<u8>,
+}
+
+mod base64_bytes {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        STANDARD.decode(String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
 }
 
 impl Action {
@@ -106,6 +131,7 @@ impl Action {
             ticket_id: None,
             status: None,
             reply_url: None,
+            attachment: None,
         }
     }
 

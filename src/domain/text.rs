@@ -109,9 +109,43 @@ pub fn truncate_chars(text: &str, max_chars: usize) -> String {
     }
 }
 
+/// Splits a long message into pieces of at most `max_chars` for platforms with a length limit,
+/// at line breaks where possible, so no piece is cut mid-line unless one line alone is too long.
+pub fn split_message(text: &str, max_chars: usize) -> Vec<String> {
+    let mut pieces = Vec::new();
+    let mut current = String::new();
+    for line in text.split_inclusive('\n') {
+        let mut line = line;
+        while line.chars().count() > max_chars {
+            if !current.is_empty() {
+                pieces.push(std::mem::take(&mut current));
+            }
+            let cut = line.char_indices().nth(max_chars).map(|(i, _)| i).unwrap_or(line.len());
+            pieces.push(line[..cut].to_string());
+            line = &line[cut..];
+        }
+        if current.chars().count() + line.chars().count() > max_chars {
+            pieces.push(std::mem::take(&mut current));
+        }
+        current.push_str(line);
+    }
+    pieces.push(current);
+    let pieces: Vec<String> = pieces.into_iter().map(|p| p.trim_end().to_string()).filter(|p| !p.is_empty()).collect();
+    if pieces.is_empty() { vec![String::new()] } else { pieces }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_messages_split_at_line_breaks_within_the_limit() {
+        let text = format!("{}\n{}\n{}", "a".repeat(8), "b".repeat(8), "c".repeat(25));
+        let pieces = split_message(&text, 20);
+        assert_eq!(pieces, vec![format!("{}\n{}", "a".repeat(8), "b".repeat(8)), "c".repeat(20), "c".repeat(5)]);
+        assert!(pieces.iter().all(|p| p.chars().count() <= 20));
+        assert_eq!(split_message("short", 20), vec!["short"]);
+    }
 
     fn toks(text: &str) -> Vec<String> {
         tokens(&mut analyzer(), text)

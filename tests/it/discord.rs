@@ -353,3 +353,33 @@ async fn a_429_is_retried_later_with_the_same_nonce() {
     assert_eq!(posts[0]["nonce"], posts[1]["nonce"], "a resend carries the same nonce");
     assert_eq!(posts[1]["enforce_nonce"], true);
 }
+
+#[tokio::test]
+async fn the_digest_goes_to_discord_in_pieces_with_its_chart_attached() {
+    use supportbot::chat::deliver_pending;
+    use supportbot::chat::discord::outgoing::DiscordSink;
+    let fake = FakeDiscord::start().await;
+    let base = fake.api_url.trim_end_matches("/api").to_string();
+    let http = std::sync::Arc::new(serenity::all::HttpBuilder::new("test-token").proxy(base).ratelimiter_disabled(true).build());
+    let sink = DiscordSink::new(http, None);
+    let (bot, _db) = spawn_bot().await;
+    for (i, text) in ["how do i reset my password", "my build fails on ARM", "can i use postgresql instead of sqlite?"].iter().enumerate() {
+        crate::helpers::send(&bot, crate::helpers::message(&format!("{}", 1400 + i), i as i64 * 60, crate::helpers::user("ann"), text)).await;
+    }
+    let mut settings = bot.config().digest.clone();
+    settings.channels = vec!["discord:300".into()];
+    let queued = supportbot::digest::queue(bot.store(), bot.prompts(), None, &settings, at(-60 * 24), at(60 * 24 * 6), at(60 * 24 * 7)).await.unwrap();
+    assert_eq!(queued, 1);
+    assert!(deliver_pending(bot.store(), &sink, at(60 * 24 * 7)).await.unwrap() == 1);
+    let posts = fake.requests("POST", "/api/v10/channels/300/messages");
+    assert!(!posts.is_empty());
+    let text: String = posts.iter().map(|p| p["content"].as_str().unwrap_or_default().to_string()).collect::<Vec<_>>().join("\n");
+    assert!(text.contains("3"), "the digest's numbers: {text}");
+    assert!(posts.iter().all(|p| p["content"].as_str().unwrap_or_default().chars().count() <= 2000));
+    let last = posts.last().unwrap();
+    let files = last["_files"].as_array().expect("the last piece is sent with the chart as a file");
+    assert_eq!(files.len(), 1, "{last}");
+    assert!(files[0]["filename"].as_str().unwrap().starts_with("supportbot-digest-"), "{files:?}");
+    assert!(files[0]["png"].as_bool().unwrap() && files[0]["len"].as_u64().unwrap() > 5_000, "{files:?}");
+    assert_eq!(last["allowed_mentions"]["parse"], json!([]));
+}

@@ -90,10 +90,35 @@ pub fn reaction(message: &str, channel: &str, user_id: &str, role: &str, emoji: 
     })
 }
 
+/// A multipart request (a message with files) as its `payload_json`, plus `_files`: each file's
+/// name and whether its bytes start like a PNG.
+fn multipart_body(raw: &[u8], boundary: &str) -> Value {
+    let text = String::from_utf8_lossy(raw);
+    let mut payload = Value::Null;
+    let mut files = Vec::new();
+    for part in text.split(&format!("--{}", boundary.trim_matches('"'))) {
+        let Some((head, content)) = part.split_once("\r\n\r\n") else { continue };
+        let content = content.strip_suffix("\r\n").unwrap_or(content);
+        if head.contains("name=\"payload_json\"") {
+            payload = serde_json::from_str(content).unwrap_or(Value::Null);
+        } else if let Some(name) = head.split("filename=\"").nth(1).and_then(|r| r.split('"').next()) {
+            files.push(json!({"filename": name, "png": content.as_bytes().starts_with(b"\x89PNG") || content.starts_with("\u{FFFD}PNG"), "len": content.len()}));
+        }
+    }
+    if payload.is_object() {
+        payload["_files"] = Value::Array(files);
+    }
+    payload
+}
+
 async fn rest(State(state): State<Arc<Recorded>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let path = uri.path().to_string();
     let full = uri.path_and_query().map(|p| p.to_string()).unwrap_or_else(|| path.clone());
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let body: Value = match content_type.split_once("boundary=") {
+        Some((_, boundary)) => multipart_body(&body, boundary),
+        None => serde_json::from_slice(&body).unwrap_or(Value::Null),
+    };
     let authorized = headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bot {TOKEN}"));
     state.requests.lock().unwrap().push((method.to_string(), full.clone(), body.clone()));
     state.changed.notify_waiters();

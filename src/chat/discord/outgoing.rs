@@ -4,8 +4,8 @@
 use super::interactions::{buttons, interaction_token};
 use crate::chat::{ChatSink, SendError};
 use crate::domain::message::{Action, ActionKind};
-use crate::domain::text::truncate_chars;
-use serenity::builder::{Builder, CreateActionRow, CreateAllowedMentions, CreateButton, CreateInteractionResponseFollowup, CreateMessage};
+use crate::domain::text::split_message;
+use serenity::builder::{Builder, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton, CreateInteractionResponseFollowup, CreateMessage};
 use serenity::http::{Http, HttpError};
 use serenity::model::application::ButtonStyle;
 use serenity::model::channel::{MessageReference, Nonce};
@@ -70,14 +70,21 @@ impl DiscordSink {
     }
 
     async fn post(&self, delivery_id: Option<i64>, action: &Action) -> Result<(), SendError> {
-        let text = truncate_chars(&action.text, MAX_CONTENT_CHARS);
+        // Long texts (a digest) go as several messages; buttons and the file go with the last.
+        let pieces = split_message(&action.text, MAX_CONTENT_CHARS);
+        let last = pieces.len() - 1;
+        let file = |i: usize| action.attachment.as_ref().filter(|_| i == last).map(|a| CreateAttachment::bytes(a.bytes.clone(), a.filename.clone()));
+        let buttons = |i: usize| if i == last { components_for(action) } else { Vec::new() };
         if let Some(token) = interaction_token(action.reply_url.as_deref()) {
-            let followup = CreateInteractionResponseFollowup::new()
-                .content(text)
-                .ephemeral(action.ephemeral)
-                .allowed_mentions(no_pings())
-                .components(components_for(action));
-            return followup.execute(&self.http, (None, token)).await.map(drop).map_err(send_error);
+            for (i, piece) in pieces.into_iter().enumerate() {
+                let mut followup =
+                    CreateInteractionResponseFollowup::new().content(piece).ephemeral(action.ephemeral).allowed_mentions(no_pings()).components(buttons(i));
+                if let Some(f) = file(i) {
+                    followup = followup.add_file(f);
+                }
+                followup.execute(&self.http, (None, token)).await.map_err(send_error)?;
+            }
+            return Ok(());
         }
         let mut channel = self.channel_for(action)?;
         if let (true, Some(user)) = (action.ephemeral, action.recipient.as_deref().and_then(snowflake)) {
@@ -85,19 +92,26 @@ impl DiscordSink {
             // closest thing.
             channel = UserId::new(user).create_dm_channel(&self.http).await.map_err(send_error)?.id;
         }
-        // The same nonce on every retry of this outbox row: if an earlier attempt did reach
-        // Discord, it answers with that message instead of posting a second one.
-        let mut message = CreateMessage::new().content(text).allowed_mentions(no_pings()).components(components_for(action));
-        if let Some(id) = delivery_id {
-            message = message.nonce(Nonce::String(format!("supportbot-{id}"))).enforce_nonce(true);
+        let question = action.in_reply_to.as_deref().and_then(snowflake).filter(|_| action.kind != ActionKind::NotifyModerators && !action.ephemeral);
+        for (i, piece) in pieces.into_iter().enumerate() {
+            let mut message = CreateMessage::new().content(piece).allowed_mentions(no_pings()).components(buttons(i));
+            if let Some(f) = file(i) {
+                message = message.add_file(f);
+            }
+            // The same nonce on every retry of this outbox row (and piece): if an earlier attempt
+            // did reach Discord, it returns that message instead of posting a second one.
+            if let Some(id) = delivery_id {
+                let nonce = if last == 0 { format!("supportbot-{id}") } else { format!("supportbot-{id}-{i}") };
+                message = message.nonce(Nonce::String(nonce)).enforce_nonce(true);
+            }
+            if let (Some(question), 0) = (question, i) {
+                let mut reference = MessageReference::from((channel, MessageId::new(question)));
+                reference.fail_if_not_exists = Some(false); // a deleted question still gets its answer
+                message = message.reference_message(reference);
+            }
+            channel.send_message(&self.http, message).await.map_err(send_error)?;
         }
-        let question = action.in_reply_to.as_deref().and_then(snowflake);
-        if let (Some(question), false) = (question, action.kind == ActionKind::NotifyModerators || action.ephemeral) {
-            let mut reference = MessageReference::from((channel, MessageId::new(question)));
-            reference.fail_if_not_exists = Some(false); // a deleted question still gets its answer
-            message = message.reference_message(reference);
-        }
-        channel.send_message(&self.http, message).await.map(drop).map_err(send_error)
+        Ok(())
     }
 }
 
