@@ -383,3 +383,19 @@ async fn the_digest_goes_to_discord_in_pieces_with_its_chart_attached() {
     assert!(files[0]["png"].as_bool().unwrap() && files[0]["len"].as_u64().unwrap() > 5_000, "{files:?}");
     assert_eq!(last["allowed_mentions"]["parse"], json!([]));
 }
+
+#[test]
+fn edits_and_deletes_update_the_stored_copy() {
+    use supportbot::chat::discord::events::{map_delete, map_edit};
+    let edit: serenity::all::MessageUpdateEvent = serde_json::from_value(json!({
+        "id": "334385199974967042", "channel_id": "290926798999357250", "guild_id": "290926798626357999",
+        "content": "How do I reset my password on ARM?", "edited_timestamp": "2017-07-11T17:30:00.000000+00:00",
+        "author": {"id": "53908099506183680", "username": "Mason", "discriminator": "9999", "avatar": null}
+    }))
+    .unwrap();
+    let m = map_edit(&edit, &ctx(), Utc::now()).unwrap();
+    assert_eq!(m.kind, IncomingKind::Edited { id: "334385199974967042".into(), text: "How do I reset my password on ARM?".into() });
+    assert!(m.event_id.starts_with("edit:334385199974967042:"), "each edit is its own event: {}", m.event_id);
+    let d = map_delete(ChannelId::new(290926798999357250), serenity::all::MessageId::new(334385199974967042), Utc::now());
+    assert_eq!(d.kind, IncomingKind::Deleted { id: "334385199974967042".into() });
+}

@@ -1,6 +1,6 @@
 //! A local stand-in for Slack: the Web API (recording every call) and a Socket Mode WebSocket.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
@@ -21,6 +21,8 @@ pub struct Recorded {
     /// Envelopes to push to a Socket Mode client, and the acks it sent back.
     pub envelopes: Mutex<Option<mpsc::UnboundedReceiver<Value>>>,
     pub acks: Mutex<Vec<Value>>,
+    /// Where files.getUploadURLExternal says to send a file's bytes.
+    pub upload_url: Mutex<String>,
 }
 
 pub struct FakeSlack {
@@ -37,8 +39,14 @@ fn body_value(body: &str) -> Value {
     })
 }
 
-async fn api(State((state, ws_url)): State<(Arc<Recorded>, String)>, Path(method): Path<String>, _h: HeaderMap, body: String) -> Response {
-    let body = body_value(&body);
+async fn api(
+    State((state, ws_url)): State<(Arc<Recorded>, String)>,
+    Path(method): Path<String>,
+    RawQuery(query): RawQuery,
+    _h: HeaderMap,
+    body: String,
+) -> Response {
+    let body = if body.is_empty() { body_value(&query.unwrap_or_default()) } else { body_value(&body) };
     if method == "chat.postMessage" {
         let mut limited = state.rate_limit_next.lock().unwrap();
         if *limited > 0 {
@@ -59,6 +67,8 @@ async fn api(State((state, ws_url)): State<(Arc<Recorded>, String)>, Path(method
         "chat.postMessage" => json!({"ok": true, "channel": body["channel"], "ts": "1700009999.000001", "message": {"type": "message", "ts": "1700009999.000001", "text": body["text"]}}),
         "chat.postEphemeral" => json!({"ok": true, "message_ts": "1700009999.000002"}),
         "apps.connections.open" => json!({"ok": true, "url": ws_url}),
+        "files.getUploadURLExternal" => json!({"ok": true, "upload_url": *state.upload_url.lock().unwrap(), "file_id": "F0CHART"}),
+        "files.completeUploadExternal" => json!({"ok": true, "files": [{"id": "F0CHART", "created": 1700000000, "timestamp": 1700000000, "name": "chart.png", "title": "chart.png", "user": "U0BOT", "mimetype": "image/png", "filetype": "png", "size": 1}]}),
         _ => json!({"ok": false, "error": "unknown_method"}),
     };
     state.calls.lock().unwrap().push((method, body));
@@ -75,9 +85,12 @@ impl FakeSlack {
         let ws = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let ws_url = format!("ws://{}/link", ws.local_addr().unwrap());
         let api_url = format!("http://{}/api", http.local_addr().unwrap());
+        *state.upload_url.lock().unwrap() = format!("http://{}/upload/F0CHART", http.local_addr().unwrap());
+        let uploads = Router::new().route("/upload/{id}", axum::routing::post(upload)).with_state(state.clone());
         let app = Router::new()
             .route("/api/{method}", any(api))
-            .with_state((state.clone(), ws_url));
+            .with_state((state.clone(), ws_url))
+            .merge(uploads);
         tokio::spawn(async move { axum::serve(http, app).await.unwrap() });
         tokio::spawn(serve_socket_mode(ws, state.clone()));
         FakeSlack { api_url, state, envelope_tx }
@@ -105,6 +118,14 @@ impl FakeSlack {
             }
         }
     }
+}
+
+/// The upload URL: takes the bytes and answers in plain text, as Slack's does.
+async fn upload(State(state): State<Arc<Recorded>>, body: axum::body::Bytes) -> Response {
+    let file = json!({"len": body.len(), "png": body.starts_with(b"\x89PNG")});
+    state.calls.lock().unwrap().push(("upload".into(), file));
+    state.changed.notify_waiters();
+    "OK - 1".into_response()
 }
 
 /// One Socket Mode connection at a time: hello, then each queued envelope; acks are recorded.

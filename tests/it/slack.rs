@@ -326,3 +326,26 @@ async fn missing_or_wrong_tokens_are_one_clear_sentence() {
         assert!(!err.contains("xapp-oops"), "never echo a token: {err}");
     }
 }
+
+#[tokio::test]
+async fn a_digest_is_posted_with_its_chart_shared_in_its_thread() {
+    let fake = FakeSlack::start().await;
+    let (bot, _db) = spawn_bot().await;
+    let client = Arc::new(web_client(&fake.api_url).unwrap());
+    let sink = SlackSink::new(client, SlackApiToken::new("xoxb-test".to_string().into()), None);
+    let mut settings = bot.config().digest.clone();
+    settings.channels = vec!["slack:C0NEWS".into()];
+    supportbot::digest::queue(bot.store(), bot.prompts(), None, &settings, at(-60 * 24 * 7), at(0), at(0)).await.unwrap();
+    assert_eq!(deliver_pending(bot.store(), &sink, at(0)).await.unwrap(), 1);
+    let posts = fake.calls("chat.postMessage");
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0]["channel"], "C0NEWS");
+    let asked = &fake.calls("files.getUploadURLExternal")[0];
+    assert!(asked["filename"].as_str().unwrap().starts_with("supportbot-digest-"), "{asked}");
+    let uploaded = &fake.calls("upload")[0];
+    assert_eq!(uploaded["png"], true);
+    assert_eq!(asked["length"].as_str().unwrap(), uploaded["len"].to_string(), "the announced length is the real one");
+    let shared = &fake.calls("files.completeUploadExternal")[0];
+    assert_eq!(shared["channel_id"], "C0NEWS");
+    assert_eq!(shared["thread_ts"], "1700009999.000001", "in the digest's thread");
+}

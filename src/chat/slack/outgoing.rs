@@ -3,7 +3,7 @@
 use super::events::{actions, split_message_id};
 use super::format::markdown_to_mrkdwn;
 use crate::chat::{ChatSink, SendError};
-use crate::domain::message::{Action, ActionKind};
+use crate::domain::message::{Action, ActionKind, Attachment};
 use chrono::Duration;
 use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
@@ -90,11 +90,33 @@ impl SlackSink {
                 session.chat_post_ephemeral(&req).await.map(|_| ())
             }
             _ => {
-                let mut req = SlackApiChatPostMessageRequest::new(channel.into(), content);
+                let mut req = SlackApiChatPostMessageRequest::new(channel.clone().into(), content);
                 req.thread_ts = thread_ts;
-                session.chat_post_message(&req).await.map(|_| ())
+                let posted = session.chat_post_message(&req).await?;
+                if let Some(file) = &action.attachment {
+                    // The text is out; a chart that fails to upload must not make the outbox
+                    // post the text again, so its failure is only logged.
+                    if let Err(e) = self.upload(&channel, &posted.ts, file).await {
+                        tracing::warn!(error = %e, "uploading the digest chart to Slack failed; the digest was posted without it");
+                    }
+                }
+                Ok(())
             }
         }
+    }
+
+    /// Slack's upload flow: ask for an upload URL, send the bytes there, then share the file in
+    /// the message's thread.
+    async fn upload(&self, channel: &str, thread: &SlackTs, file: &Attachment) -> Result<(), SlackClientError> {
+        let session = self.client.open_session(&self.token);
+        let target = session.get_upload_url_external(&SlackApiFilesGetUploadUrlExternalRequest::new(file.filename.clone(), file.bytes.len())).await?;
+        let content_type = if file.filename.ends_with(".png") { "image/png" } else { "application/octet-stream" };
+        session
+            .files_upload_via_url(&SlackApiFilesUploadViaUrlRequest::new(target.upload_url, file.bytes.clone(), content_type.into()))
+            .await?;
+        let shared = SlackApiFilesComplete::new(target.file_id).with_title(file.filename.clone());
+        let req = SlackApiFilesCompleteUploadExternalRequest::new(vec![shared]).with_channel_id(channel.into()).with_thread_ts(thread.clone());
+        session.files_complete_upload_external(&req).await.map(drop)
     }
 }
 
