@@ -3,13 +3,13 @@
 
 use crate::fake_discord::{APP_ID, BOT_ID, FakeDiscord, button_click, message_create, reaction};
 use crate::helpers::{at, spawn_bot};
-use crate::helpers::{TEST_FAQ, TestDb, sqlite_db};
+use crate::helpers::{Running, TestDb, run_service, sqlite_db};
 use chrono::Utc;
 use serde_json::{Value, json};
 use serenity::all::{ChannelId, Interaction, Message, Permissions, Reaction, RoleId, UserId};
 use supportbot::chat::discord::events::{DiscordContext, Place, map_message, map_reaction};
 use supportbot::chat::discord::interactions::{Ack, map_interaction};
-use supportbot::config::{DiscordSettings, Settings};
+use supportbot::config::DiscordSettings;
 use supportbot::domain::message::IncomingKind;
 
 fn fixture(name: &str) -> String {
@@ -134,14 +134,6 @@ fn only_a_moderators_ticket_reaction_escalates() {
     assert!(map_reaction(&reaction, &other_emoji, None, Utc::now()).is_none(), "another emoji");
 }
 
-/// A running `supportbot run` with Discord configured, on its own database.
-struct Running {
-    db: TestDb,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
-    _faq: tempfile::NamedTempFile,
-}
-
 fn discord_settings(fake: &FakeDiscord) -> DiscordSettings {
     DiscordSettings {
         token: Some("test-token".to_string().into()),
@@ -152,25 +144,14 @@ fn discord_settings(fake: &FakeDiscord) -> DiscordSettings {
 }
 
 async fn run_with(discord: DiscordSettings, db: TestDb) -> Running {
-    let faq = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
-    std::fs::write(faq.path(), TEST_FAQ).unwrap();
-    let mut settings = Settings::default();
-    settings.database.url = db.url.clone();
-    settings.faq.file = Some(faq.path().to_path_buf());
-    settings.discord = Some(discord);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(supportbot::app::run(settings, listener, async move {
-        let _ = stopped.await;
-    }));
-    Running { db, stop: Some(stop), task, _faq: faq }
+    run_service(db, |s| s.discord = Some(discord)).await
 }
 
-impl Running {
-    async fn shutdown(&mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        (&mut self.task).await.unwrap().unwrap();
-    }
+/// The bot's Discord sink against the fake, without the gateway.
+fn sink_for(fake: &FakeDiscord) -> supportbot::chat::discord::outgoing::DiscordSink {
+    let base = fake.api_url.trim_end_matches("/api").to_string();
+    let http = std::sync::Arc::new(serenity::all::HttpBuilder::new("test-token").proxy(base).ratelimiter_disabled(true).build());
+    supportbot::chat::discord::outgoing::DiscordSink::new(http, None)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -335,12 +316,9 @@ async fn a_moderators_reaction_opens_a_ticket_whose_buttons_work() {
 #[tokio::test]
 async fn a_429_is_retried_later_with_the_same_nonce() {
     use supportbot::chat::deliver_pending;
-    use supportbot::chat::discord::outgoing::DiscordSink;
     use supportbot::domain::message::{Action, ActionKind};
     let fake = FakeDiscord::start().await;
-    let base = fake.api_url.trim_end_matches("/api").to_string();
-    let http = std::sync::Arc::new(serenity::all::HttpBuilder::new("test-token").proxy(base).ratelimiter_disabled(true).build());
-    let sink = DiscordSink::new(http, None);
+    let sink = sink_for(&fake);
     let (bot, _db) = spawn_bot().await;
     let answer = Action::new(ActionKind::Answer, "200", "An answer").replying_to(Some("1300"));
     bot.store().record_actions("discord", "in:discord:1300", &[answer], None, at(0)).await.unwrap();
@@ -357,11 +335,8 @@ async fn a_429_is_retried_later_with_the_same_nonce() {
 #[tokio::test]
 async fn the_digest_goes_to_discord_in_pieces_with_its_chart_attached() {
     use supportbot::chat::deliver_pending;
-    use supportbot::chat::discord::outgoing::DiscordSink;
     let fake = FakeDiscord::start().await;
-    let base = fake.api_url.trim_end_matches("/api").to_string();
-    let http = std::sync::Arc::new(serenity::all::HttpBuilder::new("test-token").proxy(base).ratelimiter_disabled(true).build());
-    let sink = DiscordSink::new(http, None);
+    let sink = sink_for(&fake);
     let (bot, _db) = spawn_bot().await;
     for (i, text) in ["how do i reset my password", "my build fails on ARM", "can i use postgresql instead of sqlite?"].iter().enumerate() {
         crate::helpers::send(&bot, crate::helpers::message(&format!("{}", 1400 + i), i as i64 * 60, crate::helpers::user("ann"), text)).await;

@@ -134,3 +134,37 @@ pub async fn send(bot: &Bot, event: Incoming) -> Vec<Action> {
     let now = event.at;
     bot.receive(&event, now).await.unwrap()
 }
+
+/// A running `supportbot run` (in-process, port 0) on its own database with the test FAQ.
+pub struct Running {
+    pub base: String,
+    pub db: TestDb,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    pub task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _faq: tempfile::NamedTempFile,
+}
+
+/// Starts `supportbot run` with the settings `configure` leaves (a platform, usually).
+pub async fn run_service(db: TestDb, configure: impl FnOnce(&mut Settings)) -> Running {
+    let faq = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    std::fs::write(faq.path(), TEST_FAQ).unwrap();
+    let mut settings = Settings::default();
+    settings.database.url = db.url.clone();
+    settings.faq.file = Some(faq.path().to_path_buf());
+    configure(&mut settings);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(supportbot::app::run(settings, listener, async move {
+        let _ = stopped.await;
+    }));
+    Running { base, db, stop: Some(stop), task, _faq: faq }
+}
+
+impl Running {
+    /// Stops the service and fails the test if it ended with an error.
+    pub async fn shutdown(&mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        (&mut self.task).await.unwrap().unwrap();
+    }
+}

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use supportbot::chat::deliver_pending;
 use supportbot::chat::slack::events::{SlackContext, map_interaction, map_push_event};
 use supportbot::chat::slack::outgoing::{SlackSink, web_client};
-use supportbot::config::{SlackMode, SlackSettings, Settings};
+use supportbot::config::{SlackMode, SlackSettings};
 use supportbot::domain::message::{Action, ActionKind, IncomingKind};
 use supportbot::store::{Intake, Store};
 
@@ -114,37 +114,8 @@ fn slack_settings(fake: &FakeSlack, mode: SlackMode) -> SlackSettings {
     }
 }
 
-/// A running `supportbot run` with Slack configured, on its own database and port.
-struct Running {
-    base: String,
-    db: TestDb,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
-    _faq: tempfile::NamedTempFile,
-}
-
 async fn run_with(slack: SlackSettings) -> Running {
-    let db = sqlite_db();
-    let faq = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
-    std::fs::write(faq.path(), TEST_FAQ).unwrap();
-    let mut settings = Settings::default();
-    settings.database.url = db.url.clone();
-    settings.faq.file = Some(faq.path().to_path_buf());
-    settings.slack = Some(slack);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(supportbot::app::run(settings, listener, async move {
-        let _ = stopped.await;
-    }));
-    Running { base, db, stop: Some(stop), task, _faq: faq }
-}
-
-impl Running {
-    async fn shutdown(&mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        (&mut self.task).await.unwrap().unwrap();
-    }
+    run_service(sqlite_db(), |s| s.slack = Some(slack)).await
 }
 
 async fn post_signed(url: &str, body: &str, content_type: &str, ts: i64, secret: &str, retry: bool) -> (u16, String) {
