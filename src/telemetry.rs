@@ -6,7 +6,9 @@ use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber (logs go to stderr, so stdout stays the bot's output).
 pub fn init(format: LogFormat, level: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    // serenity wraps its REST calls in info-level spans whose fields hold the request, message
+    // text included: below warn they stay off, so they never reach the log.
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(format!("{level},serenity=warn")));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
