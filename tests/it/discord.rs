@@ -374,3 +374,14 @@ fn edits_and_deletes_update_the_stored_copy() {
     let d = map_delete(ChannelId::new(290926798999357250), serenity::all::MessageId::new(334385199974967042), Utc::now());
     assert_eq!(d.kind, IncomingKind::Deleted { id: "334385199974967042".into() });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_runs_only_its_shard_range() {
+    use supportbot::config::ShardCount;
+    let fake = FakeDiscord::start().await;
+    let settings = DiscordSettings { shards: ShardCount::Fixed(2), shard_range: Some([1, 1]), ..discord_settings(&fake) };
+    let mut bot = run_with(settings, sqlite_db()).await;
+    fake.wait_for("IDENTIFY", |f| f.identify().is_some()).await;
+    assert_eq!(fake.identify().unwrap()["d"]["shard"], json!([1, 2]), "shard 1 of 2");
+    bot.shutdown().await;
+}
