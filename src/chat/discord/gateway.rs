@@ -93,12 +93,13 @@ impl DiscordRuntime {
         Some(if p.contains(Permissions::ADMINISTRATOR) { Permissions::all() } else { p })
     }
 
-    async fn on_message(&self, http: &Http, msg: &Message, now_inline: bool) {
+    /// Maps and records a message; `in_order` handles it before returning (catching up).
+    async fn on_message(&self, http: &Http, msg: &Message, in_order: bool) {
         let place = self.place_of(http, msg.channel_id, msg.guild_id.is_some()).await;
         let roles = msg.member.as_ref().map(|m| m.roles.clone()).unwrap_or_default();
         let permissions = self.permissions(msg.guild_id, msg.author.id, &roles);
         let Some(incoming) = map_message(msg, &place, &self.context(), permissions) else { return };
-        let result = if now_inline { self.inlet.accept_now(incoming).await } else { self.inlet.accept(incoming).await };
+        let result = if in_order { self.inlet.accept_now(incoming).await } else { self.inlet.accept(incoming).await };
         if let Err(e) = result {
             tracing::error!(error = %e, message = %msg.id, "could not record a Discord message");
         }
