@@ -5,7 +5,15 @@ use crate::domain::cluster::{kmeans, kmeans_auto, matrix};
 use crate::semantic::Embedder;
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::Instant;
+
+/// Names an `.npy` file of the embedding matrix (a development aid, not a setting): read from it
+/// when it exists, written to it otherwise. It lets the clustering be timed and tuned without
+/// re-embedding, and compared with other k-means implementations on the very same matrix
+/// (`scripts/kmeans-vs-sklearn.py`).
+// (Not `SUPPORTBOT_…`: that prefix is the configuration's.)
+const MATRIX_CACHE: &str = "EVAL_CLUSTER_MATRIX";
 
 /// A contingency table: how many points of each label fell in each cluster.
 struct Contingency {
@@ -85,7 +93,15 @@ pub fn evaluate(rows: &[Row], k: Option<usize>, model: &Embedder) -> anyhow::Res
     let mut ids: HashMap<&str, usize> = HashMap::new();
     let labels: Vec<usize> = rows.iter().map(|r| { let next = ids.len(); *ids.entry(r.label.as_str()).or_insert(next) }).collect();
     let started = Instant::now();
-    let vectors = model.embed(&rows.iter().map(|r| r.text.as_str()).collect::<Vec<_>>())?;
+    let cache = std::env::var_os(MATRIX_CACHE).map(std::path::PathBuf::from);
+    let vectors = match &cache {
+        Some(path) if path.exists() => read_npy(path)?,
+        _ => model.embed(&rows.iter().map(|r| r.text.as_str()).collect::<Vec<_>>())?,
+    };
+    if let Some(path) = cache.as_deref().filter(|p| !p.exists()) {
+        write_npy(path, &vectors)?;
+    }
+    anyhow::ensure!(vectors.len() == rows.len(), "{} vectors for {} rows", vectors.len(), rows.len());
     let x = matrix(&vectors);
     let features_s = started.elapsed().as_secs_f64();
     let clustering_started = Instant::now();
@@ -104,8 +120,48 @@ pub fn evaluate(rows: &[Row], k: Option<usize>, model: &Embedder) -> anyhow::Res
         "seconds": round4(started.elapsed().as_secs_f64()),
         "features_seconds": round4(features_s),
         "clustering_seconds": round4(clustering_s),
-        "features": "all-MiniLM-L6-v2 embeddings",
+        "features": match &cache {
+            Some(path) => format!("all-MiniLM-L6-v2 embeddings, cached in {}", path.display()),
+            None => "all-MiniLM-L6-v2 embeddings".to_string(),
+        },
     }))
+}
+
+/// Writes row vectors as a NumPy `.npy` file (version 1.0, little-endian f32, C order).
+fn write_npy(path: &Path, vectors: &[Vec<f32>]) -> anyhow::Result<()> {
+    let (n, d) = (vectors.len(), vectors.first().map_or(0, Vec::len));
+    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({n}, {d}), }}");
+    // Magic, version, length, header and newline together: a multiple of 64 bytes.
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    for v in vectors {
+        out.extend(v.iter().flat_map(|x| x.to_le_bytes()));
+    }
+    std::fs::write(path, out).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))
+}
+
+/// Reads what [`write_npy`] writes (and nothing fancier).
+fn read_npy(path: &Path) -> anyhow::Result<Vec<Vec<f32>>> {
+    let raw = std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    anyhow::ensure!(raw.len() >= 10 && raw.starts_with(b"\x93NUMPY\x01"), "{}: not an .npy file", path.display());
+    let start = 10 + usize::from(u16::from_le_bytes([raw[8], raw[9]]));
+    let header = std::str::from_utf8(raw.get(10..start).unwrap_or_default())?;
+    anyhow::ensure!(header.contains("'<f4'") && header.contains("False"), "{}: want little-endian f32, C order", path.display());
+    let shape: Vec<usize> = header
+        .split_once("'shape': (")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(dims, _)| dims.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_default();
+    let [n, d] = shape[..] else { anyhow::bail!("{}: want a 2-D matrix", path.display()) };
+    let body = &raw[start..];
+    anyhow::ensure!(body.len() == n * d * 4, "{}: {} bytes for {n} x {d}", path.display(), body.len());
+    let floats: Vec<f32> = body.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    Ok(floats.chunks(d.max(1)).take(n).map(<[f32]>::to_vec).collect())
 }
 
 #[cfg(test)]
@@ -129,6 +185,17 @@ mod tests {
         assert!((nmi(&clusters, &labels) - 0.5158).abs() < 1e-3, "{}", nmi(&clusters, &labels));
         assert!((ari(&clusters, &labels) - 0.2424).abs() < 1e-3, "{}", ari(&clusters, &labels));
         assert!((accuracy(&clusters, &labels) - 4.0 / 6.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_matrix_cache_reads_back_what_it_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.npy");
+        let vectors = vec![vec![1.0, -2.5, 3.25], vec![0.0, 1e-7, f32::MAX]];
+        write_npy(&path, &vectors).unwrap();
+        assert_eq!(read_npy(&path).unwrap(), vectors);
+        let raw = std::fs::read(&path).unwrap();
+        assert_eq!((10 + u16::from_le_bytes([raw[8], raw[9]]) as usize) % 64, 0, "NumPy aligns the header");
     }
 
     #[test]
