@@ -58,22 +58,51 @@ pub async fn build_bot(settings: &Settings, faq_file: Option<&Path>) -> anyhow::
         None => {}
     }
     let prompts = Prompts::load(settings.prompts.dir.as_deref())?;
-    let embedder = load_embedder(settings.model.dir.as_deref()).await?;
+    let embedder = load_embedder(&settings.model).await?;
     Ok(Bot::new(store, prompts, BotConfig::from_settings(settings), embedder).await?)
 }
 
-/// Loads the sentence-embedding model from `dir`. A configured but broken model is an error at
-/// start; no model at all is fine, and said once.
-pub async fn load_embedder(dir: Option<&Path>) -> anyhow::Result<Option<Arc<Embedder>>> {
-    let Some(dir) = dir else {
-        tracing::warn!("no [model] dir is set: FAQ questions are matched on their words only (see README, \"Semantic matching\")");
-        return Ok(None);
+/// Loads the sentence-embedding model: from `[model] dir`, or, with `[model] fetch = true` and no
+/// dir, from the hub through the local cache (downloaded on first use). Takes `&ModelSettings`,
+/// or just a directory (`Option<&Path>`, the CLI's `--model DIR`). A configured but broken
+/// directory is an error at start. No model at all, or one that could not be fetched, is fine:
+/// the FAQ is matched on words only, said once.
+pub async fn load_embedder(source: impl Into<crate::semantic::hub::ModelSource>) -> anyhow::Result<Option<Arc<Embedder>>> {
+    let (dir, fetched) = match source.into() {
+        crate::semantic::hub::ModelSource::None => {
+            tracing::warn!(
+                "no [model] dir is set and [model] fetch is off: FAQ questions are matched on their words only (see README, \"Semantic matching\")"
+            );
+            return Ok(None);
+        }
+        crate::semantic::hub::ModelSource::Dir(dir) => (dir, None),
+        crate::semantic::hub::ModelSource::Hub(hub) => match crate::semantic::hub::fetch(&hub).await {
+            Ok(dir) => (dir, Some(hub)),
+            Err(e) => {
+                tracing::warn!("{e}; until then FAQ questions are matched on their words only");
+                return Ok(None);
+            }
+        },
     };
-    let path = dir.to_path_buf();
     let started = std::time::Instant::now();
-    let model = tokio::task::spawn_blocking(move || Embedder::load(&path))
-        .await?
-        .with_context(|| format!("loading the sentence-embedding model from {} ([model] dir)", dir.display()))?;
+    let (path, name) = (dir.clone(), fetched.as_ref().map(|h| h.model_name().to_string()));
+    let loaded = tokio::task::spawn_blocking(move || match name {
+        Some(name) => Embedder::load_named(&path, &name),
+        None => Embedder::load(&path),
+    })
+    .await?;
+    let model = match (loaded, fetched) {
+        (Ok(model), _) => model,
+        (Err(e), None) => return Err(e.context(format!("loading the sentence-embedding model from {} ([model] dir)", dir.display()))),
+        (Err(e), Some(hub)) => {
+            tracing::warn!(
+                "the sentence-embedding model {} fetched into {} could not be loaded ({e:#}); delete that directory to fetch it again, or set [model] dir to a local copy; until then FAQ questions are matched on their words only",
+                hub.repo,
+                dir.display()
+            );
+            return Ok(None);
+        }
+    };
     tracing::info!(model = model.id(), ms = started.elapsed().as_millis() as u64, "sentence-embedding model loaded");
     Ok(Some(Arc::new(model)))
 }

@@ -195,12 +195,86 @@ pub struct PromptSettings {
     pub dir: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+/// `[model]`: the sentence-embedding model, from a local directory or fetched from the hub.
+///
+/// Fetching is opt-in (`fetch = true`): with it off, the bot never opens a connection to the
+/// hub, so tests, CI and offline or egress-restricted sites (where traffic to hosts other than
+/// the package registries is not allowed, or flagged) get exactly the model they name in `dir`,
+/// or none. Without a model the FAQ is matched on words only, said once at start.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelSettings {
     /// A sentence-transformer directory (config.json, tokenizer.json, model.safetensors), e.g.
-    /// all-MiniLM-L6-v2. Unset: the FAQ is matched on words only.
+    /// all-MiniLM-L6-v2. Set, it is used as is and nothing is fetched.
     pub dir: Option<PathBuf>,
+    /// With `dir` unset: fetch the model from `hub_url` into `cache_dir` on first use (later
+    /// starts read the cache, without network). Off by default: see above.
+    pub fetch: bool,
+    /// The hub repository to fetch, "owner/name".
+    pub repo: String,
+    /// A branch, tag or commit of `repo`.
+    pub revision: String,
+    /// The hub's base URL: a mirror, or a local fake in tests.
+    pub hub_url: String,
+    /// Where fetched models are kept (default: `$XDG_CACHE_HOME/supportbot/hub`, else
+    /// `~/.cache/supportbot/hub`).
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for ModelSettings {
+    fn default() -> Self {
+        ModelSettings {
+            dir: None,
+            fetch: false,
+            repo: "sentence-transformers/all-MiniLM-L6-v2".into(),
+            revision: "main".into(),
+            hub_url: "https://huggingface.co".into(),
+            cache_dir: default_model_cache(),
+        }
+    }
+}
+
+/// `$XDG_CACHE_HOME/supportbot/hub` (an absolute XDG_CACHE_HOME only, as the spec says), else
+/// `$HOME/.cache/supportbot/hub`; None without either.
+fn default_model_cache() -> Option<PathBuf> {
+    let absolute = |name: &str| std::env::var_os(name).map(PathBuf::from).filter(|p| p.is_absolute());
+    let cache = absolute("XDG_CACHE_HOME").or_else(|| absolute("HOME").map(|home| home.join(".cache")))?;
+    Some(cache.join("supportbot").join("hub"))
+}
+
+impl ModelSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !self.fetch || self.dir.is_some() {
+            return Ok(());
+        }
+        let part = |p: &str| !p.is_empty() && p != "." && p != ".." && p.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        let parts: Vec<&str> = self.repo.split('/').collect();
+        if parts.len() > 2 || !parts.iter().all(|p| part(p)) {
+            return Err(ConfigError(format!(
+                "[model] repo: {:?} should be a hub repository like \"sentence-transformers/all-MiniLM-L6-v2\"",
+                self.repo
+            )));
+        }
+        // The revision names a file in the cache ("refs/<revision>"): no way out of it.
+        if !self.revision.split('/').all(part) {
+            return Err(ConfigError(format!("[model] revision: {:?} should be a branch, tag or commit like \"main\"", self.revision)));
+        }
+        match url::Url::parse(&self.hub_url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+            _ => {
+                return Err(ConfigError(format!(
+                    "[model] hub_url: {:?} should be an http(s) URL like \"https://huggingface.co\"",
+                    self.hub_url
+                )));
+            }
+        }
+        if self.cache_dir.is_none() {
+            return Err(ConfigError(
+                "[model] cache_dir: neither XDG_CACHE_HOME nor HOME is set, so name a directory for fetched models".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// `[digest]`: the weekly report.
@@ -373,6 +447,7 @@ impl Settings {
             check(&format!("[faq.channel_thresholds] {channel}"), *t)?;
         }
         check("[tickets] link_similarity", self.tickets.link_similarity)?;
+        self.model.validate()?;
         crate::domain::schedule::Weekly::parse(&self.digest.schedule, &self.digest.timezone)
             .map_err(|e| ConfigError(format!("[digest] schedule/timezone: {e}")))?;
         if let Some(bad) = self.digest.channels.iter().find(|c| !c.contains(':')) {

@@ -35,8 +35,16 @@ fn fingerprint(bytes: &[u8]) -> String {
 }
 
 impl Embedder {
-    /// Loads `config.json`, `tokenizer.json` and `model.safetensors` from `dir`.
+    /// Loads `config.json`, `tokenizer.json` and `model.safetensors` from `dir`; the model is
+    /// named after the directory.
     pub fn load(dir: &Path) -> anyhow::Result<Embedder> {
+        Self::load_named(dir, dir.file_name().and_then(|n| n.to_str()).unwrap_or("model"))
+    }
+
+    /// Like [`Embedder::load`], naming the model `name` (a hub snapshot's directory is a commit
+    /// hash, so the fetched all-MiniLM-L6-v2 is named after its repository instead: the same
+    /// weights then get the same id, and share cached vectors, wherever they were loaded from).
+    pub fn load_named(dir: &Path, name: &str) -> anyhow::Result<Embedder> {
         let read = |name: &str| dir.join(name);
         let config: Config = serde_json::from_str(
             &std::fs::read_to_string(read("config.json")).with_context(|| format!("reading {}", read("config.json").display()))?,
@@ -52,7 +60,7 @@ impl Embedder {
         tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
         let weights = read("model.safetensors");
         let bytes = std::fs::read(&weights).with_context(|| format!("reading {}", weights.display()))?;
-        let id = format!("{}:{}", dir.file_name().and_then(|n| n.to_str()).unwrap_or("model"), fingerprint(&bytes));
+        let id = format!("{name}:{}", fingerprint(&bytes));
         let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &Device::Cpu)?;
         let model = BertModel::load(vb, &config).context("loading the BERT weights")?;
         Ok(Embedder { model, tokenizer, id, dimension })

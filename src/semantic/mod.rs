@@ -1,7 +1,9 @@
 //! Semantic matching: a local sentence-embedding model, cached FAQ vectors, and the async glue
-//! that keeps the model off the async workers.
+//! that keeps the model off the async workers; the model comes from a local directory or, opted
+//! into, from the Hugging Face hub through a local cache (`hub`).
 
 pub mod embedder;
 pub mod faq;
+pub mod hub;
 
 pub use embedder::Embedder;

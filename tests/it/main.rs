@@ -7,6 +7,7 @@ mod conversation;
 mod digest;
 mod discord;
 mod fake_discord;
+mod fake_hub;
 mod fake_slack;
 mod helpers;
 mod replay;

@@ -1,14 +1,21 @@
-//! Semantic matching with the real all-MiniLM-L6-v2 model (unpacked by .ci/run).
+//! Semantic matching with the real all-MiniLM-L6-v2 model (unpacked by .ci/run), and getting the
+//! model from a hub (a local fake: no test reaches the internet).
 
+use crate::fake_hub::{Behaviour, COMMIT, FakeHub};
 use crate::helpers::*;
+use std::path::Path;
 use std::sync::Arc;
+use std::sync::Mutex;
+use supportbot::app::{build_bot, load_embedder};
 use supportbot::bot::Bot;
+use supportbot::config::{ModelSettings, Settings};
 use supportbot::domain::faq_index::phrasing_texts;
 use supportbot::domain::message::ActionKind;
 use supportbot::domain::ranking::dot;
 use supportbot::prompts::Prompts;
 use supportbot::semantic::Embedder;
 use supportbot::semantic::embedder::test_model_dir;
+use supportbot::semantic::hub::{self, FetchError, HubModel, MODEL_FILES, ModelSource};
 use supportbot::store::Store;
 
 const NEEDS_MODEL: &str = "TEST_MODEL_DIR must name an unpacked all-MiniLM-L6-v2 (.ci/run downloads it)";
@@ -72,4 +79,238 @@ async fn faq_vectors_are_computed_once_and_cached_by_model_and_text() {
     let answer = send(&bot, message("m1", 1, user("ann"), "will it work on a raspberry pi or other arm64 boards?")).await;
     assert_eq!(answer.first().and_then(|a| a.faq_id.as_deref()), Some("arm"), "{answer:?}");
     assert!(bot.store().embedding(model.id(), "Does it run on ARM processors?").await.unwrap().is_some());
+}
+
+// --- The model from the hub ([model] fetch), against a local fake hub.
+
+const REPO: &str = "sentence-transformers/all-MiniLM-L6-v2";
+
+/// `[model]` fetching `REPO` from `hub_url` into `cache`.
+fn fetching(hub_url: &str, cache: &Path) -> ModelSettings {
+    ModelSettings { fetch: true, hub_url: hub_url.to_string(), cache_dir: Some(cache.to_path_buf()), ..ModelSettings::default() }
+}
+
+fn hub_model(hub_url: &str, cache: &Path) -> HubModel {
+    match ModelSource::from(&fetching(hub_url, cache)) {
+        ModelSource::Hub(h) => h,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Stand-in files laid out like a model (enough to fetch, not to load).
+fn dummy_model() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.json"), r#"{"hidden_size": 4}"#).unwrap();
+    std::fs::write(dir.path().join("tokenizer.json"), "{}").unwrap();
+    std::fs::write(dir.path().join("model.safetensors"), vec![7u8; 4096]).unwrap();
+    dir
+}
+
+/// The log lines written while the guard lives (this thread, which runs a `#[tokio::test]`).
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn capture() -> (Logs, tracing::subscriber::DefaultGuard) {
+        let logs = Logs::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt().with_ansi(false).with_writer(move || writer.clone()).finish();
+        (logs, tracing::subscriber::set_default(subscriber))
+    }
+    fn lines(&self, level: &str) -> Vec<String> {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).lines().filter(|l| l.contains(level)).map(str::to_string).collect()
+    }
+}
+
+#[tokio::test]
+async fn the_hub_is_contacted_only_when_fetch_is_on_and_no_dir_is_set() {
+    let empty = tempfile::tempdir().unwrap();
+    let fake = FakeHub::start(REPO, empty.path(), Behaviour::Serve).await;
+    let cache = tempfile::tempdir().unwrap();
+    let defaults = ModelSettings { hub_url: fake.url.clone(), cache_dir: Some(cache.path().to_path_buf()), ..ModelSettings::default() };
+    assert!(!ModelSettings::default().fetch, "fetching is opt-in");
+    assert_eq!(ModelSettings::default().hub_url, "https://huggingface.co");
+    assert_eq!(ModelSource::from(&defaults), ModelSource::None);
+    assert!(load_embedder(&defaults).await.unwrap().is_none());
+    // A directory wins over fetching: a broken one is an error at start, and the hub is not asked.
+    let with_dir = ModelSettings { dir: Some(cache.path().join("missing")), ..fetching(&fake.url, cache.path()) };
+    let err = load_embedder(&with_dir).await.unwrap_err();
+    assert!(format!("{err:#}").contains("([model] dir)"), "{err:#}");
+    assert_eq!(fake.requests(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_hub_without_the_model_leaves_the_bot_on_full_text_with_one_clear_message() {
+    let empty = tempfile::tempdir().unwrap();
+    let fake = FakeHub::start(REPO, empty.path(), Behaviour::Serve).await; // every file is 404
+    let cache = tempfile::tempdir().unwrap();
+    let db = sqlite_db();
+    let faq = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    std::fs::write(faq.path(), TEST_FAQ).unwrap();
+    let mut settings = Settings::default();
+    settings.database.url = db.url.clone();
+    settings.model = fetching(&fake.url, cache.path());
+
+    let (logs, guard) = Logs::capture();
+    let bot = build_bot(&settings, Some(faq.path())).await.unwrap();
+    drop(guard);
+    let url = format!("{}/{REPO}/resolve/main/config.json", fake.url);
+    let warnings = logs.lines("WARN");
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    let expected = format!("could not fetch the sentence-embedding model {REPO} (main) from {url}: ");
+    assert!(warnings[0].contains(&expected), "{}", warnings[0]);
+    assert!(warnings[0].contains("404 Not Found"), "{}", warnings[0]);
+    assert!(warnings[0].contains("set [model] dir to a local copy of the model"), "{}", warnings[0]);
+    assert!(warnings[0].contains("matched on their words only"), "{}", warnings[0]);
+    assert_eq!(fake.requests(), vec![format!("GET /{REPO}/resolve/main/config.json bytes=0-0")]);
+
+    // The bot answers on words alone.
+    let actions = send(&bot, message("m1", 0, user("ann"), "how do I reset my password?")).await;
+    assert_eq!(kinds(&actions), vec![ActionKind::Answer], "{actions:?}");
+    assert_eq!(actions[0].faq_id.as_deref(), Some("reset-password"));
+}
+
+#[tokio::test]
+async fn an_unreachable_hub_is_named_in_the_message() {
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hub_url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed); // nothing listens there now: the connection is refused at once
+    let cache = tempfile::tempdir().unwrap();
+    let err = hub::fetch(&hub_model(&hub_url, cache.path())).await.unwrap_err();
+    assert!(matches!(err, FetchError::Download { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "could not fetch the sentence-embedding model {REPO} (main) from {hub_url}/{REPO}/resolve/main/config.json: "
+        )),
+        "{text}"
+    );
+    assert!(text.to_lowercase().contains("connect"), "{text}");
+    assert!(text.ends_with("set [model] dir to a local copy of the model (README, \"Semantic matching\")"), "{text}");
+    assert!(load_embedder(&fetching(&hub_url, cache.path())).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn fetched_files_are_cached_and_later_starts_send_no_request() {
+    let files = dummy_model();
+    let fake = FakeHub::start(REPO, files.path(), Behaviour::Serve).await;
+    let cache = tempfile::tempdir().unwrap();
+    let model = hub_model(&fake.url, cache.path());
+    let dir = hub::fetch(&model).await.unwrap();
+    assert!(dir.ends_with(Path::new("models--sentence-transformers--all-MiniLM-L6-v2/snapshots").join(COMMIT)), "{}", dir.display());
+    for name in MODEL_FILES {
+        assert_eq!(std::fs::read(dir.join(name)).unwrap(), fake.file(name), "{name}");
+    }
+    let requests = fake.requests();
+    // Per file: the metadata request, then the content; the weights come from the "CDN".
+    assert!(requests.contains(&format!("GET /{REPO}/resolve/main/model.safetensors bytes=0-0")), "{requests:#?}");
+    assert!(requests.iter().any(|r| r.starts_with("GET cdn /") && r.ends_with("bytes=0-4096")), "{requests:#?}");
+    // No partial file is left behind.
+    let leftovers: Vec<_> = walk(cache.path()).into_iter().filter(|p| p.to_string_lossy().ends_with(".part")).collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // A later start: everything from the cache, nothing sent.
+    assert_eq!(hub::fetch(&model).await.unwrap(), dir);
+    assert_eq!(fake.requests(), requests);
+    // Files that are not a loadable model: said once, and the bot goes on without it.
+    let (logs, guard) = Logs::capture();
+    assert!(load_embedder(&fetching(&fake.url, cache.path())).await.unwrap().is_none());
+    drop(guard);
+    let warnings = logs.lines("WARN");
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    assert!(warnings[0].contains("could not be loaded") && warnings[0].contains(&dir.display().to_string()), "{}", warnings[0]);
+    assert_eq!(fake.requests(), requests);
+}
+
+#[tokio::test]
+async fn weights_that_do_not_match_their_checksum_are_discarded_never_loaded() {
+    let files = dummy_model();
+    let cache = tempfile::tempdir().unwrap();
+    let broken = FakeHub::start(REPO, files.path(), Behaviour::CorruptWeights).await;
+    let err = hub::fetch(&hub_model(&broken.url, cache.path())).await.unwrap_err();
+    assert!(matches!(err, FetchError::Checksum { .. }), "{err:?}");
+    assert!(err.to_string().contains(&format!("{}/{REPO}/resolve/main/model.safetensors", broken.url)), "{err}");
+    let cached: Vec<_> = walk(cache.path()).into_iter().filter(|p| p.to_string_lossy().contains("model.safetensors")).collect();
+    assert!(cached.is_empty(), "{cached:?}");
+    let weights_blob = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(broken.file("model.safetensors")));
+    assert!(!walk(cache.path()).iter().any(|p| p.ends_with(&weights_blob)), "the damaged blob is removed");
+
+    // A good hub later: only what is missing is fetched.
+    let good = FakeHub::start(REPO, files.path(), Behaviour::Serve).await;
+    let dir = hub::fetch(&hub_model(&good.url, cache.path())).await.unwrap();
+    assert_eq!(std::fs::read(dir.join("model.safetensors")).unwrap(), good.file("model.safetensors"));
+    assert!(good.requests().iter().all(|r| r.contains("model.safetensors") || r.starts_with("GET cdn /")), "{:#?}", good.requests());
+}
+
+#[test]
+fn hub_settings_are_checked_when_fetching() {
+    let load = |text: &str| {
+        let mut f = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+        std::io::Write::write_all(&mut f, text.as_bytes()).unwrap();
+        Settings::load(Some(f.path())).map(|s| s.model)
+    };
+    let m = load("[model]\nfetch = true\nrepo = \"org/model\"\nrevision = \"v1.0\"\nhub_url = \"http://mirror.local:8080/\"\ncache_dir = \"/tmp/x\"\n").unwrap();
+    assert!(m.fetch && m.repo == "org/model" && m.revision == "v1.0" && m.cache_dir.as_deref() == Some(Path::new("/tmp/x")));
+    for (bad, named) in [
+        ("repo = \"../../etc\"", "[model] repo"),
+        ("repo = \"a/b/c\"", "[model] repo"),
+        ("revision = \"../x\"", "[model] revision"),
+        ("hub_url = \"ftp://mirror\"", "[model] hub_url"),
+    ] {
+        let err = load(&format!("[model]\nfetch = true\n{bad}\n")).unwrap_err().to_string();
+        assert!(err.contains(named), "{bad}: {err}");
+        assert!(load(&format!("[model]\n{bad}\n")).is_ok(), "not fetching: {bad} is not used");
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() && !path.is_symlink() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+#[ignore = "needs the sentence-embedding model: set TEST_MODEL_DIR and add --run-ignored all (.ci/run does)"]
+async fn the_model_is_fetched_from_the_hub_once_then_loaded_from_the_cache() {
+    let Some(local) = test_model_dir() else {
+        eprintln!("SKIPPED the_model_is_fetched_from_the_hub_once_then_loaded_from_the_cache: {NEEDS_MODEL}");
+        return;
+    };
+    let fake = FakeHub::start(REPO, &local, Behaviour::Serve).await;
+    let cache = tempfile::tempdir().unwrap();
+    let settings = fetching(&fake.url, cache.path());
+
+    let fetched = load_embedder(&settings).await.unwrap().expect("fetched and loaded");
+    let requests = fake.requests();
+    let chunks = requests.iter().filter(|r| r.starts_with("GET cdn /")).count();
+    assert!(chunks > 1, "the weights come in several ranged chunks: {requests:#?}");
+    // The same weights as the local copy: the same id, so cached FAQ vectors are shared.
+    let fingerprint = |id: &str| id.split_once(':').map(|(_, f)| f.to_string());
+    assert!(fetched.id().starts_with("all-MiniLM-L6-v2:"), "{}", fetched.id());
+    assert_eq!(fingerprint(fetched.id()), fingerprint(model().id()));
+    let v = fetched.embed(&["How do I reset my password?", "I forgot my login credentials", "What time does the bakery open?"]).unwrap();
+    assert!(dot(&v[0], &v[1]) > dot(&v[0], &v[2]) + 0.2, "{} vs {}", dot(&v[0], &v[1]), dot(&v[0], &v[2]));
+
+    // The next start: from the cache, without a single request.
+    let again = load_embedder(&settings).await.unwrap().expect("loaded from the cache");
+    assert_eq!(fake.requests(), requests, "no request once cached");
+    assert_eq!(again.id(), fetched.id());
+    assert_eq!(again.embed(&["How do I reset my password?"]).unwrap()[0], v[0]);
 }
