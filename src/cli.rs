@@ -4,6 +4,7 @@ use crate::{app, eval};
 use crate::chat::{console, replay};
 use crate::config::{LogFormat, Settings};
 use crate::domain::faq::render_faq_file;
+use crate::semantic::hub::ModelSource;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
@@ -191,8 +192,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Eval { command: EvalCommand::Faq { train, test, oos, model, full_text } } => {
             let oos = oos.map(|p| eval::read_tsv(&p)).transpose()?.unwrap_or_default();
-            let dir = if full_text { None } else { model.or(settings.model.dir.clone()) };
-            let model = app::load_embedder(dir.as_deref()).await?;
+            let model = app::load_embedder(model_source(&settings, model, full_text)).await?;
             let (train, test) = (eval::read_tsv(&train)?, eval::read_tsv(&test)?);
             let threshold = settings.faq.threshold;
             let metrics = tokio::task::spawn_blocking(move || eval::faq::evaluate(&train, &test, &oos, threshold, model.as_deref())).await??;
@@ -200,8 +200,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Eval { command: EvalCommand::Cluster { input, k, model } } => {
-            let dir = model.or(settings.model.dir.clone());
-            let Some(model) = app::load_embedder(dir.as_deref()).await? else {
+            let Some(model) = app::load_embedder(model_source(&settings, model, false)).await? else {
                 anyhow::bail!("eval cluster needs a sentence-embedding model: set [model] dir or pass --model DIR");
             };
             let rows = eval::read_tsv(&input)?;
@@ -220,7 +219,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
             let to = to.map(day).unwrap_or_else(|| day(now.date_naive() + chrono::Duration::days(1)));
             let from = from.map(day).unwrap_or(to - chrono::Duration::days(7));
             anyhow::ensure!(from < to, "--from must be before --to");
-            let model = app::load_embedder(settings.model.dir.as_deref()).await?;
+            let model = app::load_embedder(&settings.model).await?;
             if post {
                 anyhow::ensure!(!settings.digest.channels.is_empty(), "--post needs [digest] channels, like [\"slack:C012ABCDEF\"]");
                 let prompts = crate::prompts::Prompts::load(settings.prompts.dir.as_deref())?;
@@ -260,5 +259,14 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
+    }
+}
+
+/// `--model DIR` wins; else the settings' model (a directory, or the hub when `fetch` is on).
+fn model_source(settings: &Settings, flag: Option<PathBuf>, full_text: bool) -> ModelSource {
+    match (full_text, flag) {
+        (true, _) => ModelSource::None,
+        (false, Some(dir)) => ModelSource::Dir(dir),
+        (false, None) => (&settings.model).into(),
     }
 }
