@@ -47,13 +47,6 @@ impl HubModel {
     }
 }
 
-/// Just a directory (or none): what the `--model DIR` options of the CLI give.
-impl From<Option<&Path>> for ModelSource {
-    fn from(dir: Option<&Path>) -> Self {
-        dir.map_or(ModelSource::None, |d| ModelSource::Dir(d.to_path_buf()))
-    }
-}
-
 /// `[model]`: `dir` wins; otherwise the hub, only when `fetch` is on.
 impl From<&ModelSettings> for ModelSource {
     fn from(m: &ModelSettings) -> Self {
