@@ -48,7 +48,8 @@ pub async fn numbers(store: &Store, settings: &DigestSettings, from: DateTime<Ut
     Ok(compose(&input, staffing, now))
 }
 
-/// The period's themes, when a sentence-embedding model is available (None without one).
+/// The period's themes: k-means over sentence embeddings, or over TF-IDF vectors when no model
+/// is configured. None when the period has nothing to compare on.
 pub async fn period_themes(
     store: &Store,
     model: Option<&Arc<Embedder>>,
@@ -56,7 +57,7 @@ pub async fn period_themes(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> anyhow::Result<Option<Vec<Theme>>> {
-    let Some(model) = model.cloned() else { return Ok(None) };
+    let model = model.cloned();
     let gather = |from, to| async move {
         let mut texts: Vec<(String, String)> =
             store.questions_between(from, to).await?.into_iter().map(|q| (q.asker_id, q.text)).collect();
@@ -67,17 +68,27 @@ pub async fn period_themes(
     let previous = gather(from - (to - from), from).await?;
     let (min_users, top) = (settings.min_users, settings.themes);
     // Embedding and k-means are CPU work: off the async workers.
-    let found = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<Theme>> {
+    let found = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<Vec<Theme>>> {
         let (authors, texts): (Vec<String>, Vec<String>) = current.into_iter().unzip();
         let mut analyzer = text::keyword_analyzer();
         let tokens: Vec<Vec<String>> = texts.iter().map(|t| text::tokens(&mut analyzer, t)).collect();
-        let vectors = model.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>())?;
-        let before = model.embed(&previous.iter().map(|(_, text)| text.as_str()).collect::<Vec<_>>())?;
+        let earlier: Vec<&str> = previous.iter().map(|(_, text)| text.as_str()).collect();
+        let (vectors, before) = match &model {
+            Some(model) => (model.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>())?, model.embed(&earlier)?),
+            None => {
+                let mut stems = text::analyzer();
+                let mut docs: Vec<Vec<String>> = texts.iter().map(|t| text::tokens(&mut stems, t)).collect();
+                docs.extend(earlier.iter().map(|t| text::tokens(&mut stems, t)));
+                let Some(mut all) = crate::domain::tfidf::tfidf_vectors(&docs) else { return Ok(None) };
+                let before = all.split_off(texts.len());
+                (all, before)
+            }
+        };
         let input = ThemeInput { texts: &texts, tokens: &tokens, vectors: &vectors, authors: &authors, previous: &before };
-        Ok(themes(&input, min_users, top)?)
+        Ok(Some(themes(&input, min_users, top)?))
     })
     .await??;
-    Ok(Some(found))
+    Ok(found)
 }
 
 pub fn render(prompts: &Prompts, numbers: &DigestNumbers, themes: Option<&[Theme]>) -> String {

@@ -11,4 +11,5 @@ pub mod question;
 pub mod ranking;
 pub mod schedule;
 pub mod text;
+pub mod tfidf;
 pub mod ticket;

@@ -105,3 +105,29 @@ async fn a_digest_queued_by_hand_is_posted_once_per_channel() {
     let channels: Vec<String> = sink.0.lock().unwrap().iter().map(|a| a.channel.clone()).collect();
     assert_eq!(channels, vec!["announcements", "general"]);
 }
+
+#[tokio::test]
+async fn without_a_model_the_themes_come_from_tf_idf() {
+    let (bot, _db) = spawn_bot().await;
+    let questions = [
+        ("ann", "how do I reset my password?"),
+        ("ben", "my password reset link never arrives"),
+        ("cat", "the password reset email is missing"),
+        ("dan", "password reset does not work for me"),
+        ("eve", "can it run on a raspberry pi arm board?"),
+        ("fay", "the arm build fails on my raspberry pi"),
+        ("gus", "does the raspberry pi arm64 build exist?"),
+        ("hal", "raspberry pi arm install fails"),
+    ];
+    for (i, (who, text)) in questions.iter().enumerate() {
+        send(&bot, message(&format!("q{i}"), i as i64 * 30, user(who), text)).await;
+    }
+    let themes = supportbot::digest::period_themes(bot.store(), None, &bot.config().digest, at(-60), at(60 * 24))
+        .await
+        .unwrap()
+        .expect("themes without a model");
+    let keywords: Vec<String> = themes.iter().map(|t| t.keywords.join(" ")).collect();
+    assert!(keywords.iter().any(|k| k.contains("password")), "{keywords:?}");
+    assert!(keywords.iter().any(|k| k.contains("raspberry") || k.contains("pi") || k.contains("arm")), "{keywords:?}");
+    assert_eq!(themes.iter().map(|t| t.size).sum::<usize>(), questions.len());
+}
