@@ -70,6 +70,16 @@ impl Store {
     /// Records the actions for `platform` that some work produced and, when that work was an
     /// incoming event, marks it processed, in one transaction. `origin` keys the actions:
     /// recording the same origin twice adds nothing.
+    /// Whether an event was ever recorded: a platform's (`event_id` None) or one event.
+    pub async fn seen_event(&self, platform: &str, event_id: Option<&str>) -> StoreResult<bool> {
+        let row = sqlx::query("SELECT 1 AS one FROM inbox WHERE platform = $1 AND ($2 = '' OR event_id = $2) LIMIT 1")
+            .bind(platform)
+            .bind(event_id.unwrap_or_default())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
     pub async fn record_actions(
         &self,
         platform: &str,

@@ -385,3 +385,39 @@ async fn an_instance_runs_only_its_shard_range() {
     assert_eq!(fake.identify().unwrap()["d"]["shard"], json!([1, 2]), "shard 1 of 2");
     bot.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_ready_new_forum_posts_made_while_away_are_taken_as_questions() {
+    use crate::fake_discord::forum_thread;
+    let db = sqlite_db();
+    {
+        // An earlier run saw forum post 5001 (and so has run before).
+        let store = supportbot::store::Store::connect(&db.url, 2).await.unwrap();
+        let seen = supportbot::domain::message::Incoming {
+            platform: "discord".into(),
+            event_id: "5001".into(),
+            at: Utc::now(),
+            channel: "5001".into(),
+            author: supportbot::domain::message::Author { id: "300".into(), name: "Asker".into(), is_moderator: false },
+            kind: IncomingKind::Command { text: "ask old post".into() },
+            reply_url: None,
+        };
+        store.record_incoming(&seen, Utc::now()).await.unwrap();
+        store.close().await;
+    }
+    let fake = FakeDiscord::start().await;
+    *fake.state.active_threads.lock().unwrap() =
+        vec![forum_thread("5000", "77", "How do I reset my password?"), forum_thread("5001", "77", "Old post"), forum_thread("5002", "78", "Elsewhere")];
+    let mut first = message_create("5000", "5000", "301", "Poster", "I am locked out since yesterday.");
+    first["id"] = json!("5000");
+    fake.set_history("5000", vec![first]);
+    let settings = DiscordSettings { forum_channels: vec!["77".into()], ..discord_settings(&fake) };
+    let mut bot = run_with(settings, db).await;
+    fake.wait_for("the answer in the forum post", |f| !f.requests("POST", "/api/v10/channels/5000/messages").is_empty()).await;
+    let answer = &fake.requests("POST", "/api/v10/channels/5000/messages")[0];
+    assert_eq!(answer["message_reference"]["message_id"], "5000");
+    assert!(answer["content"].as_str().unwrap().contains("reset-password"), "{answer}");
+    assert!(fake.request_paths("GET", "/api/v10/channels/5001/messages/5001").is_empty(), "a post seen before is not fetched again");
+    assert!(fake.request_paths("GET", "/api/v10/channels/5002/messages/5002").is_empty(), "not a watched forum");
+    bot.shutdown().await;
+}

@@ -29,6 +29,8 @@ pub struct Recorded {
     pub changed: Notify,
     /// Messages GET /channels/{id}/messages returns, per channel.
     pub history: Mutex<HashMap<String, Vec<Value>>>,
+    /// Active threads GET /guilds/{id}/threads/active lists (READY names the guild when set).
+    pub active_threads: Mutex<Vec<Value>>,
     /// How many coming message posts answer 429.
     pub rate_limit_next: Mutex<usize>,
     /// Close the gateway with this code right after IDENTIFY.
@@ -79,6 +81,15 @@ pub fn button_click(id: &str, token: &str, custom_id: &str, permissions: &str) -
     v["message"] = message_create("9000001", "900", &BOT_ID.to_string(), "supportbot", "New ticket");
     v["message"]["author"]["bot"] = json!(true);
     v
+}
+
+/// An active forum post (a thread in forum `forum`) as GET /guilds/{id}/threads/active lists it.
+pub fn forum_thread(id: &str, forum: &str, title: &str) -> Value {
+    json!({
+        "id": id, "type": 11, "guild_id": GUILD_ID, "parent_id": forum, "name": title, "owner_id": "300",
+        "message_count": 1, "member_count": 1, "rate_limit_per_user": 0, "flags": 0, "total_message_sent": 1,
+        "thread_metadata": {"archived": false, "auto_archive_duration": 1440, "archive_timestamp": "2026-11-02T09:00:00.000000+00:00", "locked": false}
+    })
 }
 
 /// A MESSAGE_REACTION_ADD by a member holding `role`.
@@ -146,6 +157,16 @@ async fn rest(State(state): State<Arc<Recorded>>, method: Method, uri: Uri, head
             let after: u64 = uri.query().unwrap_or_default().split('&').find_map(|kv| kv.strip_prefix("after=")).and_then(|v| v.parse().ok()).unwrap_or(0);
             let history = state.history.lock().unwrap().get(*channel).cloned().unwrap_or_default();
             Value::Array(history.into_iter().filter(|m| m["id"].as_str().and_then(|i| i.parse::<u64>().ok()).unwrap_or(0) > after).rev().collect())
+        }
+        ("GET", ["guilds", _, "threads", "active"]) => {
+            json!({"threads": *state.active_threads.lock().unwrap(), "members": [], "has_more": false})
+        }
+        ("GET", ["channels", channel, "messages", id]) => {
+            let history = state.history.lock().unwrap().get(*channel).cloned().unwrap_or_default();
+            match history.into_iter().find(|m| m["id"] == *id) {
+                Some(m) => m,
+                None => return (StatusCode::NOT_FOUND, axum::Json(json!({"message": "Unknown Message", "code": 10008}))).into_response(),
+            }
         }
         ("GET", ["channels", channel]) => {
             json!({"id": channel, "type": 0, "guild_id": GUILD_ID, "name": "help", "position": 0, "permission_overwrites": [], "nsfw": false})
@@ -271,9 +292,10 @@ async fn serve_gateway(listener: tokio::net::TcpListener, state: Arc<Recorded>) 
             continue;
         }
         let gateway_url = state.gateway_url.lock().unwrap().clone();
+        let guilds = if state.active_threads.lock().unwrap().is_empty() { json!([]) } else { json!([{"id": GUILD_ID, "unavailable": true}]) };
         let ready = json!({
             "op": 0, "s": seq, "t": "READY",
-            "d": {"v": 10, "user": user(&BOT_ID.to_string(), "supportbot", true), "guilds": [], "session_id": "fake-session",
+            "d": {"v": 10, "user": user(&BOT_ID.to_string(), "supportbot", true), "guilds": guilds, "session_id": "fake-session",
                   "resume_gateway_url": gateway_url, "shard": [0, 1], "application": {"id": APP_ID.to_string(), "flags": 0}}
         });
         if ws.send(frame(ready)).await.is_err() {

@@ -34,6 +34,9 @@ pub struct DiscordRuntime {
     guild_roles: Mutex<HashMap<GuildId, GuildRoles>>,
     commands_registered: AtomicBool,
     first_ready: Mutex<Option<oneshot::Sender<()>>>,
+    /// Whether an earlier run saw any Discord event (read before connecting): a first run has
+    /// nothing it could have missed.
+    pub ran_before: AtomicBool,
 }
 
 impl DiscordRuntime {
@@ -47,6 +50,7 @@ impl DiscordRuntime {
             guild_roles: Mutex::new(HashMap::new()),
             commands_registered: AtomicBool::new(false),
             first_ready: Mutex::new(Some(first_ready)),
+            ran_before: AtomicBool::new(false),
         }
     }
 
@@ -173,6 +177,47 @@ impl DiscordRuntime {
     }
 }
 
+impl DiscordRuntime {
+    /// New forum posts made while away: the gateway only sends what happens from now on, so on
+    /// READY each server's active threads are listed, and the first message of every forum post
+    /// never seen is handled like a live one. Nothing is caught up on the very first run.
+    pub async fn catch_up_forums(&self, http: &Http, guilds: &[GuildId]) -> usize {
+        let forums = self.context().forums.clone();
+        let store = self.inlet.bot.store();
+        if forums.is_empty() || !self.ran_before.load(Ordering::SeqCst) {
+            return 0;
+        }
+        let mut total = 0;
+        for guild in guilds {
+            let threads = match guild.get_active_threads(http).await {
+                Ok(active) => active.threads,
+                Err(e) => {
+                    tracing::warn!(guild = %guild, error = %e, "catching up: could not list active threads");
+                    continue;
+                }
+            };
+            for thread in threads.iter().filter(|t| t.parent_id.is_some_and(|p| forums.contains(&p))) {
+                self.remember_place(thread);
+                // A forum post's first message has the post's id, which is also its event id.
+                if store.seen_event(PLATFORM, Some(&thread.id.to_string())).await.unwrap_or(true) {
+                    continue;
+                }
+                match http.get_message(thread.id, MessageId::new(thread.id.get())).await {
+                    Ok(first) => {
+                        self.on_message(http, &first, true).await;
+                        total += 1;
+                    }
+                    Err(e) => tracing::warn!(thread = %thread.id, error = %e, "catching up: could not read a forum post"),
+                }
+            }
+        }
+        if total > 0 {
+            tracing::info!(posts = total, "caught up on forum posts made while away");
+        }
+        total
+    }
+}
+
 /// serenity's event handler: a thin layer over `DiscordRuntime`.
 pub struct Handler(pub std::sync::Arc<DiscordRuntime>);
 
@@ -187,6 +232,8 @@ impl EventHandler for Handler {
         }
         rt.register_commands(&ctx.http).await;
         rt.catch_up(&ctx.http).await;
+        let guilds: Vec<GuildId> = ready.guilds.iter().map(|g| g.id).collect();
+        rt.catch_up_forums(&ctx.http, &guilds).await;
     }
 
     async fn guild_create(&self, _ctx: Context, guild: Guild, _is_new: Option<bool>) {

@@ -136,6 +136,8 @@ pub async fn start(settings: &DiscordSettings, default_moderators_channel: &str,
     let inlet = Inlet::new(bot.clone());
     let (ready_tx, ready_rx) = oneshot::channel();
     let runtime = Arc::new(DiscordRuntime::new(inlet.clone(), ctx, guilds, settings.backfill_limit, ready_tx));
+    let ran_before = bot.store().seen_event(events::PLATFORM, None).await.context("Discord: reading the intake")?;
+    runtime.ran_before.store(ran_before, std::sync::atomic::Ordering::SeqCst);
     let mut client = ClientBuilder::new_with_http(http, intents()).event_handler_arc(Arc::new(Handler(runtime.clone()))).await.context("Discord: setting up the client")?;
     let shards = client.shard_manager.clone();
     let moderators_channel = settings.moderators_channel.clone().or_else(|| Some(default_moderators_channel.to_string()));
