@@ -47,6 +47,9 @@ async fn story(store: &Store, db: &str) {
     store.save_message(&msg).await.unwrap();
     store.save_message(&StoredMessage { text: "redelivered".into(), ..msg.clone() }).await.unwrap();
     assert_eq!(store.message("test", "m1").await.unwrap().unwrap(), msg);
+    assert_eq!(store.known_channels("test").await.unwrap(), vec![msg.channel.clone()]);
+    assert_eq!(store.last_message_id("test", &msg.channel).await.unwrap().as_deref(), Some("m1"));
+    assert_eq!(store.last_message_id("test", "elsewhere").await.unwrap(), None);
 
     // Questions: insert once, read, edit follows, community answer, due, claim.
     let q = Question {
@@ -158,7 +161,11 @@ async fn story(store: &Store, db: &str) {
 
     // Inbox: record once, duplicates, claim after the lease, finish.
     let event = message("e1", 0, user("ann"), "hello?");
+    assert!(!store.seen_event(&event.platform, None).await.unwrap(), "{db}: nothing seen yet");
     assert_eq!(store.record_incoming(&event, at(0)).await.unwrap(), Intake::Claimed);
+    assert!(store.seen_event(&event.platform, None).await.unwrap());
+    assert!(store.seen_event(&event.platform, Some("e1")).await.unwrap());
+    assert!(!store.seen_event(&event.platform, Some("e2")).await.unwrap());
     assert_eq!(store.record_incoming(&event, at(0)).await.unwrap(), Intake::Duplicate);
     assert!(store.claim_unprocessed(at(0), 10).await.unwrap().is_empty());
     let resumed = store.claim_unprocessed(at(5), 10).await.unwrap();
