@@ -291,6 +291,9 @@ pub struct DigestSettings {
     pub min_users: usize,
     /// How many themes the digest lists.
     pub themes: usize,
+    /// How many groups k-means makes of a period's messages. Unset: chosen each period by the
+    /// best silhouette over a range that grows with the number of messages.
+    pub clusters: Option<usize>,
     /// When the weekly digest is posted: a weekday and a time, like "mon 09:00".
     pub schedule: String,
     /// The IANA time zone of `schedule`, like "Europe/Berlin".
@@ -308,6 +311,7 @@ impl Default for DigestSettings {
             first_response_target: Duration::from_secs(3600),
             min_users: 3,
             themes: 5,
+            clusters: None,
             schedule: "mon 09:00".into(),
             timezone: "UTC".into(),
             channels: Vec::new(),

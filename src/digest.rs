@@ -66,7 +66,7 @@ pub async fn period_themes(
     };
     let current = gather(from, to).await?;
     let previous = gather(from - (to - from), from).await?;
-    let (min_users, top) = (settings.min_users, settings.themes);
+    let (min_users, top, k) = (settings.min_users, settings.themes, settings.clusters);
     // Embedding and k-means are CPU work: off the async workers.
     let found = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<Vec<Theme>>> {
         let (authors, texts): (Vec<String>, Vec<String>) = current.into_iter().unzip();
@@ -85,7 +85,7 @@ pub async fn period_themes(
             }
         };
         let input = ThemeInput { texts: &texts, tokens: &tokens, vectors: &vectors, authors: &authors, previous: &before };
-        Ok(Some(themes(&input, min_users, top)?))
+        Ok(Some(themes(&input, k, min_users, top)?))
     })
     .await??;
     Ok(found)

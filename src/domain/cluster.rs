@@ -600,14 +600,18 @@ pub struct ThemeInput<'a> {
     pub previous: &'a [Vec<f32>],
 }
 
-/// Clusters the messages (k chosen by silhouette) and describes the `top` largest themes.
-pub fn themes(input: &ThemeInput<'_>, min_users: usize, top: usize) -> Result<Vec<Theme>, ClusterError> {
+/// Clusters the messages into `k` groups (None: chosen by silhouette; a fixed k larger than the
+/// number of messages is cut down to it) and describes the `top` largest themes.
+pub fn themes(input: &ThemeInput<'_>, k: Option<usize>, min_users: usize, top: usize) -> Result<Vec<Theme>, ClusterError> {
     let n = input.texts.len();
     if n < 2 {
         return Ok(Vec::new());
     }
     let x = matrix(input.vectors);
-    let c = kmeans_auto(&x)?;
+    let c = match k {
+        Some(k) => kmeans(&x, k.clamp(1, n))?,
+        None => kmeans_auto(&x)?,
+    };
     let words = keywords(input.tokens, &c.labels, c.k(), 4);
     let mut previous_sizes = vec![0usize; c.k()];
     for v in matrix(input.previous).axis_iter(Axis(0)) {
@@ -654,7 +658,7 @@ mod theme_tests {
         let authors: Vec<String> = ["ann", "ben", "cat", "dan", "dan", "dan"].map(String::from).to_vec();
         let previous = vec![vec![0.0, 1.0]];
         let input = ThemeInput { texts: &texts, tokens: &tokens, vectors: &vectors, authors: &authors, previous: &previous };
-        let found = themes(&input, 3, 5).unwrap();
+        let found = themes(&input, None, 3, 5).unwrap();
         assert_eq!(found.len(), 2);
         let card = found.iter().find(|t| t.keywords[0] == "card").unwrap();
         let refund = found.iter().find(|t| t.keywords[0] == "refund").unwrap();

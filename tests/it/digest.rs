@@ -131,3 +131,21 @@ async fn without_a_model_the_themes_come_from_tf_idf() {
     assert!(keywords.iter().any(|k| k.contains("raspberry") || k.contains("pi") || k.contains("arm")), "{keywords:?}");
     assert_eq!(themes.iter().map(|t| t.size).sum::<usize>(), questions.len());
 }
+
+#[tokio::test]
+async fn a_configured_number_of_clusters_is_used_as_is() {
+    let (bot, _db) = spawn_bot().await;
+    for (i, (who, text)) in [("ann", "password reset fails"), ("ben", "arm build crashes"), ("cat", "postgres connection refused"), ("dan", "docker image too big")].iter().enumerate() {
+        send(&bot, message(&format!("k{i}"), i as i64 * 10, user(who), text)).await;
+    }
+    let mut settings = bot.config().digest.clone();
+    settings.clusters = Some(2);
+    settings.themes = 10;
+    let themes = supportbot::digest::period_themes(bot.store(), None, &settings, at(-60), at(60 * 24)).await.unwrap();
+    // Four unrelated messages share no word: TF-IDF has nothing to compare them on.
+    assert!(themes.is_none(), "{themes:?}");
+    send(&bot, message("k4", 50, user("eve"), "password reset link fails")).await;
+    send(&bot, message("k5", 60, user("fay"), "arm build crashes again")).await;
+    let themes = supportbot::digest::period_themes(bot.store(), None, &settings, at(-60), at(60 * 24)).await.unwrap().unwrap();
+    assert_eq!(themes.len(), 2, "k = 2 as configured: {themes:?}");
+}
