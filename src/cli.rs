@@ -200,11 +200,10 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Eval { command: EvalCommand::Cluster { input, k, model } } => {
-            let Some(model) = app::load_embedder(model_source(&settings, model, false)).await? else {
-                anyhow::bail!("eval cluster needs a sentence-embedding model: set [model] dir or pass --model DIR");
-            };
+            // Without a model the themes are drawn from TF-IDF vectors, and so is this evaluation.
+            let model = app::load_embedder(model_source(&settings, model, false)).await?;
             let rows = eval::read_tsv(&input)?;
-            println!("{}", tokio::task::spawn_blocking(move || eval::cluster::evaluate(&rows, k, &model)).await??);
+            println!("{}", tokio::task::spawn_blocking(move || eval::cluster::evaluate(&rows, k, model.as_deref())).await??);
             Ok(())
         }
         Command::Eval { command: EvalCommand::Detect { posts, requests } } => {

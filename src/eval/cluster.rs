@@ -89,14 +89,20 @@ pub fn accuracy(clusters: &[usize], labels: &[usize]) -> f64 {
 }
 
 /// Runs the protocol: embeds every text, clusters (with `k`, or the bot's own choice), scores.
-pub fn evaluate(rows: &[Row], k: Option<usize>, model: &Embedder) -> anyhow::Result<Value> {
+/// Without a model the features are TF-IDF vectors, as the digest's themes use then.
+pub fn evaluate(rows: &[Row], k: Option<usize>, model: Option<&Embedder>) -> anyhow::Result<Value> {
     let mut ids: HashMap<&str, usize> = HashMap::new();
     let labels: Vec<usize> = rows.iter().map(|r| { let next = ids.len(); *ids.entry(r.label.as_str()).or_insert(next) }).collect();
     let started = Instant::now();
     let cache = std::env::var_os(MATRIX_CACHE).map(std::path::PathBuf::from);
-    let vectors = match &cache {
-        Some(path) if path.exists() => read_npy(path)?,
-        _ => model.embed(&rows.iter().map(|r| r.text.as_str()).collect::<Vec<_>>())?,
+    let vectors = match (&cache, model) {
+        (Some(path), _) if path.exists() => read_npy(path)?,
+        (_, Some(model)) => model.embed(&rows.iter().map(|r| r.text.as_str()).collect::<Vec<_>>())?,
+        (_, None) => {
+            let mut analyzer = crate::domain::text::analyzer();
+            let docs: Vec<Vec<String>> = rows.iter().map(|r| crate::domain::text::tokens(&mut analyzer, &r.text)).collect();
+            crate::domain::tfidf::tfidf_vectors(&docs).ok_or_else(|| anyhow::anyhow!("the texts share no word: nothing to cluster on"))?
+        }
     };
     if let Some(path) = cache.as_deref().filter(|p| !p.exists()) {
         write_npy(path, &vectors)?;
@@ -120,9 +126,10 @@ pub fn evaluate(rows: &[Row], k: Option<usize>, model: &Embedder) -> anyhow::Res
         "seconds": round4(started.elapsed().as_secs_f64()),
         "features_seconds": round4(features_s),
         "clustering_seconds": round4(clustering_s),
-        "features": match &cache {
-            Some(path) => format!("all-MiniLM-L6-v2 embeddings, cached in {}", path.display()),
-            None => "all-MiniLM-L6-v2 embeddings".to_string(),
+        "features": match (&cache, model) {
+            (Some(path), _) => format!("embeddings cached in {}", path.display()),
+            (None, Some(model)) => format!("{} embeddings", model.id()),
+            (None, None) => "TF-IDF (linfa-preprocessing)".to_string(),
         },
     }))
 }
@@ -196,6 +203,16 @@ mod tests {
         assert_eq!(read_npy(&path).unwrap(), vectors);
         let raw = std::fs::read(&path).unwrap();
         assert_eq!((10 + u16::from_le_bytes([raw[8], raw[9]]) as usize) % 64, 0, "NumPy aligns the header");
+    }
+
+    #[test]
+    fn without_a_model_the_evaluation_clusters_tf_idf_vectors() {
+        let tsv = "text\tlabel\ncard has not arrived\tcard\nmy card never arrived\tcard\nwhen will my card arrive\tcard\n\
+                   reset my password\tpassword\npassword reset fails\tpassword\nforgot my password reset\tpassword\n";
+        let rows = crate::eval::parse_tsv(tsv).unwrap();
+        let m = evaluate(&rows, Some(2), None).unwrap();
+        assert_eq!(m["features"], "TF-IDF (linfa-preprocessing)");
+        assert_eq!(m["nmi"], 1.0, "{m}");
     }
 
     #[test]
