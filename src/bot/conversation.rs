@@ -107,12 +107,16 @@ impl Bot {
             let mut answer = Action::new(ActionKind::Answer, &event.channel, text).replying_to(Some(id));
             answer.faq_id = Some(m.entry.id.clone());
             answer.confidence = Some(m.confidence);
+            // An `ask` command's answer goes back the way the command came (Discord's interaction).
+            answer.reply_url = event.reply_url.clone();
             return Ok(vec![answer]);
         }
         if explicit {
             let best = best.map(|m| context! { faq_id => m.entry.id, confidence => m.confidence });
             let text = self.say("ask_unsure", context! { best => best, window => self.config.window_text() });
-            return Ok(vec![Action::new(ActionKind::Reply, &event.channel, text).replying_to(Some(id))]);
+            let mut reply = Action::new(ActionKind::Reply, &event.channel, text).replying_to(Some(id));
+            reply.reply_url = event.reply_url.clone();
+            return Ok(vec![reply]);
         }
         Ok(Vec::new())
     }

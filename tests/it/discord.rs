@@ -421,3 +421,18 @@ async fn on_ready_new_forum_posts_made_while_away_are_taken_as_questions() {
     assert!(fake.request_paths("GET", "/api/v10/channels/5002/messages/5002").is_empty(), "not a watched forum");
     bot.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slash_ask_is_answered_through_the_interaction() {
+    let fake = FakeDiscord::start().await;
+    let mut bot = run_with(discord_settings(&fake), sqlite_db()).await;
+    let options = json!([{"type": 3, "name": "question", "value": "how do i reset my password"}]);
+    fake.dispatch("INTERACTION_CREATE", crate::fake_discord::slash_command("8000", "tok-ask", "ask", options, "0"));
+    let followups = format!("/api/v10/webhooks/{APP_ID}/tok-ask");
+    fake.wait_for("the answer", |f| !f.requests("POST", &followups).is_empty()).await;
+    let answer = &fake.requests("POST", &followups)[0];
+    assert!(answer["content"].as_str().unwrap().contains("reset-password"), "{answer}");
+    assert_eq!(answer["components"][0]["components"][0]["custom_id"], "supportbot:helpful:interaction:8000");
+    assert!(fake.requests("POST", "/api/v10/channels/200/messages").is_empty(), "not posted to the channel as well");
+    bot.shutdown().await;
+}

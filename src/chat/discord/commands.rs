@@ -46,6 +46,7 @@ const PRIORITIES: &[&str] = &["low", "normal", "high", "urgent"];
 
 const LINES: &[Line] = &[
     line("help", &[]),
+    line("ask", &[opt("question", "your question", Kind::Text, true)]),
     line("faq search", &[opt("query", "what to look for", Kind::Text, true)]),
     Line {
         path: "faq add",
