@@ -17,20 +17,34 @@ pub fn tfidf_vectors(docs: &[Vec<String>]) -> Option<Vec<Vec<f32>>> {
     }
     let joined: Array1<String> = docs.iter().map(|d| d.join(" ")).collect();
     let min_df = 2.0 / docs.len() as f32;
-    let fitted = TfIdfVectorizer::default()
-        .convert_to_lowercase(false)
-        .document_frequency(min_df.min(1.0), 1.0)
-        .max_features(Some(MAX_FEATURES))
-        .fit(&joined)
-        .ok()?;
+    let fitted = TfIdfVectorizer::default().convert_to_lowercase(false).document_frequency(min_df.min(1.0), 1.0).fit(&joined).ok()?;
     if fitted.nentries() == 0 {
         return None;
     }
-    let counts = fitted.transform(&joined).ok()?;
-    let mut vectors = vec![vec![0f32; fitted.nentries()]; docs.len()];
-    for (row, vector) in counts.outer_iterator().zip(vectors.iter_mut()) {
+    let weights = fitted.transform(&joined).ok()?;
+    // linfa numbers its columns in hash-map order, which changes from run to run; the same
+    // messages must give the same themes, so the columns are put in a fixed order here (most
+    // documents first, then alphabetical) and the vocabulary is cut to that order's head.
+    let words = fitted.vocabulary();
+    let mut df = vec![0usize; words.len()];
+    for row in weights.outer_iterator() {
+        for (col, _) in row.iter() {
+            df[col] += 1;
+        }
+    }
+    let mut order: Vec<usize> = (0..words.len()).collect();
+    order.sort_by(|&a, &b| df[b].cmp(&df[a]).then_with(|| words[a].cmp(&words[b])));
+    order.truncate(MAX_FEATURES);
+    let mut column = vec![None; words.len()];
+    for (new, &old) in order.iter().enumerate() {
+        column[old] = Some(new);
+    }
+    let mut vectors = vec![vec![0f32; order.len()]; docs.len()];
+    for (row, vector) in weights.outer_iterator().zip(vectors.iter_mut()) {
         for (col, value) in row.iter() {
-            vector[col] = *value as f32;
+            if let Some(c) = column[col] {
+                vector[c] = *value as f32;
+            }
         }
         let norm = vector.iter().map(|v| v * v).sum::<f32>().sqrt();
         if norm > 0.0 {
@@ -57,6 +71,15 @@ mod tests {
         assert!(dot(&v[0], &v[2]) < 0.01);
         for x in &v {
             assert!((dot(x, x) - 1.0).abs() < 1e-5, "unit length");
+        }
+    }
+
+    #[test]
+    fn the_same_documents_give_the_same_vectors_every_time() {
+        let docs: Vec<Vec<String>> = (0..60).map(|i| doc(&format!("w{} w{} w{} common", i % 7, i % 11, i % 13))).collect();
+        let first = tfidf_vectors(&docs).unwrap();
+        for _ in 0..5 {
+            assert_eq!(tfidf_vectors(&docs).unwrap(), first);
         }
     }
 
