@@ -231,8 +231,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
             let prompts = crate::prompts::Prompts::load(settings.prompts.dir.as_deref())?;
             println!("{}", crate::digest::render(&prompts, &numbers, themes.as_deref()));
             let chart = chart.unwrap_or_else(|| PathBuf::from(crate::digest::chart_filename(&numbers)));
-            let days = crate::domain::digest::daily_outcomes(&store.questions_between(from, to).await?, from, to);
-            crate::chart::render(&chart, &days, themes.as_deref().unwrap_or_default())?;
+            crate::chart::render(&chart, &numbers.days, themes.as_deref().unwrap_or_default())?;
             eprintln!("chart written to {}", chart.display());
             Ok(())
         }

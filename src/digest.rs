@@ -76,10 +76,9 @@ pub async fn period_themes(
         let (vectors, before) = match &model {
             Some(model) => (model.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>())?, model.embed(&earlier)?),
             None => {
-                let mut stems = text::analyzer();
-                let mut docs: Vec<Vec<String>> = texts.iter().map(|t| text::tokens(&mut stems, t)).collect();
-                docs.extend(earlier.iter().map(|t| text::tokens(&mut stems, t)));
-                let Some(mut all) = crate::domain::tfidf::tfidf_vectors(&docs) else { return Ok(None) };
+                // One vocabulary for both periods, so the trend compares like with like.
+                let both = texts.iter().map(String::as_str).chain(earlier.iter().copied());
+                let Some(mut all) = crate::domain::tfidf::tfidf_for_texts(both) else { return Ok(None) };
                 let before = all.split_off(texts.len());
                 (all, before)
             }
@@ -132,7 +131,11 @@ pub async fn queue(
     let figures = numbers(store, settings, from, to, now).await?;
     let found = period_themes(store, model, settings, from, to).await?;
     let text = render(prompts, &figures, found.as_deref());
-    let chart = chart_attachment(store, &figures, found.as_deref(), from, to).await;
+    // Drawing the chart is CPU work: off the async workers, like the themes.
+    let chart = {
+        let (figures, themes) = (figures.clone(), found.clone());
+        tokio::task::spawn_blocking(move || chart_attachment(&figures, themes.as_deref())).await?
+    };
     let origin = format!("digest:{}:{}", from.timestamp_millis(), to.timestamp_millis());
     let mut queued = 0;
     for target in &settings.channels {
@@ -152,15 +155,8 @@ pub fn chart_filename(figures: &DigestNumbers) -> String {
 }
 
 /// The period's chart as an attachment; a digest without its chart is still worth posting.
-async fn chart_attachment(store: &Store, figures: &DigestNumbers, themes: Option<&[Theme]>, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<Attachment> {
-    let days = match store.questions_between(from, to).await {
-        Ok(questions) => crate::domain::digest::daily_outcomes(&questions, from, to),
-        Err(e) => {
-            tracing::error!(error = %e, "digest chart: could not read the period's questions");
-            return None;
-        }
-    };
-    match crate::chart::render_png(&days, themes.unwrap_or_default()) {
+fn chart_attachment(figures: &DigestNumbers, themes: Option<&[Theme]>) -> Option<Attachment> {
+    match crate::chart::render_png(&figures.days, themes.unwrap_or_default()) {
         Ok(bytes) => Some(Attachment { filename: chart_filename(figures), bytes }),
         Err(e) => {
             tracing::error!(error = %e, "digest chart could not be drawn; posting without it");

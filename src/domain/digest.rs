@@ -72,6 +72,8 @@ pub struct DigestNumbers {
     pub responders_needed: Option<u32>,
     pub first_response_target_hours: f64,
     pub forecast_next_period: Option<f64>,
+    /// Questions per day by outcome: the chart's bars.
+    pub days: Vec<DayOutcomes>,
 }
 
 fn hours(d: Duration) -> f64 {
@@ -128,6 +130,7 @@ pub fn compose(input: &DigestInput, staffing: Staffing, now: DateTime<Utc>) -> D
         ),
         first_response_target_hours: hours(staffing.first_response_target),
         forecast_next_period: forecast_next(&[input.history.clone(), vec![questions as f64]].concat()),
+        days: daily_outcomes(&input.questions, input.from, input.to),
     }
 }
 

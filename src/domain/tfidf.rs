@@ -7,6 +7,13 @@ use ndarray::Array1;
 /// Words kept: the most frequent ones, enough for a week of questions without a huge matrix.
 const MAX_FEATURES: usize = 2000;
 
+/// TF-IDF vectors of raw texts: their stemmed words without stop words (the FAQ index's analyzer).
+pub fn tfidf_for_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> Option<Vec<Vec<f32>>> {
+    let mut analyzer = super::text::analyzer();
+    let docs: Vec<Vec<String>> = texts.into_iter().map(|t| super::text::tokens(&mut analyzer, t)).collect();
+    tfidf_vectors(&docs)
+}
+
 /// One L2-normalised TF-IDF vector per document, over a vocabulary fitted on all of `docs`
 /// (pass two periods together so their vectors are comparable). Documents are already analyzed
 /// tokens (stemmed, stop words gone). Words seen in a single document only are dropped: they

@@ -98,11 +98,8 @@ pub fn evaluate(rows: &[Row], k: Option<usize>, model: Option<&Embedder>) -> any
     let vectors = match (&cache, model) {
         (Some(path), _) if path.exists() => read_npy(path)?,
         (_, Some(model)) => model.embed(&rows.iter().map(|r| r.text.as_str()).collect::<Vec<_>>())?,
-        (_, None) => {
-            let mut analyzer = crate::domain::text::analyzer();
-            let docs: Vec<Vec<String>> = rows.iter().map(|r| crate::domain::text::tokens(&mut analyzer, &r.text)).collect();
-            crate::domain::tfidf::tfidf_vectors(&docs).ok_or_else(|| anyhow::anyhow!("the texts share no word: nothing to cluster on"))?
-        }
+        (_, None) => crate::domain::tfidf::tfidf_for_texts(rows.iter().map(|r| r.text.as_str()))
+            .ok_or_else(|| anyhow::anyhow!("the texts share no word: nothing to cluster on"))?,
     };
     if let Some(path) = cache.as_deref().filter(|p| !p.exists()) {
         write_npy(path, &vectors)?;

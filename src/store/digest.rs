@@ -5,18 +5,24 @@ use crate::domain::digest::QuestionRecord;
 use crate::domain::ticket::Ticket;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
 impl Store {
+    /// Runs a query whose `$1` and `$2` are a period's bounds, [from, to).
+    async fn rows_between(&self, sql: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<AnyRow>> {
+        Ok(sqlx::query(sql).bind(ms(from)).bind(ms(to)).fetch_all(&self.pool).await?)
+    }
+
+    /// A `SELECT COUNT(*) AS n ...` over a period's bounds.
+    async fn count_between(&self, sql: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<i64> {
+        Ok(sqlx::query(sql).bind(ms(from)).bind(ms(to)).fetch_one(&self.pool).await?.try_get("n")?)
+    }
+
     /// Questions asked in [from, to), oldest first.
     pub async fn questions_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<QuestionRecord>> {
-        let rows = sqlx::query(
-            "SELECT asked_at, asker_id, text, faq_id, answered_at, answered_by FROM questions \
-             WHERE asked_at >= $1 AND asked_at < $2 ORDER BY asked_at, message_id",
-        )
-        .bind(ms(from))
-        .bind(ms(to))
-        .fetch_all(&self.pool)
-        .await?;
+        let sql = "SELECT asked_at, asker_id, text, faq_id, answered_at, answered_by FROM questions \
+                   WHERE asked_at >= $1 AND asked_at < $2 ORDER BY asked_at, message_id";
+        let rows = self.rows_between(sql, from, to).await?;
         rows.iter()
             .map(|r| {
                 let answered_by: Option<String> = r.try_get("answered_by")?;
@@ -35,42 +41,24 @@ impl Store {
 
     /// How many questions were asked in [from, to).
     pub async fn question_count_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM questions WHERE asked_at >= $1 AND asked_at < $2")
-            .bind(ms(from))
-            .bind(ms(to))
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get("n")?)
+        self.count_between("SELECT COUNT(*) AS n FROM questions WHERE asked_at >= $1 AND asked_at < $2", from, to).await
     }
 
     /// Votes on the bot's answers cast in [from, to): true = helpful.
     pub async fn votes_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<bool>> {
-        let rows = sqlx::query("SELECT helpful FROM answer_feedback WHERE at >= $1 AND at < $2")
-            .bind(ms(from))
-            .bind(ms(to))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = self.rows_between("SELECT helpful FROM answer_feedback WHERE at >= $1 AND at < $2", from, to).await?;
         rows.iter().map(|r| Ok(r.try_get::<i64, _>("helpful")? != 0)).collect()
     }
 
     /// Tickets opened in [from, to).
     pub async fn tickets_opened_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<Ticket>> {
-        let rows = sqlx::query("SELECT * FROM tickets WHERE created_at >= $1 AND created_at < $2 ORDER BY id")
-            .bind(ms(from))
-            .bind(ms(to))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = self.rows_between("SELECT * FROM tickets WHERE created_at >= $1 AND created_at < $2 ORDER BY id", from, to).await?;
         rows.iter().map(super::tickets::ticket_from_row).collect()
     }
 
     /// How many tickets were resolved in [from, to).
     pub async fn tickets_resolved_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM tickets WHERE resolved_at >= $1 AND resolved_at < $2")
-            .bind(ms(from))
-            .bind(ms(to))
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get("n")?)
+        self.count_between("SELECT COUNT(*) AS n FROM tickets WHERE resolved_at >= $1 AND resolved_at < $2", from, to).await
     }
 }
 
@@ -123,11 +111,7 @@ impl Store {
 
     /// Feedback given in [from, to) as (author, text), oldest first.
     pub async fn feedback_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<(String, String)>> {
-        let rows = sqlx::query("SELECT user_id, text FROM feedback WHERE at >= $1 AND at < $2 ORDER BY at, id")
-            .bind(ms(from))
-            .bind(ms(to))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = self.rows_between("SELECT user_id, text FROM feedback WHERE at >= $1 AND at < $2 ORDER BY at, id", from, to).await?;
         rows.iter().map(|r| Ok((r.try_get("user_id")?, r.try_get("text")?))).collect()
     }
 }

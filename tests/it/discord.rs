@@ -360,7 +360,7 @@ async fn the_digest_goes_to_discord_in_pieces_with_its_chart_attached() {
 }
 
 #[test]
-fn edits_and_deletes_update_the_stored_copy() {
+fn edits_and_deletes_become_the_core_events_that_update_the_stored_copy() {
     use supportbot::chat::discord::events::{map_delete, map_edit};
     let edit: serenity::all::MessageUpdateEvent = serde_json::from_value(json!({
         "id": "334385199974967042", "channel_id": "290926798999357250", "guild_id": "290926798626357999",

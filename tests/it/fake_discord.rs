@@ -10,7 +10,6 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tokio::sync::{Notify, mpsc};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -238,17 +237,8 @@ impl FakeDiscord {
 
     /// Waits (up to 10 s, then fails) until `ready` holds.
     pub async fn wait_for(&self, what: &str, ready: impl Fn(&FakeDiscord) -> bool) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            let notified = self.state.changed.notified();
-            if ready(self) {
-                return;
-            }
-            if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                let seen: Vec<String> = self.state.requests.lock().unwrap().iter().map(|(m, p, _)| format!("{m} {p}")).collect();
-                panic!("timed out waiting for {what}; requests: {seen:?}");
-            }
-        }
+        let seen = || format!("{:?}", self.state.requests.lock().unwrap().iter().map(|(m, p, _)| format!("{m} {p}")).collect::<Vec<_>>());
+        crate::helpers::wait_until(&self.state.changed, what, || ready(self), seen).await
     }
 }
 

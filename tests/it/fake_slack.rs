@@ -8,7 +8,6 @@ use axum::{Json, Router};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tokio::sync::{Notify, mpsc};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -107,16 +106,7 @@ impl FakeSlack {
 
     /// Waits (up to 10 s, then fails) until `ready` holds.
     pub async fn wait_for(&self, what: &str, ready: impl Fn(&FakeSlack) -> bool) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while !ready(self) {
-            let notified = self.state.changed.notified();
-            if ready(self) {
-                break;
-            }
-            if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                panic!("timed out waiting for {what}; calls: {:?}", self.state.calls.lock().unwrap());
-            }
-        }
+        crate::helpers::wait_until(&self.state.changed, what, || ready(self), || format!("{:?}", self.state.calls.lock().unwrap())).await
     }
 }
 

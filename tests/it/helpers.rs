@@ -168,3 +168,18 @@ impl Running {
         (&mut self.task).await.unwrap().unwrap();
     }
 }
+
+/// Waits until `ready` holds, re-checking each time a fake says it saw something (`changed`);
+/// fails the test after 10 s with what the fake saw (`seen`). No polling, no sleeping.
+pub async fn wait_until(changed: &tokio::sync::Notify, what: &str, ready: impl Fn() -> bool, seen: impl Fn() -> String) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let notified = changed.notified();
+        if ready() {
+            return;
+        }
+        if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            panic!("timed out waiting for {what}; seen: {}", seen());
+        }
+    }
+}

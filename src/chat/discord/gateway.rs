@@ -25,22 +25,29 @@ struct GuildRoles {
 
 /// The Discord adapter's state, shared by every shard's handler calls.
 pub struct DiscordRuntime {
-    pub inlet: Inlet,
-    pub ctx: RwLock<DiscordContext>,
+    inlet: Inlet,
+    ctx: RwLock<DiscordContext>,
     /// Guilds to register slash commands in; empty: global commands.
-    pub command_guilds: Vec<GuildId>,
-    pub backfill_limit: u32,
+    command_guilds: Vec<GuildId>,
+    backfill_limit: u32,
     places: Mutex<HashMap<ChannelId, Place>>,
     guild_roles: Mutex<HashMap<GuildId, GuildRoles>>,
     commands_registered: AtomicBool,
     first_ready: Mutex<Option<oneshot::Sender<()>>>,
     /// Whether an earlier run saw any Discord event (read before connecting): a first run has
     /// nothing it could have missed.
-    pub ran_before: AtomicBool,
+    ran_before: bool,
 }
 
 impl DiscordRuntime {
-    pub fn new(inlet: Inlet, ctx: DiscordContext, command_guilds: Vec<GuildId>, backfill_limit: u32, first_ready: oneshot::Sender<()>) -> Self {
+    pub fn new(
+        inlet: Inlet,
+        ctx: DiscordContext,
+        command_guilds: Vec<GuildId>,
+        backfill_limit: u32,
+        ran_before: bool,
+        first_ready: oneshot::Sender<()>,
+    ) -> Self {
         DiscordRuntime {
             inlet,
             ctx: RwLock::new(ctx),
@@ -50,7 +57,7 @@ impl DiscordRuntime {
             guild_roles: Mutex::new(HashMap::new()),
             commands_registered: AtomicBool::new(false),
             first_ready: Mutex::new(Some(first_ready)),
-            ran_before: AtomicBool::new(false),
+            ran_before,
         }
     }
 
@@ -175,16 +182,14 @@ impl DiscordRuntime {
         }
         total
     }
-}
 
-impl DiscordRuntime {
     /// New forum posts made while away: the gateway only sends what happens from now on, so on
     /// READY each server's active threads are listed, and the first message of every forum post
     /// never seen is handled like a live one. Nothing is caught up on the very first run.
     pub async fn catch_up_forums(&self, http: &Http, guilds: &[GuildId]) -> usize {
         let forums = self.context().forums.clone();
         let store = self.inlet.bot.store();
-        if forums.is_empty() || !self.ran_before.load(Ordering::SeqCst) {
+        if forums.is_empty() || !self.ran_before {
             return 0;
         }
         let mut total = 0;

@@ -53,7 +53,6 @@ pub struct DiscordHandle {
     shards: Arc<ShardManager>,
     gateway: tokio::task::JoinHandle<()>,
     delivery: tokio::task::JoinHandle<()>,
-    pub runtime: Arc<DiscordRuntime>,
 }
 
 impl DiscordHandle {
@@ -135,9 +134,8 @@ pub async fn start(settings: &DiscordSettings, default_moderators_channel: &str,
     let guilds = ids::<GuildId>(&settings.guilds, "guilds")?;
     let inlet = Inlet::new(bot.clone());
     let (ready_tx, ready_rx) = oneshot::channel();
-    let runtime = Arc::new(DiscordRuntime::new(inlet.clone(), ctx, guilds, settings.backfill_limit, ready_tx));
     let ran_before = bot.store().seen_event(events::PLATFORM, None).await.context("Discord: reading the intake")?;
-    runtime.ran_before.store(ran_before, std::sync::atomic::Ordering::SeqCst);
+    let runtime = Arc::new(DiscordRuntime::new(inlet.clone(), ctx, guilds, settings.backfill_limit, ran_before, ready_tx));
     let mut client = ClientBuilder::new_with_http(http, intents()).event_handler_arc(Arc::new(Handler(runtime.clone()))).await.context("Discord: setting up the client")?;
     let shards = client.shard_manager.clone();
     let moderators_channel = settings.moderators_channel.clone().or_else(|| Some(default_moderators_channel.to_string()));
@@ -176,7 +174,7 @@ pub async fn start(settings: &DiscordSettings, default_moderators_channel: &str,
     }
     let wake = inlet.wake.clone();
     let delivery = tokio::spawn(async move { delivery_loop(bot.store(), &sink, &wake, &mut stop).await });
-    Ok(DiscordHandle { shards, gateway, delivery, runtime })
+    Ok(DiscordHandle { shards, gateway, delivery })
 }
 
 #[cfg(test)]
