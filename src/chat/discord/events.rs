@@ -48,11 +48,6 @@ impl DiscordContext {
             || place.parent.is_some_and(|p| self.channels.contains(&p) || self.forums.contains(&p))
     }
 
-    /// Whether a lookup of the channel's parent can change what happens to its messages.
-    pub fn needs_place(&self) -> bool {
-        !self.channels.is_empty() || !self.forums.is_empty()
-    }
-
     fn is_self(&self, user: UserId) -> bool {
         self.bot_user_id == Some(user)
     }
