@@ -106,6 +106,10 @@ pub enum EvalCommand {
         /// Ignore any model: measure full-text matching alone.
         #[arg(long)]
         full_text: bool,
+        /// Which fifth of the labels (by index in name order, mod 5) gets no FAQ entry. The
+        /// protocol holds out 4; the others ask the same question of other FAQs.
+        #[arg(long, value_name = "0-4", default_value_t = 4, value_parser = clap::value_parser!(u8).range(0..5))]
+        unknown_fifth: u8,
     },
     /// Protocol 3: feedback clustering (text<TAB>label), scored against the labels.
     Cluster {
@@ -190,12 +194,12 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
             })
             .await
         }
-        Command::Eval { command: EvalCommand::Faq { train, test, oos, model, full_text } } => {
+        Command::Eval { command: EvalCommand::Faq { train, test, oos, model, full_text, unknown_fifth } } => {
             let oos = oos.map(|p| eval::read_tsv(&p)).transpose()?.unwrap_or_default();
             let model = app::load_embedder(model_source(&settings, model, full_text)).await?;
             let (train, test) = (eval::read_tsv(&train)?, eval::read_tsv(&test)?);
             let threshold = settings.faq.threshold;
-            let metrics = tokio::task::spawn_blocking(move || eval::faq::evaluate(&train, &test, &oos, threshold, model.as_deref())).await??;
+            let metrics = tokio::task::spawn_blocking(move || eval::faq::evaluate(&train, &test, &oos, threshold, unknown_fifth.into(), model.as_deref())).await??;
             println!("{metrics}");
             Ok(())
         }

@@ -376,7 +376,7 @@ impl Default for ServerSettings {
 }
 
 /// The shipped answer threshold: see README "Confidence and the threshold".
-pub const DEFAULT_THRESHOLD: f32 = 0.85;
+pub const DEFAULT_THRESHOLD: f32 = 0.8;
 
 impl Default for FaqSettings {
     fn default() -> Self {

@@ -3,6 +3,7 @@
 pub mod cluster;
 pub mod command;
 pub mod digest;
+pub mod calibration;
 pub mod faq;
 pub mod faq_index;
 pub mod message;

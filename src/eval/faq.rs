@@ -11,10 +11,11 @@ use std::time::Instant;
 /// Examples per FAQ entry: the question plus 9 alternatives (the 10-shot setting).
 const SHOTS: usize = 10;
 
-/// The labels that get no FAQ entry: every label whose index, in name order, is 4 mod 5.
-pub fn unknown_labels(train: &[Row]) -> BTreeSet<String> {
+/// The labels that get no FAQ entry: every label whose index, in name order, is `fifth` mod 5
+/// (the protocol's is 4).
+pub fn unknown_labels(train: &[Row], fifth: usize) -> BTreeSet<String> {
     let labels: BTreeSet<&str> = train.iter().map(|r| r.label.as_str()).collect();
-    labels.into_iter().enumerate().filter(|(i, _)| i % 5 == 4).map(|(_, l)| l.to_string()).collect()
+    labels.into_iter().enumerate().filter(|(i, _)| i % 5 == fifth).map(|(_, l)| l.to_string()).collect()
 }
 
 /// One FAQ entry per known label: its first train row as the question, the next nine as
@@ -40,6 +41,22 @@ pub fn build_faq(train: &[Row], unknown: &BTreeSet<String>) -> Vec<FaqEntry> {
         .collect()
 }
 
+/// How often the best entry was right, by tenths of confidence: a calibrated confidence has
+/// about as many right in each tenth as the tenth says.
+fn reliability(outcomes: &[(f32, bool)]) -> Value {
+    let mut bins = [(0usize, 0usize); 10];
+    for &(confidence, right) in outcomes {
+        let bin = &mut bins[((confidence * 10.0) as usize).min(9)];
+        bin.0 += 1;
+        bin.1 += right as usize;
+    }
+    bins.iter()
+        .enumerate()
+        .filter(|(_, (n, _))| *n > 0)
+        .map(|(i, (n, right))| json!({ "from": i as f64 / 10.0, "queries": n, "right": round4(*right as f64 / *n as f64) }))
+        .collect()
+}
+
 fn percentile(sorted: &[u128], p: f64) -> u128 {
     if sorted.is_empty() {
         return 0;
@@ -49,8 +66,8 @@ fn percentile(sorted: &[u128], p: f64) -> u128 {
 
 /// Runs the protocol at `threshold` and returns the metrics. With `model`, entries and queries
 /// are embedded (the per-query latency includes embedding the query).
-pub fn evaluate(train: &[Row], test: &[Row], oos: &[Row], threshold: f32, model: Option<&Embedder>) -> anyhow::Result<Value> {
-    let unknown = unknown_labels(train);
+pub fn evaluate(train: &[Row], test: &[Row], oos: &[Row], threshold: f32, unknown_fifth: usize, model: Option<&Embedder>) -> anyhow::Result<Value> {
+    let unknown = unknown_labels(train, unknown_fifth);
     let started = Instant::now();
     let faq = build_faq(train, &unknown);
     let vectors = match model {
@@ -62,6 +79,7 @@ pub fn evaluate(train: &[Row], test: &[Row], oos: &[Row], threshold: f32, model:
 
     let (mut in_scope, mut top1, mut answered, mut answered_right, mut oos_total, mut oos_answered) = (0, 0, 0, 0, 0, 0);
     let mut latencies = Vec::with_capacity(test.len() + oos.len());
+    let mut outcomes = Vec::with_capacity(test.len() + oos.len());
     let queries = test.iter().map(|r| (r, !unknown.contains(&r.label))).chain(oos.iter().map(|r| (r, false)));
     for (row, known) in queries {
         let t = Instant::now();
@@ -70,6 +88,7 @@ pub fn evaluate(train: &[Row], test: &[Row], oos: &[Row], threshold: f32, model:
         latencies.push(t.elapsed().as_micros());
         let is_right = best.as_ref().is_some_and(|m| m.entry.id == row.label);
         let answers = best.as_ref().is_some_and(|m| m.confidence >= threshold);
+        outcomes.push((best.as_ref().map(|m| m.confidence).unwrap_or(0.0), known && is_right));
         if known {
             in_scope += 1;
             top1 += is_right as usize;
@@ -83,6 +102,8 @@ pub fn evaluate(train: &[Row], test: &[Row], oos: &[Row], threshold: f32, model:
         }
     }
     latencies.sort_unstable();
+    let c = index.calibration();
+    let calibration = json!({ "score_weight": round4(c.score_weight), "lead_weight": round4(c.lead_weight), "bias": round4(c.bias) });
     let ratio = |a: usize, b: usize| round4(if b == 0 { 0.0 } else { a as f64 / b as f64 });
     Ok(json!({
         "top1_accuracy": ratio(top1, in_scope),
@@ -96,6 +117,9 @@ pub fn evaluate(train: &[Row], test: &[Row], oos: &[Row], threshold: f32, model:
         "threshold": threshold,
         "matcher": if model.is_some() { "hybrid" } else { "full_text" },
         "faq_entries": index.entries().len(),
+        "calibration": calibration,
+        "unknown_fifth": unknown_fifth,
+        "reliability": reliability(&outcomes),
     }))
 }
 
@@ -110,7 +134,8 @@ mod tests {
     #[test]
     fn every_fifth_label_in_name_order_is_unknown() {
         let train: Vec<Row> = ["e", "a", "d", "c", "b", "f"].iter().map(|l| row("x", l)).collect();
-        assert_eq!(unknown_labels(&train), BTreeSet::from(["e".to_string()]));
+        assert_eq!(unknown_labels(&train, 4), BTreeSet::from(["e".to_string()]));
+        assert_eq!(unknown_labels(&train, 0), BTreeSet::from(["a".to_string(), "f".to_string()]));
     }
 
     #[test]
@@ -127,11 +152,20 @@ mod tests {
         let labels = ["apple", "banana", "cherry", "date", "zzz_unknown"];
         let train: Vec<Row> = labels.iter().map(|l| row(&format!("tell me about {l} fruit"), l)).collect();
         let test = vec![row("tell me about apple fruit", "apple"), row("about zzz_unknown things", "zzz_unknown")];
-        let m = evaluate(&train, &test, &[row("something else entirely", "")], 0.6, None).unwrap();
+        let m = evaluate(&train, &test, &[row("something else entirely", "")], 0.6, 4, None).unwrap();
         assert_eq!(m["top1_accuracy"], 1.0);
         assert_eq!(m["in_scope_coverage"], 1.0);
         assert_eq!(m["answered_precision"], 1.0);
         assert_eq!(m["oos_false_answer_rate"], 0.0);
         assert_eq!(m["queries"], 3);
+    }
+
+    #[test]
+    fn reliability_counts_right_answers_per_tenth_of_confidence() {
+        let r = reliability(&[(0.95, true), (0.91, false), (1.0, true), (0.12, false)]);
+        assert_eq!(r, json!([
+            { "from": 0.1, "queries": 1, "right": 0.0 },
+            { "from": 0.9, "queries": 3, "right": 0.6667 },
+        ]));
     }
 }

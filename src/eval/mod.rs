@@ -17,20 +17,21 @@ pub struct Row {
     pub extra: Vec<String>,
 }
 
-/// Reads a tab-separated file with a header row. Rows without a label keep an empty one.
+/// Reads a tab-separated file, with or without a header row. Rows without a label keep an
+/// empty one.
 pub fn read_tsv(path: &Path) -> anyhow::Result<Vec<Row>> {
     let raw = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     parse_tsv(&raw).with_context(|| format!("in {}", path.display()))
 }
 
 pub fn parse_tsv(raw: &str) -> anyhow::Result<Vec<Row>> {
-    let mut lines = raw.lines();
-    let Some(header) = lines.next() else { bail!("the file is empty") };
-    if !header.starts_with("text") {
-        bail!("line 1 must be a header starting with `text` (got {:?})", header.chars().take(40).collect::<String>());
+    let raw = raw.strip_prefix('\u{feff}').unwrap_or(raw);
+    let mut lines = raw.lines().filter(|l| !l.trim().is_empty()).peekable();
+    let Some(first) = lines.peek() else { bail!("the file is empty") };
+    if is_header(first) {
+        lines.next();
     }
     Ok(lines
-        .filter(|l| !l.trim().is_empty())
         .map(|l| {
             let mut cols = l.split('\t').map(String::from);
             let text = cols.next().unwrap_or_default();
@@ -38,6 +39,13 @@ pub fn parse_tsv(raw: &str) -> anyhow::Result<Vec<Row>> {
             Row { text, label, extra: cols.collect() }
         })
         .collect())
+}
+
+/// A first line naming its columns ("text<TAB>label", "utterance<TAB>intent") rather than data.
+fn is_header(line: &str) -> bool {
+    const TEXT_COLUMNS: &[&str] = &["text", "sentence", "utterance", "query", "question", "message", "post"];
+    let first = line.split('\t').next().unwrap_or_default().trim().to_lowercase();
+    TEXT_COLUMNS.contains(&first.as_str())
 }
 
 /// Precision, recall and F1 from counts; 0 where undefined.
@@ -58,12 +66,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tsv_needs_a_header_and_keeps_extra_columns() {
+    fn tsv_skips_a_header_and_keeps_extra_columns() {
         let rows = parse_tsv("text\tlabel\tact\nhi there\t0\tGreet\n\nok\t1\n").unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].extra, vec!["Greet"]);
-        assert!(parse_tsv("hi\t0\n").is_err());
+        // Without a header every line is data; a header may name its columns otherwise.
+        assert_eq!(parse_tsv("hi\t0\nyo\t1\n").unwrap().len(), 2);
+        assert_eq!(parse_tsv("utterance\tintent\nhi\tgreet\n").unwrap()[0].label, "greet");
         assert!(parse_tsv("").is_err());
+        // A file of queries alone (the out-of-scope file) is one text a line.
+        assert_eq!(parse_tsv("text\nwhat is the weather\n").unwrap()[0].text, "what is the weather");
     }
 
     #[test]

@@ -137,13 +137,14 @@ async fn a_channel_threshold_overrides_the_global_one() {
     let mut config = test_config();
     config.channel_thresholds.insert("lenient".into(), 0.5);
     let bot = bot_with(&db, TEST_FAQ, config).await;
-    let mut question = message("m1", 0, user("ann"), "where is the password reset link?");
+    // One shared word with one entry: a middling match (about 0.65 on words alone).
+    let mut question = message("m1", 0, user("ann"), "where is the link?");
     assert!(send(&bot, question.clone()).await.is_empty(), "below the global threshold");
     question.event_id = "m2".into();
     question.channel = "lenient".into();
     question.kind = supportbot::domain::message::IncomingKind::Message {
         id: "m2".into(),
-        text: "where is the password reset link?".into(),
+        text: "where is the link?".into(),
         reply_to: None,
     };
     assert_eq!(kinds(&send(&bot, question).await), vec![ActionKind::Answer]);

@@ -14,7 +14,9 @@
 //!    question mark, interrogative syntax (wh-question, auxiliary before its subject, "anyone
 //!    know ..."), a request ("help me", "i need to reset", "not sure how to") or a problem report
 //!    (failure words, negated function verbs, wrong states of the speaker's things);
-//! 5. the message is support when any clause is.
+//! 5. the message is support when any clause is, except: a message about private messages
+//!    ("any girls wanna chat? pm me") is company-seeking, a mishap told with laughter ("guess he
+//!    crashed lol") is a story, and a question after "i was like" is retold speech.
 //!
 //! The rules are linguistic (syntax and small closed word classes), not phrases from any data
 //! set. `supportbot eval detect` measures it (figures and command in BENCHMARKS.md).
@@ -47,19 +49,35 @@ const MAX_CLAUSE_TOKENS: usize = 200;
 
 /// Classify one chat message. Never panics; cost is linear in the length of `text`.
 pub fn detect(text: &str) -> Detection {
-    let mut clauses = split_clauses(&clean(text));
+    let mut clauses: Vec<(Vec<String>, bool)> =
+        split_clauses(&clean(text)).into_iter().map(|(c, asked)| (clause_tokens(&c), asked)).collect();
     // A '?' after a bare name or filler ("you coming, User3?") belongs to the clause before it.
     for k in (1..clauses.len()).rev() {
-        if clauses[k].1 && content_words(&clause_tokens(&clauses[k].0)).is_empty() {
+        if clauses[k].1 && content_words(&clauses[k].0).is_empty() {
             clauses[k - 1].1 = true;
         }
     }
     let mut found = Vec::new();
     let mut any_words = false;
-    for (clause, asked) in &clauses {
-        let (reason, has_words) = judge_clause(clause, *asked);
-        any_words |= has_words;
-        found.extend(reason);
+    let mut quoting = false;
+    for (toks, asked) in &clauses {
+        let reason = judge_clause(toks, *asked);
+        any_words |= !toks.is_empty();
+        // "i was like wth.. who are you": after a quotative, questions are reported speech
+        if !quoting || reason.is_some_and(|r| !matches!(r, Reason::QuestionMark | Reason::Interrogative)) {
+            found.extend(reason);
+        }
+        quoting |= is_quotative(toks);
+    }
+    // "any guys wanna chat? pm me": looking for company, unless a problem is reported too
+    let soliciting = clauses.iter().any(|(toks, _)| invites_private_messages(toks));
+    if soliciting && !found.contains(&Reason::ProblemReport) {
+        return Detection { is_support: false, reason: Reason::SmallTalk };
+    }
+    // "guess he crashed, lol": a mishap told as a joke is no call for help (a question is)
+    let laughing = clauses.iter().any(|(toks, _)| toks.iter().any(|w| has(LAUGHTER, w)));
+    if laughing && found.iter().all(|r| *r == Reason::ProblemReport || !SUPPORT_ORDER.contains(r)) {
+        found.retain(|r| *r != Reason::ProblemReport);
     }
     if let Some(reason) = SUPPORT_ORDER.into_iter().find(|r| found.contains(r)) {
         return Detection { is_support: true, reason };
@@ -74,34 +92,37 @@ pub fn detect(text: &str) -> Detection {
     Detection { is_support: false, reason }
 }
 
-/// Judge one clause. Returns the reason (if any rule fired) and whether it had any words.
-fn judge_clause(text: &str, asked: bool) -> (Option<Reason>, bool) {
-    let toks = clause_tokens(text);
+/// "i was like", "i'm like": what follows is somebody's words retold.
+fn is_quotative(toks: &[String]) -> bool {
+    toks.windows(2).any(|w| matches!(w[0].as_str(), "was" | "i'm" | "am") && w[1] == "like")
+}
+
+/// Judge one clause's tokens: the reason, if any rule fired.
+fn judge_clause(toks: &[String], asked: bool) -> Option<Reason> {
     if toks.is_empty() {
-        return (None, false);
+        return None;
     }
-    let (core, name_before) = skip_fillers(&toks);
-    let reason = if is_pleasantry(core) {
+    let (core, name_before) = skip_fillers(toks);
+    if is_pleasantry(core) || is_rhetorical(core) {
         Some(Reason::SmallTalk)
-    } else if asked && is_real_question(&content_words(&toks)) {
+    } else if asked && is_real_question(&content_words(toks)) {
         Some(Reason::QuestionMark)
     } else if is_interrogative(core, name_before) {
         Some(Reason::Interrogative)
     } else if is_help_imperative(core)
         || is_service_imperative(core)
-        || is_polite_imperative(&toks)
+        || is_polite_imperative(toks)
         || is_first_person_request(core)
-        || is_knowledge_gap(&toks)
+        || is_knowledge_gap(toks)
     {
         Some(Reason::Request)
-    } else if is_problem_report(&toks) {
+    } else if is_problem_report(toks) {
         Some(Reason::ProblemReport)
-    } else if is_social(&toks) {
+    } else if is_social(toks) {
         Some(Reason::SmallTalk)
     } else {
         None
-    };
-    (reason, true)
+    }
 }
 
 /// A '?' counts unless the clause is empty or a lone echo ("really?", "u?", "hello?").
@@ -385,6 +406,21 @@ fn is_pleasantry(core: &[String]) -> bool {
     })
 }
 
+/// "what can i say", "what was i thinking": questions nobody expects an answer to.
+fn is_rhetorical(core: &[String]) -> bool {
+    RHETORICAL.iter().any(|pat| matches_pattern(core, pat).is_some())
+}
+
+/// "pm me", "whisper me", "stay out of my pm": talk about private messages, which a question
+/// about the project never needs (a helper's "dm me your logs" is no question either).
+fn invites_private_messages(toks: &[String]) -> bool {
+    toks.windows(2).any(|w| {
+        (has(PRIVATE_MESSAGE_VERBS, &w[0]) || matches!(w[0].as_str(), "pming" | "dming")) && w[1] == "me"
+            // "stay out of my pm", "send me a pm": private messages as the topic ("at 3 pm" is a time)
+            || matches!(w[0].as_str(), "my" | "a" | "in" | "your") && matches!(w[1].as_str(), "pm" | "pms" | "dm" | "dms")
+    })
+}
+
 fn is_social(toks: &[String]) -> bool {
     toks.iter().any(|t| has(SOCIAL_WORDS, t))
 }
@@ -537,6 +573,10 @@ fn desire_complement_is_request(rest: &[String], verb: &str) -> bool {
     {
         return true; // "i want to know why", "i need to understand the fees"
     }
+    // "i want to get a virtual card", "i need to do a refund": obtaining or doing a thing
+    if matches!(first, "get" | "make" | "do") && matches!(next, "a" | "an") && after.len() >= 2 {
+        return true;
+    }
     if !is_action(first) {
         return false;
     }
@@ -616,7 +656,7 @@ fn is_knowledge_gap(t: &[String]) -> bool {
 // ======================================================================== problem reports
 
 fn is_problem_report(t: &[String]) -> bool {
-    if is_resolved(t) {
+    if is_resolved(t) || is_figurative(t) {
         return false;
     }
     has_failure_word(t)
@@ -624,6 +664,41 @@ fn is_problem_report(t: &[String]) -> bool {
         || adverse_state(t)
         || trouble_report(t)
         || persistence(t)
+        || disowned_action(t)
+}
+
+/// "a payment that i didn't make", "i did not authorize this", "the app says i did and i
+/// didn't": the speaker denies an action a record shows.
+fn disowned_action(t: &[String]) -> bool {
+    t.iter().enumerate().any(|(i, w)| {
+        if w != "not" || i < 2 || !matches!(t[i - 1].as_str(), "did" | "do" | "have" | "has") {
+            return false;
+        }
+        let subject = t[i - 2].as_str();
+        if !matches!(subject, "i" | "we") {
+            return false;
+        }
+        let verb = word_at(t, i + 1);
+        let relative = i >= 3 && matches!(t[i - 3].as_str(), "that" | "which");
+        let after = word_at(t, i + 2);
+        let object_named = matches!(after, "this" | "that" | "these" | "those" | "it" | "them");
+        // "a payment i did not make" ends the clause on the disowned verb
+        let clause_end = after.is_empty() && i >= 3 && !has(PERSONAL_SUBJECTS, &t[i - 3]);
+        (is_verb_in(verb, DISOWNED_VERBS) && (relative || object_named || clause_end))
+            || (verb.is_empty() && i >= 3 && matches!(t[i - 3].as_str(), "and" | "but"))
+    }) || not_by_me(t)
+}
+
+/// "a charge that was not made by me", "it wasn't by me".
+fn not_by_me(t: &[String]) -> bool {
+    t.iter().enumerate().any(|(i, w)| {
+        w == "not" && window(t, i as isize + 1, 3).windows(2).any(|p| p[0] == "by" && p[1] == "me")
+    })
+}
+
+/// "he broke my heart", "that song is stuck in my head": trouble words in a figure of speech.
+fn is_figurative(t: &[String]) -> bool {
+    (0..t.len()).any(|i| FIGURATIVE.iter().any(|pat| matches_pattern(&t[i..], pat).is_some()))
 }
 
 /// "that fixed it", "solved": resolved, unless wished for ("i need it fixed") or negated.
@@ -637,11 +712,13 @@ fn is_resolved(t: &[String]) -> bool {
     })
 }
 
-/// "error", "crashed", "segfault"; but "bug him" is the verb "to annoy".
+/// "error", "crashed", "segfault"; but "bug him" is the verb "to annoy", and "she is the
+/// exception" a person set apart.
 fn has_failure_word(t: &[String]) -> bool {
     t.iter().enumerate().any(|(i, w)| {
         has(FAILURE_WORDS, w)
             && !(matches!(w.as_str(), "bug" | "bugs") && has(OBJECT_PRONOUNS, word_at(t, i + 1)))
+            && !(w == "exception" && i >= 2 && t[i - 1] == "the" && matches!(t[i - 2].as_str(), "am" | "is" | "are" | "was" | "be"))
     })
 }
 
@@ -674,6 +751,11 @@ fn negated_function(t: &[String]) -> bool {
         if w == "longer" && subject == Some("no") {
             (subject, aux) = subject_before(t, i - 1);
         }
+        // "the card i have doesn't work": "does" cannot agree with "i", so the subject is a
+        // noun phrase around a relative clause, a thing.
+        if i > 0 && has(AUX_3SG, &t[i - 1]) && subject.is_some_and(|s| matches!(s, "i" | "you" | "we" | "they")) {
+            subject = Some("it");
+        }
         let ability = w == "unable"
             || words_are(window(t, i as isize + 1, 2), &["able", "to"])
             || (w == "not" && matches!(aux, Some("can" | "could")));
@@ -684,6 +766,10 @@ fn negated_function(t: &[String]) -> bool {
         let verb = verb.as_str();
         if ability && (w == "unable" || word_at(t, i + 1) == "able" || owned) {
             return true; // "unable to withdraw", "not able to do", "can't prove my identity"
+        }
+        // "i can't find the code", "we couldn't make a transfer": failing at a task on a thing
+        if ability && is_verb_in(verb, TASK_VERBS) && matches!(word_at(t, i + 2), "the" | "a" | "an" | "any" | "this") {
+            return true;
         }
         if has(OWNED, verb) && w == "not" {
             return true; // "that payment is not mine"
@@ -734,6 +820,13 @@ fn adverse_state(t: &[String]) -> bool {
         }
         // "someone used my card": a third party acting on the speaker's things
         if matches!(w, "someone" | "somebody") && last_owned.is_some_and(|l| i < l) {
+            return true;
+        }
+        // "there is an extra charge", "there's a delay in the build": something wrong exists
+        if w == "there"
+            && matches!(word_at(t, i + 1), "is" | "was" | "are" | "were" | "seems" | "appears")
+            && window(t, i as isize + 2, 3).iter().any(|x| has(ADVERSE_WORDS, x) || x == "delay")
+        {
             return true;
         }
         // "i was charged twice", "we got declined"
@@ -791,6 +884,11 @@ fn persistence(t: &[String]) -> bool {
             }),
             "waiting" | "awaiting" => owned || last_function.is_some_and(|l| i < l),
             "taking" => after.iter().any(|x| matches!(x.as_str(), "forever" | "ages" | "long")),
+            // "it is yet to arrive"
+            "yet" => word_at(after, 0) == "to" && is_verb_in(word_at(after, 1), FUNCTION_VERBS),
+            // "it's not there", "the refund isn't in my account"
+            "not" => i > 0 && is_aux(&t[i - 1]) && (word_at(after, 0) == "there" && after.len() == 1
+                || matches!(word_at(after, 0), "in" | "on") && has(OWNED, word_at(after, 1))),
             _ => false,
         }
     })

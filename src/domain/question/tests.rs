@@ -198,3 +198,57 @@ fn detections_serialize_with_snake_case_reasons() {
     let json = serde_json::to_string(&Reason::TooShort).unwrap();
     assert_eq!(json, r#""too_short""#);
 }
+#[test]
+fn disowning_a_recorded_action_is_a_problem_report() {
+    check(&[
+        ("there is a transaction on my account that i didnt make", true, Reason::ProblemReport),
+        ("I see a cash withdrawal that I did not perform.", true, Reason::ProblemReport),
+        ("I did not authorize this", true, Reason::ProblemReport),
+        ("Payment i did not do", true, Reason::ProblemReport),
+        ("a commit that I didn't push showed up on main", true, Reason::ProblemReport),
+        ("The app says I withdrew cash and I didn't", true, Reason::ProblemReport),
+        ("a charge that was not made by me", true, Reason::ProblemReport),
+        ("i didnt do much today", false, Reason::Chatter),
+    ]);
+}
+
+#[test]
+fn a_thing_that_is_not_where_it_should_be_is_a_problem() {
+    check(&[
+        ("The card I have doesn't work.", true, Reason::ProblemReport),
+        ("the transfer is yet to arrive", true, Reason::ProblemReport),
+        ("I deposited it but it's not there", true, Reason::ProblemReport),
+        ("my top up isn't in my balance", true, Reason::ProblemReport),
+        ("There is an extra charge on the invoice", true, Reason::ProblemReport),
+        ("there's a delay in the nightly build", true, Reason::ProblemReport),
+        ("I can't find the verification code", true, Reason::ProblemReport),
+        ("we couldn't make a release this week", true, Reason::ProblemReport),
+        ("there is a party tonight", false, Reason::Chatter),
+    ]);
+}
+
+#[test]
+fn wanting_to_get_or_do_a_thing_is_a_request() {
+    check(&[
+        ("I want to get a disposable virtual card.", true, Reason::Request),
+        ("I need to do a refund", true, Reason::Request),
+        ("i want to get drunk", false, Reason::Chatter),
+    ]);
+}
+
+#[test]
+fn company_jokes_and_figures_of_speech_are_not_support() {
+    check(&[
+        ("any females want to chat? 25 m canada pm me", false, Reason::SmallTalk),
+        ("I'd appreciate it if you'd stay out of my PM", false, Reason::SmallTalk),
+        ("guess he crashed, lol", false, Reason::Chatter),
+        ("my build crashed lol, any idea why?", true, Reason::QuestionMark),
+        ("He broke my heart :/", false, Reason::Chatter),
+        ("i had that song stuck in my head today", false, Reason::Chatter),
+        ("she's the exception", false, Reason::Chatter),
+        ("what can i say, I like pizza", false, Reason::SmallTalk),
+        ("he came in and i was like wth. who are you", false, Reason::Chatter),
+        ("the nightly build at 3 pm fails", true, Reason::ProblemReport),
+        ("the build throws an exception on startup", true, Reason::ProblemReport),
+    ]);
+}

@@ -116,6 +116,12 @@ pub(super) const ECHO_WORDS: &[&str] = &[
     "yea",
 ];
 
+// Laughter: a problem told with it is a joke or a story.
+pub(super) const LAUGHTER: &[&str] = &["lol", "lmao", "lmfao", "rofl", "haha", "hahaha", "hehe", "heh"];
+
+// Verbs of private messaging ("pm me", "whisper me").
+pub(super) const PRIVATE_MESSAGE_VERBS: &[&str] = &["pm", "dm", "im", "whisper", "msg", "message"];
+
 // Greetings, thanks, goodbyes and praise: social moves (labelled small talk when not support).
 pub(super) const SOCIAL_WORDS: &[&str] = &[
     "hi", "hello", "hey", "hiya", "howdy", "sup", "wassup", "wazzup", "morning", "evening",
@@ -142,11 +148,27 @@ pub(super) const PLEASANTRIES: &[&str] = &[
     "you there|ok|alright|around|here|awake|back",
 ];
 
+// Rhetorical questions, matched at the start of a clause like the pleasantries.
+pub(super) const RHETORICAL: &[&str] = &["what can i say", "what was i thinking", "what else is new"];
+
 // Words allowed after a pleasantry ("how are you doing today guys").
 pub(super) const PLEASANTRY_TAIL: &[&str] = &[
     "doing", "doin", "going", "goin", "been", "today", "tonight", "this", "morning", "evening",
     "afternoon", "day", "night", "weekend", "week", "on", "up", "there", "in", "here", "now",
     "these", "days", "lately", "then", "you", "with", "all",
+];
+
+// Tasks whose failure ("i can't find the setting") is a problem when they bear on a thing.
+pub(super) const TASK_VERBS: &[&str] = &[
+    "find", "locate", "make", "do", "get", "use", "see", "change", "add", "remove", "reset",
+    "set", "open", "edit", "complete", "finish", "cancel", "delete", "enable", "disable",
+];
+
+// Actions a speaker disowns when a record shows them ("a payment i didn't make").
+pub(super) const DISOWNED_VERBS: &[&str] = &[
+    "make", "do", "perform", "authorize", "authorise", "order", "request", "buy", "purchase",
+    "approve", "initiate", "send", "withdraw", "recognize", "recognise", "sign", "commit", "push",
+    "change", "create", "install", "enable",
 ];
 
 // Failure vocabulary: a clause with one of these reports a problem.
@@ -244,6 +266,13 @@ pub(super) const ADVERSE_PASSIVE: &[&str] = &[
 pub(super) const TROUBLE_NOUNS: &[&str] = &[
     "problem", "problems", "issue", "issues", "trouble", "difficulty", "difficulties", "mistake",
     "mistakes",
+];
+
+// Figures of speech built from trouble words ('|' separates alternatives for one slot).
+pub(super) const FIGURATIVE: &[&str] = &[
+    "broke|break|breaks|breaking my|your|his|her heart",
+    "stuck in my|your|his|her head",
+    "lost|losing my|your|his|her mind",
 ];
 
 // Signals that a problem is solved ("that fixed it"), so failure words in the clause are history.
