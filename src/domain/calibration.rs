@@ -8,8 +8,9 @@
 //! its entry (a repeat question), one asked with its whole entry removed must find nothing (a
 //! question the FAQ cannot answer). A logistic regression on those outcomes maps the evidence to
 //! a probability of being right. The fit also sees a prior's judgement ([`Calibration::MEANING`]
-//! with a model, [`Calibration::WORDS`] without) as pseudo-outcomes worth [`PRIOR_WEIGHT`] questions, so a small FAQ with few phrasings to learn
-//! from keeps the prior's, and a large one overrides it.
+//! with a model, [`Calibration::WORDS`] without) as pseudo-outcomes worth [`PRIOR_WEIGHT`]
+//! questions, so an FAQ with few phrasings to learn from keeps the prior's, and a large one
+//! overrides it.
 //!
 //! Three parameters fitted by Newton's method in closed form: a dependency (linfa-logistic)
 //! takes no soft labels or sample weights, which is how the prior enters.

@@ -28,6 +28,10 @@ const BODY_WEIGHT: f32 = 0.5;
 /// Phrasings asked back to fit the calibration, at most: enough for three parameters, and it
 /// bounds the cost of rebuilding a large FAQ.
 const CALIBRATION_QUESTIONS: usize = 400;
+/// Repeat questions (phrasings of entries that have others) needed before the FAQ is fitted:
+/// questions without an entry alone only say when answers are wrong, never when they are right,
+/// so an FAQ of single-phrasing entries keeps the prior.
+const MIN_REPEAT_QUESTIONS: usize = 100;
 
 /// A ranked FAQ entry for one query.
 #[derive(Debug, Clone, PartialEq)]
@@ -194,6 +198,7 @@ impl FaqIndex {
         let askable: Vec<usize> = (0..self.docs.len()).filter(|&s| self.docs[s].phrasing.is_some()).collect();
         let stride = askable.len().div_ceil(CALIBRATION_QUESTIONS).max(1);
         let mut outcomes = Vec::new();
+        let mut repeats = 0;
         for &slot in askable.iter().step_by(stride) {
             let doc = &self.docs[slot];
             let vector = vectors.zip(doc.phrasing).map(|(v, p)| v[p].as_slice());
@@ -201,12 +206,16 @@ impl FaqIndex {
                 let ranked = self.ranked(&doc.tokens, vector, HeldOut::Doc(slot));
                 if let Some(evidence) = evidence(&ranked) {
                     outcomes.push((evidence, ranked[0].entry == doc.entry));
+                    repeats += 1;
                 }
             }
             // Finding nothing at all is the right silence; it counts as a wrong answer at no score.
             let nothing = Evidence { score: 0.0, lead: 0.0 };
             let evidence = evidence(&self.ranked(&doc.tokens, vector, HeldOut::Entry(doc.entry))).unwrap_or(nothing);
             outcomes.push((evidence, false));
+        }
+        if repeats < MIN_REPEAT_QUESTIONS {
+            outcomes.clear();
         }
         outcomes
     }
@@ -499,6 +508,13 @@ mod tests {
     #[test]
     fn a_small_faq_keeps_the_prior_calibration() {
         let (faq, vectors) = clustered_faq(5, 3, 0.9);
+        assert_eq!(FaqIndex::build(faq, Some(vectors)).unwrap().calibration(), Calibration::MEANING);
+    }
+
+    #[test]
+    fn an_faq_of_single_phrasings_keeps_the_prior_calibration() {
+        // 300 entries and no alternatives: nothing shows when an answer is right.
+        let (faq, vectors) = clustered_faq(300, 1, 0.9);
         assert_eq!(FaqIndex::build(faq, Some(vectors)).unwrap().calibration(), Calibration::MEANING);
     }
 
