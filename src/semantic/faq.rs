@@ -31,6 +31,15 @@ pub async fn build_index(store: &Store, embedder: Option<&Arc<Embedder>>, entrie
     let index = tokio::task::spawn_blocking(move || FaqIndex::build(entries, vectors))
         .await
         .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))??;
+    let c = index.calibration();
+    tracing::info!(
+        entries = index.entries().len(),
+        semantic = index.is_semantic(),
+        score_weight = c.score_weight,
+        lead_weight = c.lead_weight,
+        bias = c.bias,
+        "FAQ index built, confidence calibrated on its phrasings"
+    );
     Ok(index)
 }
 
