@@ -18,7 +18,6 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("feedback_nothing_to_rate", include_str!("../prompts/feedback_nothing_to_rate.j2")),
     ("feedback_thanks", include_str!("../prompts/feedback_thanks.j2")),
     ("help", include_str!("../prompts/help.j2")),
-    ("internal_error", include_str!("../prompts/internal_error.j2")),
     ("invalid_transition", include_str!("../prompts/invalid_transition.j2")),
     ("learn_needs_resolution", include_str!("../prompts/learn_needs_resolution.j2")),
     ("message_too_long", include_str!("../prompts/message_too_long.j2")),
@@ -137,7 +136,7 @@ mod tests {
             "ticket_show" => context! { ticket => ticket(), question => "why?", linked => 1, events => vec![context! { at => "2026-11-02 09:00 UTC", actor => "mia", action => "assign", from_status => "open", to_status => "assigned", note => "mia" }] },
             "ticket_updated" => context! { ticket => ticket(), action => "resolve", actor => "mia" },
             "usage" => context! { usage => "ticket show <id>", problem => "a ticket id is missing" },
-            "feedback_not_yours" | "feedback_nothing_to_rate" | "internal_error" => context! {},
+            "feedback_not_yours" | "feedback_nothing_to_rate" => context! {},
             other => panic!("add a sample context for the new template {other:?}"),
         }
     }
