@@ -3,7 +3,7 @@
 
 use super::tickets::TicketRequest;
 use super::{Bot, BotResult, MAX_ANALYZED_CHARS, MAX_STORED_CHARS};
-use crate::domain::message::{Action, ActionKind, Incoming};
+use crate::domain::message::{Action, ActionKind, Incoming, IncomingKind};
 use crate::domain::question;
 use crate::domain::text::truncate_chars;
 use crate::domain::ticket::{Origin, Priority};
@@ -14,7 +14,32 @@ use minijinja::context;
 /// How many overdue questions one tick settles (the rest wait for the next tick).
 const SETTLE_BATCH: i64 = 200;
 
+/// The stored copy of a chat message (its text cut to what is worth keeping).
+fn stored_copy(event: &Incoming, id: &str, text: &str, reply_to: Option<&str>, is_support: bool) -> StoredMessage {
+    StoredMessage {
+        platform: event.platform.clone(),
+        id: id.into(),
+        channel: event.channel.clone(),
+        user_id: event.author.id.clone(),
+        user_name: event.author.name.clone(),
+        text: truncate_chars(text, MAX_STORED_CHARS),
+        at: event.at,
+        reply_to: reply_to.map(String::from),
+        is_support,
+    }
+}
+
 impl Bot {
+    /// Keeps a copy of a message the bot was shown but never received (Discord's context menu
+    /// on a message from before it joined), so a command about it sees its text and author.
+    /// Handles nothing; a message already stored keeps its first copy. Other kinds are ignored.
+    pub async fn remember(&self, message: &Incoming) -> BotResult<()> {
+        let IncomingKind::Message { id, text, reply_to } = &message.kind else { return Ok(()) };
+        let is_support = question::detect(&truncate_chars(text, MAX_ANALYZED_CHARS)).is_support;
+        self.store.save_message(&stored_copy(message, id, text, reply_to.as_deref(), is_support)).await?;
+        Ok(())
+    }
+
     pub(super) async fn on_message(
         &self,
         event: &Incoming,
@@ -24,19 +49,7 @@ impl Bot {
     ) -> BotResult<Vec<Action>> {
         let analyzed = truncate_chars(text, MAX_ANALYZED_CHARS);
         let detection = question::detect(&analyzed);
-        self.store
-            .save_message(&StoredMessage {
-                platform: event.platform.clone(),
-                id: id.into(),
-                channel: event.channel.clone(),
-                user_id: event.author.id.clone(),
-                user_name: event.author.name.clone(),
-                text: truncate_chars(text, MAX_STORED_CHARS),
-                at: event.at,
-                reply_to: reply_to.map(String::from),
-                is_support: detection.is_support,
-            })
-            .await?;
+        self.store.save_message(&stored_copy(event, id, text, reply_to, detection.is_support)).await?;
         if let Some(parent) = reply_to
             && let Some(asked) = self.store.question(&event.platform, parent).await?
         {

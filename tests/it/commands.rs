@@ -45,6 +45,24 @@ async fn malformed_and_unknown_commands_get_usage_help() {
 }
 
 #[tokio::test]
+async fn escalating_a_message_the_bot_only_remembers_uses_its_text_and_author() {
+    // Discord's context menu on a message from before the bot joined: the adapter hands the
+    // message over to be remembered (not answered), then the command escalates it.
+    let (bot, _db) = spawn_bot().await;
+    let old = message("m-old", 0, user("ann"), "the arm64 image segfaults on boot");
+    bot.remember(&old).await.unwrap();
+    assert!(bot.store().message("test", "m-old").await.unwrap().is_some());
+    let opened = send(&bot, command("c1", 1, moderator("mia"), "escalate m-old")).await;
+    assert_eq!(kinds(&opened), vec![ActionKind::TicketOpened, ActionKind::NotifyModerators]);
+    assert_eq!(opened[0].in_reply_to.as_deref(), Some("m-old"));
+    let t = bot.store().ticket(opened[0].ticket_id.unwrap()).await.unwrap().unwrap();
+    assert_eq!((t.asker_name.as_str(), t.question.as_str()), ("ann", "the arm64 image segfaults on boot"));
+    // Remembering is not receiving: nothing was answered, and a second copy changes nothing.
+    bot.remember(&message("m-old", 2, user("ann"), "edited later")).await.unwrap();
+    assert_eq!(bot.store().message("test", "m-old").await.unwrap().unwrap().text, "the arm64 image segfaults on boot");
+}
+
+#[tokio::test]
 async fn a_ticket_goes_through_its_whole_life_with_every_step_recorded() {
     let (bot, _db) = spawn_bot().await;
     send(&bot, message("m1", 0, user("ann"), "why does the arm64 build crash?")).await;

@@ -119,6 +119,13 @@ fn the_context_menu_escalates_the_target_message() {
     let m = map_interaction(&interaction, &ctx(), Utc::now()).unwrap();
     assert_eq!(m.incoming.kind, IncomingKind::Command { text: "escalate 334385199974967042".into() });
     assert!(m.incoming.author.is_moderator, "permissions 8192 = Manage Messages");
+    // The target as Discord resolved it, to be remembered in case the bot never received it.
+    let target = m.target.expect("the resolved target message");
+    assert_eq!(
+        target.kind,
+        IncomingKind::Message { id: "334385199974967042".into(), text: "my build fails on ARM".into(), reply_to: None }
+    );
+    assert_eq!((target.author.id.as_str(), target.channel.as_str()), ("53908099506183680", "290926798999357250"));
 }
 
 #[test]

@@ -285,6 +285,11 @@ impl EventHandler for Handler {
 
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
         let Some(m) = map_interaction(&interaction, &self.0.context(), Utc::now()) else { return };
+        if let Some(target) = &m.target
+            && let Err(e) = self.0.inlet.bot.remember(target).await
+        {
+            tracing::warn!(error = %e, "could not keep a copy of the message a command is about");
+        }
         match self.0.inlet.record(&m.incoming).await {
             Ok(true) => {}
             Ok(false) => return, // a redelivery, or another instance took it

@@ -42,6 +42,9 @@ pub struct Mapped {
     pub ack: Ack,
     pub id: InteractionId,
     pub token: String,
+    /// The message a context-menu command acts on, as Discord sent it: to be remembered
+    /// (`Bot::remember`) first, since the bot may never have received it.
+    pub target: Option<Incoming>,
 }
 
 fn who(ctx: &DiscordContext, member: Option<&Member>, user: &User) -> crate::domain::message::Author {
@@ -53,9 +56,14 @@ fn who(ctx: &DiscordContext, member: Option<&Member>, user: &User) -> crate::dom
 
 /// Maps INTERACTION_CREATE; None for interactions that are not the bot's.
 pub fn map_interaction(interaction: &Interaction, ctx: &DiscordContext, now: DateTime<Utc>) -> Option<Mapped> {
+    let mut target = None;
     let (id, token, channel, author, kind, ack) = match interaction {
         Interaction::Command(c) => {
             let text = command_line(&c.data);
+            target = c.data.target_id.and_then(|t| c.data.resolved.messages.get(&t.to_message_id())).map(|m| {
+                let kind = IncomingKind::Message { id: m.id.to_string(), text: m.content.clone(), reply_to: None };
+                ctx.incoming(m.id.to_string(), *m.timestamp, m.channel_id, author(&m.author, false), kind)
+            });
             (c.id, &c.token, c.channel_id, who(ctx, c.member.as_deref(), &c.user), IncomingKind::Command { text }, Ack::Defer)
         }
         Interaction::Component(c) => {
@@ -79,5 +87,5 @@ pub fn map_interaction(interaction: &Interaction, ctx: &DiscordContext, now: Dat
     };
     let mut incoming = ctx.incoming(format!("interaction:{id}"), now, channel, author, kind);
     incoming.reply_url = Some(format!("{REPLY_URL_PREFIX}{token}"));
-    Some(Mapped { incoming, ack, id, token: token.clone() })
+    Some(Mapped { incoming, ack, id, token: token.clone(), target })
 }
