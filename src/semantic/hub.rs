@@ -86,6 +86,9 @@ pub enum FetchError {
     Cache { dir: PathBuf, cause: std::io::Error },
 }
 
+/// The longest one file's download may take: all-MiniLM-L6-v2's 90 MB at 100 kB/s.
+const FILE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 /// The local directory holding [`MODEL_FILES`] of `model`, fetching from the hub what the cache
 /// lacks. With everything cached, nothing is sent anywhere.
 pub async fn fetch(model: &HubModel) -> Result<PathBuf, FetchError> {
@@ -115,7 +118,14 @@ pub async fn fetch(model: &HubModel) -> Result<PathBuf, FetchError> {
             let api = api.as_ref().expect("built above");
             let url = api.url(file);
             let started = std::time::Instant::now();
-            let path = api.get(file).await.map_err(|e| download_error(model, url.clone(), e))?;
+            // hf-hub sets no timeout of its own: a stalled connection would hang the start forever.
+            let path = match tokio::time::timeout(FILE_TIMEOUT, api.get(file)).await {
+                Ok(got) => got.map_err(|e| download_error(model, url.clone(), e))?,
+                Err(_) => {
+                    let cause = format!("no complete answer within {} minutes", FILE_TIMEOUT.as_secs() / 60);
+                    return Err(FetchError::Download { repo: model.repo.clone(), revision: model.revision.clone(), url, cause });
+                }
+            };
             if !verified(&path).await.map_err(cache_error)? {
                 return Err(FetchError::Checksum { repo: model.repo.clone(), revision: model.revision.clone(), url });
             }

@@ -180,6 +180,24 @@ async fn a_hub_without_the_model_leaves_the_bot_on_full_text_with_one_clear_mess
     assert_eq!(actions[0].faq_id.as_deref(), Some("reset-password"));
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_hub_that_stops_answering_is_given_up_on() {
+    // A server that accepts the connection and never answers. The clock is tokio's paused one:
+    // the download's timeout fires as soon as everything waits, with no wall-clock sleep.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let err = hub::fetch(&hub_model(&url, cache.path())).await.unwrap_err().to_string();
+    assert!(err.contains("no complete answer within 15 minutes") && err.contains(&url), "{err}");
+    assert!(err.contains("[model] dir"), "says what to do: {err}");
+}
+
 #[tokio::test]
 async fn an_unreachable_hub_is_named_in_the_message() {
     let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
