@@ -5,12 +5,12 @@ use crate::domain::cluster::{Theme, ThemeInput, themes};
 use crate::domain::digest::{DigestInput, DigestNumbers, Staffing, compose};
 use crate::domain::message::Attachment;
 use crate::domain::text;
-use crate::semantic::Embedder;
-use std::sync::Arc;
 use crate::prompts::Prompts;
+use crate::semantic::Embedder;
 use crate::store::{Store, StoreResult};
 use chrono::{DateTime, Duration, Utc};
 use minijinja::context;
+use std::sync::Arc;
 
 /// Periods of history the forecast looks back on.
 const HISTORY: i64 = 8;

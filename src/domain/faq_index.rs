@@ -302,7 +302,12 @@ impl FaqIndex {
         if query_tokens.is_empty() {
             return best;
         }
-        let hidden = self.docs.iter().enumerate().filter(|(slot, d)| held.hides(*slot, d)).count();
+        // Ask for as many more candidates as are hidden, so held-out questions see as many.
+        let hidden = match held {
+            HeldOut::Nothing => 0,
+            HeldOut::Doc(_) => 1,
+            HeldOut::Entry(e) => self.docs.iter().filter(|d| d.entry == e).count(),
+        };
         for slot in self.candidate_slots(query_tokens, CANDIDATES + hidden) {
             let doc = &self.docs[slot];
             if held.hides(slot, doc) {

@@ -67,9 +67,6 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Records the actions for `platform` that some work produced and, when that work was an
-    /// incoming event, marks it processed, in one transaction. `origin` keys the actions:
-    /// recording the same origin twice adds nothing.
     /// Whether an event was ever recorded: a platform's (`event_id` None) or one event.
     pub async fn seen_event(&self, platform: &str, event_id: Option<&str>) -> StoreResult<bool> {
         let row = sqlx::query("SELECT 1 AS one FROM inbox WHERE platform = $1 AND ($2 = '' OR event_id = $2) LIMIT 1")
@@ -80,6 +77,9 @@ impl Store {
         Ok(row.is_some())
     }
 
+    /// Records the actions for `platform` that some work produced and, when that work was an
+    /// incoming event, marks it processed, in one transaction. `origin` keys the actions:
+    /// recording the same origin twice adds nothing.
     pub async fn record_actions(
         &self,
         platform: &str,

@@ -872,7 +872,8 @@ fn trouble_report(t: &[String]) -> bool {
     })
 }
 
-/// "still not there", "still pending", "waiting for my card", "taking forever".
+/// "still not there", "still pending", "waiting for my card", "taking forever", "yet to
+/// arrive", "it's not there", "isn't in my account".
 fn persistence(t: &[String]) -> bool {
     let owned = t.iter().any(|w| has(OWNED, w));
     let last_function = t.iter().rposition(|w| is_verb_in(w, FUNCTION_VERBS));
@@ -887,8 +888,11 @@ fn persistence(t: &[String]) -> bool {
             // "it is yet to arrive"
             "yet" => word_at(after, 0) == "to" && is_verb_in(word_at(after, 1), FUNCTION_VERBS),
             // "it's not there", "the refund isn't in my account"
-            "not" => i > 0 && is_aux(&t[i - 1]) && (word_at(after, 0) == "there" && after.len() == 1
-                || matches!(word_at(after, 0), "in" | "on") && has(OWNED, word_at(after, 1))),
+            "not" => {
+                let gone = word_at(after, 0) == "there" && after.len() == 1;
+                let not_in_mine = matches!(word_at(after, 0), "in" | "on") && has(OWNED, word_at(after, 1));
+                i > 0 && is_aux(&t[i - 1]) && (gone || not_in_mine)
+            }
             _ => false,
         }
     })
