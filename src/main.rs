@@ -1,9 +1,17 @@
 use clap::Parser;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
+    // Before the async runtime starts its threads: it sets an environment variable.
+    supportbot::semantic::embedder::fix_thread_count();
     let cli = supportbot::cli::Cli::parse();
-    match supportbot::cli::main(cli).await {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: starting the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(supportbot::cli::main(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             // One readable sentence with its causes, not a backtrace.
