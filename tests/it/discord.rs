@@ -126,6 +126,13 @@ fn the_context_menu_escalates_the_target_message() {
         IncomingKind::Message { id: "334385199974967042".into(), text: "my build fails on ARM".into(), reply_to: None }
     );
     assert_eq!((target.author.id.as_str(), target.channel.as_str()), ("53908099506183680", "290926798999357250"));
+
+    // Asked of the bot by name, it is remembered as the question alone, as a live message is.
+    let mut raw: serde_json::Value = serde_json::from_str(&fixture("interaction_message_command.json")).unwrap();
+    raw["data"]["resolved"]["messages"]["334385199974967042"]["content"] = json!(format!("<@{BOT_ID}> my build fails on ARM"));
+    let mentioned = map_interaction(&serde_json::from_value(raw).unwrap(), &ctx(), Utc::now()).unwrap();
+    let IncomingKind::Message { text, .. } = mentioned.target.unwrap().kind else { panic!("a message") };
+    assert_eq!(text, "my build fails on ARM");
 }
 
 #[test]

@@ -62,7 +62,7 @@ pub fn author(user: &User, is_moderator: bool) -> Author {
 }
 
 /// Removes the bot's own mention so "@supportbot how do I ..." reads as the question.
-fn strip_mention(text: &str, bot: Option<UserId>) -> String {
+pub(super) fn strip_mention(text: &str, bot: Option<UserId>) -> String {
     match bot {
         Some(id) => text.replace(&format!("<@{id}>"), "").replace(&format!("<@!{id}>"), "").trim().to_string(),
         None => text.trim().to_string(),

@@ -2,7 +2,7 @@
 //! Private replies go back through the interaction's token: `reply_url` is `interaction:<token>`.
 
 use super::commands::command_line;
-use super::events::{DiscordContext, author};
+use super::events::{DiscordContext, author, strip_mention};
 use crate::domain::message::{Incoming, IncomingKind};
 use chrono::{DateTime, Utc};
 use serenity::model::application::Interaction;
@@ -61,7 +61,7 @@ pub fn map_interaction(interaction: &Interaction, ctx: &DiscordContext, now: Dat
         Interaction::Command(c) => {
             let text = command_line(&c.data);
             target = c.data.target_id.and_then(|t| c.data.resolved.messages.get(&t.to_message_id())).map(|m| {
-                let kind = IncomingKind::Message { id: m.id.to_string(), text: m.content.clone(), reply_to: None };
+                let kind = IncomingKind::Message { id: m.id.to_string(), text: strip_mention(&m.content, ctx.bot_user_id), reply_to: None };
                 ctx.incoming(m.id.to_string(), *m.timestamp, m.channel_id, author(&m.author, false), kind)
             });
             (c.id, &c.token, c.channel_id, who(ctx, c.member.as_deref(), &c.user), IncomingKind::Command { text }, Ack::Defer)
