@@ -246,17 +246,14 @@ impl FaqIndex {
             (Some(meaning), Some(_)) => meaning,
             _ => self.words_calibration,
         };
-        let top = ranked.first().map(|r| r.score).unwrap_or(0.0);
-        let runner_up = ranked.get(1).map(|r| r.score).unwrap_or(0.0);
         ranked
-            .into_iter()
+            .iter()
             .take(limit)
             .enumerate()
-            .map(|(rank, Scored { entry, score, by_phrasing })| {
-                let rival = if rank == 0 { runner_up } else { top };
-                let calibrated = calibration.confidence(Evidence { score, lead: score - rival });
-                let confidence = if by_phrasing { calibrated } else { calibrated.min(score) };
-                FaqMatch { entry: self.entries[entry].clone(), confidence }
+            .map(|(rank, found)| {
+                let calibrated = calibration.confidence(evidence_at(&ranked, rank));
+                let confidence = if found.by_phrasing { calibrated } else { calibrated.min(found.score) };
+                FaqMatch { entry: self.entries[found.entry].clone(), confidence }
             })
             .collect()
     }
@@ -351,8 +348,15 @@ impl FaqIndex {
 
 /// The best match's evidence in a ranking: its score and its lead over the runner-up.
 fn evidence(ranked: &[Scored]) -> Option<Evidence> {
-    let score = ranked.first()?.score;
-    Some(Evidence { score, lead: score - ranked.get(1).map(|r| r.score).unwrap_or(0.0) })
+    (!ranked.is_empty()).then(|| evidence_at(ranked, 0))
+}
+
+/// The evidence for the entry at `rank` (which must exist): its score, and its lead over the
+/// best of the others (negative below the top: it trails the best match).
+fn evidence_at(ranked: &[Scored], rank: usize) -> Evidence {
+    let score = ranked[rank].score;
+    let rival = if rank == 0 { ranked.get(1) } else { ranked.first() };
+    Evidence { score, lead: score - rival.map(|r| r.score).unwrap_or(0.0) }
 }
 
 /// BM25's IDF: always positive, large for words few phrasings use.
