@@ -230,8 +230,8 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
                 println!("digest queued for {queued} channel(s); the running bot posts it");
                 return Ok(());
             }
-            let numbers = crate::digest::numbers(&store, &settings.digest, from, to, now).await?;
-            let themes = crate::digest::period_themes(&store, model.as_ref(), &settings.digest, from, to).await?;
+            let digest = crate::digest::digest(&store, model.as_ref(), &settings.digest, from, to, now).await?;
+            let (numbers, themes) = (digest.numbers, digest.themes?);
             let prompts = crate::prompts::Prompts::load(settings.prompts.dir.as_deref())?;
             println!("{}", crate::digest::render(&prompts, &numbers, themes.as_deref()));
             let chart = chart.unwrap_or_else(|| PathBuf::from(crate::digest::chart_filename(&numbers)));

@@ -2,7 +2,7 @@
 
 use crate::config::DigestSettings;
 use crate::domain::cluster::{Theme, ThemeInput, themes};
-use crate::domain::digest::{DigestInput, DigestNumbers, Staffing, compose};
+use crate::domain::digest::{DigestInput, DigestNumbers, QuestionRecord, Staffing, compose};
 use crate::domain::message::Attachment;
 use crate::domain::text;
 use crate::prompts::Prompts;
@@ -37,35 +37,47 @@ pub async fn gather(store: &Store, from: DateTime<Utc>, to: DateTime<Utc>) -> St
     })
 }
 
-/// Computes the digest of [from, to) as of `now`.
-pub async fn numbers(store: &Store, settings: &DigestSettings, from: DateTime<Utc>, to: DateTime<Utc>, now: DateTime<Utc>) -> StoreResult<DigestNumbers> {
-    let input = gather(store, from, to).await?;
-    let staffing = Staffing {
-        handling: Duration::from_std(settings.handling).unwrap_or(Duration::minutes(15)),
-        first_response_target: Duration::from_std(settings.first_response_target).unwrap_or(Duration::hours(1)),
-        service_level: 0.8,
-    };
-    Ok(compose(&input, staffing, now))
+/// The digest of one period: its figures, and its themes with a result of their own, so a
+/// caller can still show the figures when the themes fail.
+pub struct Digest {
+    pub numbers: DigestNumbers,
+    pub themes: anyhow::Result<Option<Vec<Theme>>>,
 }
 
-/// The period's themes: k-means over sentence embeddings, or over TF-IDF vectors when no model
-/// is configured. None when the period has nothing to compare on.
-pub async fn period_themes(
+/// Computes the digest of [from, to) as of `now`, reading the period's questions once.
+pub async fn digest(
     store: &Store,
     model: Option<&Arc<Embedder>>,
     settings: &DigestSettings,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> StoreResult<Digest> {
+    let input = gather(store, from, to).await?;
+    let themes = period_themes(store, model, settings, &input.questions, from, to).await;
+    let staffing = Staffing {
+        handling: Duration::from_std(settings.handling).unwrap_or(Duration::minutes(15)),
+        first_response_target: Duration::from_std(settings.first_response_target).unwrap_or(Duration::hours(1)),
+        service_level: 0.8,
+    };
+    Ok(Digest { numbers: compose(&input, staffing, now), themes })
+}
+
+/// The period's themes: k-means over sentence embeddings, or over TF-IDF vectors when no model
+/// is configured. `questions` are the period's, already read. None when the period has nothing
+/// to compare on.
+async fn period_themes(
+    store: &Store,
+    model: Option<&Arc<Embedder>>,
+    settings: &DigestSettings,
+    questions: &[QuestionRecord],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
 ) -> anyhow::Result<Option<Vec<Theme>>> {
     let model = model.cloned();
-    let gather = |from, to| async move {
-        let mut texts: Vec<(String, String)> =
-            store.questions_between(from, to).await?.into_iter().map(|q| (q.asker_id, q.text)).collect();
-        texts.extend(store.feedback_between(from, to).await?);
-        crate::store::StoreResult::Ok(texts)
-    };
-    let current = gather(from, to).await?;
-    let previous = gather(from - (to - from), from).await?;
+    let current = theme_texts(store, questions, from, to).await?;
+    let (before, after) = (from - (to - from), from);
+    let previous = theme_texts(store, &store.questions_between(before, after).await?, before, after).await?;
     let (min_users, top, k) = (settings.min_users, settings.themes, settings.clusters);
     // Embedding and k-means are CPU work: off the async workers.
     let found = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<Vec<Theme>>> {
@@ -88,6 +100,13 @@ pub async fn period_themes(
     })
     .await??;
     Ok(found)
+}
+
+/// (author, text) of a period's questions and feedback: what its themes are made of.
+async fn theme_texts(store: &Store, questions: &[QuestionRecord], from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<(String, String)>> {
+    let mut texts: Vec<(String, String)> = questions.iter().map(|q| (q.asker_id.clone(), q.text.clone())).collect();
+    texts.extend(store.feedback_between(from, to).await?);
+    Ok(texts)
 }
 
 pub fn render(prompts: &Prompts, numbers: &DigestNumbers, themes: Option<&[Theme]>) -> String {
@@ -128,8 +147,8 @@ pub async fn queue(
     to: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
-    let figures = numbers(store, settings, from, to, now).await?;
-    let found = period_themes(store, model, settings, from, to).await?;
+    let Digest { numbers: figures, themes } = digest(store, model, settings, from, to, now).await?;
+    let found = themes?;
     let text = render(prompts, &figures, found.as_deref());
     // Drawing the chart is CPU work: off the async workers, like the themes.
     let chart = {

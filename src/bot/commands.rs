@@ -78,15 +78,15 @@ impl Bot {
     async fn digest_preview(&self, event: &Incoming, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
         let (from, to) = (now - chrono::Duration::days(7), now);
         let settings = &self.config.digest;
-        let figures = crate::digest::numbers(&self.store, settings, from, to, now).await?;
-        let themes = match crate::digest::period_themes(&self.store, self.embedder(), settings, from, to).await {
+        let digest = crate::digest::digest(&self.store, self.embedder(), settings, from, to, now).await?;
+        let themes = match digest.themes {
             Ok(t) => t,
             Err(e) => {
                 tracing::error!(error = %e, "digest themes failed; previewing without them");
                 None
             }
         };
-        let text = crate::digest::render(&self.prompts, &figures, themes.as_deref());
+        let text = crate::digest::render(&self.prompts, &digest.numbers, themes.as_deref());
         Ok(vec![self.private_reply(event, ActionKind::Digest, text)])
     }
 

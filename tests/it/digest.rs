@@ -27,6 +27,15 @@ async fn post(bot: &supportbot::bot::Bot, instance: &str, now: DateTime<Utc>) ->
     post_if_due(bot.store(), bot.prompts(), None, &bot.config().digest, instance, now).await.unwrap()
 }
 
+/// The themes of the test day's digest, found without a model.
+async fn themes_of_the_day(
+    bot: &supportbot::bot::Bot,
+    settings: &supportbot::config::DigestSettings,
+) -> anyhow::Result<Option<Vec<supportbot::domain::cluster::Theme>>> {
+    let (from, to) = (at(-60), at(60 * 24));
+    supportbot::digest::digest(bot.store(), None, settings, from, to, to).await.unwrap().themes
+}
+
 #[tokio::test]
 async fn two_instances_post_each_weeks_digest_exactly_once_and_catch_up_a_missed_one() {
     let db = sqlite_db();
@@ -122,10 +131,7 @@ async fn without_a_model_the_themes_come_from_tf_idf() {
     for (i, (who, text)) in questions.iter().enumerate() {
         send(&bot, message(&format!("q{i}"), i as i64 * 30, user(who), text)).await;
     }
-    let themes = supportbot::digest::period_themes(bot.store(), None, &bot.config().digest, at(-60), at(60 * 24))
-        .await
-        .unwrap()
-        .expect("themes without a model");
+    let themes = themes_of_the_day(&bot, &bot.config().digest).await.unwrap().expect("themes without a model");
     let keywords: Vec<String> = themes.iter().map(|t| t.keywords.join(" ")).collect();
     assert!(keywords.iter().any(|k| k.contains("password")), "{keywords:?}");
     assert!(keywords.iter().any(|k| k.contains("raspberry") || k.contains("pi") || k.contains("arm")), "{keywords:?}");
@@ -141,11 +147,11 @@ async fn a_configured_number_of_clusters_is_used_as_is() {
     let mut settings = bot.config().digest.clone();
     settings.clusters = Some(2);
     settings.themes = 10;
-    let themes = supportbot::digest::period_themes(bot.store(), None, &settings, at(-60), at(60 * 24)).await.unwrap();
+    let themes = themes_of_the_day(&bot, &settings).await.unwrap();
     // Four unrelated messages share no word: TF-IDF has nothing to compare them on.
     assert!(themes.is_none(), "{themes:?}");
     send(&bot, message("k4", 50, user("eve"), "password reset link fails")).await;
     send(&bot, message("k5", 60, user("fay"), "arm build crashes again")).await;
-    let themes = supportbot::digest::period_themes(bot.store(), None, &settings, at(-60), at(60 * 24)).await.unwrap().unwrap();
+    let themes = themes_of_the_day(&bot, &settings).await.unwrap().unwrap();
     assert_eq!(themes.len(), 2, "k = 2 as configured: {themes:?}");
 }
