@@ -2,7 +2,7 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     // Before the async runtime starts its threads: it sets an environment variable.
-    supportbot::semantic::embedder::fix_thread_count();
+    supportbot::semantic::threads::fix_thread_count();
     let cli = supportbot::cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,

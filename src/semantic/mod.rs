@@ -5,5 +5,6 @@
 pub mod embedder;
 pub mod faq;
 pub mod hub;
+pub mod threads;
 
 pub use embedder::Embedder;
