@@ -103,7 +103,7 @@ pub fn phrasing_texts(entries: &[FaqEntry]) -> Vec<String> {
 impl FaqIndex {
     /// Builds the index. `vectors`, when given, holds one embedding per [`phrasing_texts`] entry.
     pub fn build(entries: Vec<FaqEntry>, vectors: Option<Vec<Vec<f32>>>) -> tantivy::Result<Self> {
-        let phrasings = entries.iter().map(|e| 1 + e.alternatives.len()).sum::<usize>();
+        let phrasings = entries.iter().map(|e| e.phrasings().count()).sum::<usize>();
         if vectors.as_ref().is_some_and(|v| v.len() != phrasings) {
             return Err(tantivy::TantivyError::InvalidArgument(format!(
                 "{} vectors for {phrasings} phrasings",
@@ -150,7 +150,6 @@ impl FaqIndex {
                 tokens: text::tokens(&mut analyzer, &body),
             })
             .collect();
-        let phrasing_count = docs.iter().filter(|d| d.phrasing.is_some()).count();
         let mut df: HashMap<String, usize> = HashMap::new();
         for d in docs.iter().filter(|d| d.phrasing.is_some()) {
             let mut unique: Vec<&String> = d.tokens.iter().collect();
@@ -160,7 +159,7 @@ impl FaqIndex {
                 *df.entry(t.clone()).or_default() += 1;
             }
         }
-        let idf = df.into_iter().map(|(t, n)| (t, bm25_idf(phrasing_count, n))).collect();
+        let idf = df.into_iter().map(|(t, n)| (t, bm25_idf(phrasings, n))).collect();
         let mut index = FaqIndex {
             entries,
             docs,
@@ -168,7 +167,7 @@ impl FaqIndex {
             text,
             analyzer,
             idf,
-            phrasing_count,
+            phrasing_count: phrasings,
             vectors,
             words_calibration: Calibration::WORDS,
             meaning_calibration: None,
@@ -191,10 +190,6 @@ impl FaqIndex {
     /// whether it was right.
     fn held_out_outcomes(&self, by_meaning: bool) -> Vec<(Evidence, bool)> {
         let vectors = self.vectors.as_ref().filter(|_| by_meaning);
-        let mut phrasings_of = vec![0usize; self.entries.len()];
-        for d in self.docs.iter().filter(|d| d.phrasing.is_some()) {
-            phrasings_of[d.entry] += 1;
-        }
         let askable: Vec<usize> = (0..self.docs.len()).filter(|&s| self.docs[s].phrasing.is_some()).collect();
         let stride = askable.len().div_ceil(CALIBRATION_QUESTIONS).max(1);
         let mut outcomes = Vec::new();
@@ -202,7 +197,8 @@ impl FaqIndex {
         for &slot in askable.iter().step_by(stride) {
             let doc = &self.docs[slot];
             let vector = vectors.zip(doc.phrasing).map(|(v, p)| v[p].as_slice());
-            if phrasings_of[doc.entry] > 1 {
+            // A repeat question: its entry can still be found only through another phrasing.
+            if !self.entries[doc.entry].alternatives.is_empty() {
                 let ranked = self.ranked(&doc.tokens, vector, HeldOut::Doc(slot));
                 if let Some(evidence) = evidence(&ranked) {
                     outcomes.push((evidence, ranked[0].entry == doc.entry));

@@ -50,9 +50,7 @@ impl Embedder {
             &std::fs::read_to_string(read("config.json")).with_context(|| format!("reading {}", read("config.json").display()))?,
         )
         .context("parsing config.json")?;
-        let dimension = serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(read("config.json"))?)?["hidden_size"]
-            .as_u64()
-            .unwrap_or(384) as usize;
+        let dimension = config.hidden_size;
         let mut tokenizer = Tokenizer::from_file(read("tokenizer.json")).map_err(|e| anyhow!("loading tokenizer.json: {e}"))?;
         tokenizer
             .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
