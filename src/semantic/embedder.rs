@@ -5,7 +5,8 @@
 use anyhow::{Context, anyhow};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
+use super::bert::BertEncoder;
+use candle_transformers::models::bert::Config;
 use std::path::Path;
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
@@ -15,7 +16,7 @@ const MAX_TOKENS: usize = 128;
 const BATCH: usize = 32;
 
 pub struct Embedder {
-    model: BertModel,
+    model: BertEncoder,
     tokenizer: Tokenizer,
     id: String,
     dimension: usize,
@@ -59,8 +60,8 @@ impl Embedder {
         let weights = read("model.safetensors");
         let bytes = std::fs::read(&weights).with_context(|| format!("reading {}", weights.display()))?;
         let id = format!("{name}:{}", fingerprint(&bytes));
-        let vb = VarBuilder::from_tensors(column_major_linear_weights(&bytes)?, DType::F32, &Device::Cpu);
-        let model = BertModel::load(vb, &config).context("loading the BERT weights")?;
+        let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &Device::Cpu).context("reading model.safetensors")?;
+        let model = BertEncoder::load(vb, &config).context("loading the BERT weights")?;
         Ok(Embedder { model, tokenizer, id, dimension })
     }
 
@@ -100,8 +101,7 @@ impl Embedder {
         let flat = |f: &dyn Fn(&tokenizers::Encoding) -> Vec<u32>| -> Vec<u32> { encodings.iter().flat_map(f).collect() };
         let ids = Tensor::from_vec(flat(&|e| e.get_ids().to_vec()), (rows, width), &Device::Cpu)?;
         let mask = Tensor::from_vec(flat(&|e| e.get_attention_mask().to_vec()), (rows, width), &Device::Cpu)?;
-        let type_ids = ids.zeros_like()?;
-        let hidden = self.model.forward(&ids, &type_ids, Some(&mask))?; // (rows, width, dim)
+        let hidden = self.model.forward(&ids, &mask)?; // (rows, width, dim)
         // Mean over real tokens only, then unit length.
         let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
         let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
@@ -112,43 +112,7 @@ impl Embedder {
     }
 }
 
-/// The model's tensors, each linear layer's weight stored transposed (a column-major view of
-/// the same matrix). candle multiplies by `weight.t()`; with the weight laid out this way that
-/// operand is already in the order gemm reads, so gemm no longer repacks every weight matrix
-/// on every call, which was most of the time of embedding one short question.
-fn column_major_linear_weights(safetensors: &[u8]) -> anyhow::Result<std::collections::HashMap<String, Tensor>> {
-    let mut tensors = candle_core::safetensors::load_buffer(safetensors, &Device::Cpu)?;
-    for (name, tensor) in tensors.iter_mut() {
-        if tensor.rank() == 2 && !name.contains("embeddings") {
-            *tensor = tensor.t()?.contiguous()?.t()?;
-        }
-    }
-    Ok(tensors)
-}
-
 /// The model directory tests use: `TEST_MODEL_DIR`, set by `.ci/run` after unpacking the model.
 pub fn test_model_dir() -> Option<std::path::PathBuf> {
     std::env::var_os("TEST_MODEL_DIR").map(std::path::PathBuf::from).filter(|p| p.join("model.safetensors").exists())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    #[ignore = "needs the sentence-embedding model: set TEST_MODEL_DIR and add --run-ignored all (.ci/run does)"]
-    fn transposed_weights_embed_exactly_like_the_weights_as_stored() {
-        let dir = test_model_dir().expect("TEST_MODEL_DIR must name an unpacked all-MiniLM-L6-v2");
-        let fast = Embedder::load(&dir).unwrap();
-        let bytes = std::fs::read(dir.join("model.safetensors")).unwrap();
-        let config: Config = serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
-        let as_stored = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &Device::Cpu).unwrap();
-        let model = BertModel::load(as_stored, &config).unwrap();
-        let plain = Embedder { model, tokenizer: fast.tokenizer.clone(), id: fast.id.clone(), dimension: fast.dimension };
-        let texts = ["my card payment was declined twice", "How do I reset my password?", "ok"];
-        for (a, b) in fast.embed(&texts).unwrap().iter().zip(plain.embed(&texts).unwrap()) {
-            let gap = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
-            assert!(gap < 1e-5, "vectors differ by {gap}");
-        }
-    }
 }

@@ -2,6 +2,7 @@
 //! that keeps the model off the async workers; the model comes from a local directory or, opted
 //! into, from the Hugging Face hub through a local cache (`hub`).
 
+pub mod bert;
 pub mod embedder;
 pub mod faq;
 pub mod hub;
