@@ -70,6 +70,8 @@ pub fn evaluate(train: &[Row], test: &[Row], oos: &[Row], threshold: f32, unknow
     let unknown = unknown_labels(train, unknown_fifth);
     let started = Instant::now();
     let faq = build_faq(train, &unknown);
+    // In scope means "has an entry": a test label the train file never shows has none either.
+    let answerable: BTreeSet<String> = faq.iter().map(|entry| entry.id.clone()).collect();
     let vectors = match model {
         Some(m) => Some(m.embed(&phrasing_texts(&faq).iter().map(String::as_str).collect::<Vec<_>>())?),
         None => None,
@@ -80,7 +82,7 @@ pub fn evaluate(train: &[Row], test: &[Row], oos: &[Row], threshold: f32, unknow
     let (mut in_scope, mut top1, mut answered, mut answered_right, mut oos_total, mut oos_answered) = (0, 0, 0, 0, 0, 0);
     let mut latencies = Vec::with_capacity(test.len() + oos.len());
     let mut outcomes = Vec::with_capacity(test.len() + oos.len());
-    let queries = test.iter().map(|r| (r, !unknown.contains(&r.label))).chain(oos.iter().map(|r| (r, false)));
+    let queries = test.iter().map(|r| (r, answerable.contains(&r.label))).chain(oos.iter().map(|r| (r, false)));
     for (row, known) in queries {
         let t = Instant::now();
         let vector = model.map(|m| m.embed(&[row.text.as_str()])).transpose()?.and_then(|mut v| v.pop());
@@ -158,6 +160,16 @@ mod tests {
         assert_eq!(m["answered_precision"], 1.0);
         assert_eq!(m["oos_false_answer_rate"], 0.0);
         assert_eq!(m["queries"], 3);
+    }
+
+    #[test]
+    fn a_test_label_without_train_rows_is_out_of_scope() {
+        let labels = ["apple", "banana", "cherry", "date"];
+        let train: Vec<Row> = labels.iter().map(|l| row(&format!("tell me about {l} fruit"), l)).collect();
+        let test = vec![row("tell me about apple fruit", "apple"), row("tell me about elderberry fruit", "elderberry")];
+        let m = evaluate(&train, &test, &[], 0.99, 4, None).unwrap();
+        assert_eq!(m["top1_accuracy"], 1.0, "only apple is in scope");
+        assert_eq!(m["oos_false_answer_rate"], 0.0);
     }
 
     #[test]
