@@ -1,5 +1,6 @@
 //! Themes: k-means (linfa, k-means++ and a fixed seed: the same input gives the same themes),
-//! an automatic choice of k by silhouette, and class-based TF-IDF keywords per theme.
+//! an automatic choice of k by silhouette (`choose_k`), and the digest's themes with class-based
+//! TF-IDF keywords (`themes`).
 //!
 //! Where the time goes, and why the code looks the way it does (3,080 MiniLM vectors, k = 77):
 //! linfa's distance is a scalar loop, about 40 ms per Lloyd iteration on 384 dimensions, and its
@@ -16,6 +17,11 @@ use ndarray::{Array1, Array2, ArrayView1, Axis};
 use rand_xoshiro::Xoshiro256Plus;
 use rand_xoshiro::rand_core::{RngCore, SeedableRng};
 use std::collections::HashMap;
+
+mod choose_k;
+mod themes;
+pub use choose_k::{candidate_ks, kmeans_auto, silhouette};
+pub use themes::{Theme, ThemeInput, keywords, themes};
 
 /// The seed every clustering uses.
 pub const SEED: u64 = 42;
@@ -278,132 +284,6 @@ pub fn kmeans(x: &Array2<f64>, k: usize) -> Result<Clustering, ClusterError> {
     Space::new(x).kmeans(k, RUNS, cores())
 }
 
-/// Pairwise distances within a deterministic sample of the points, for silhouettes.
-struct Sample {
-    points: Vec<usize>,
-    /// Row-major, points × points.
-    distances: Vec<f64>,
-}
-
-impl Sample {
-    fn new(x: &Array2<f64>) -> Self {
-        let n = x.nrows();
-        let step = (n / SILHOUETTE_SAMPLE).max(1);
-        let points: Vec<usize> = (0..n).step_by(step).collect();
-        let s = points.len();
-        let mut distances = vec![0.0; s * s];
-        for a in 0..s {
-            for b in a + 1..s {
-                let d = distance2(x.row(points[a]), x.row(points[b])).sqrt();
-                distances[a * s + b] = d;
-                distances[b * s + a] = d;
-            }
-        }
-        Sample { points, distances }
-    }
-
-    /// Mean silhouette of the sample under `labels`.
-    fn silhouette(&self, labels: &[usize], k: usize) -> f64 {
-        let s = self.points.len();
-        let mut total = 0.0;
-        let mut sums = vec![0.0; k];
-        let mut counts = vec![0usize; k];
-        for a in 0..s {
-            sums.fill(0.0);
-            counts.fill(0);
-            for b in 0..s {
-                if a != b {
-                    let l = labels[self.points[b]];
-                    sums[l] += self.distances[a * s + b];
-                    counts[l] += 1;
-                }
-            }
-            let own = labels[self.points[a]];
-            if counts[own] == 0 {
-                continue; // a singleton scores 0
-            }
-            let within = sums[own] / counts[own] as f64;
-            let between = (0..k).filter(|&c| c != own && counts[c] > 0).map(|c| sums[c] / counts[c] as f64).fold(f64::INFINITY, f64::min);
-            if between.is_finite() {
-                total += (between - within) / within.max(between);
-            }
-        }
-        total / s.max(1) as f64
-    }
-}
-
-/// Mean silhouette of a deterministic sample of the points (cosine-free: squared-Euclidean
-/// distances rooted, as k-means sees the space).
-pub fn silhouette(x: &Array2<f64>, labels: &[usize], k: usize) -> f64 {
-    Sample::new(x).silhouette(labels, k)
-}
-
-/// The candidate k values for n texts: themes of roughly 15 to 80 texts each, on a
-/// geometric grid, at least 2.
-pub fn candidate_ks(n: usize) -> Vec<usize> {
-    let (lo, hi) = ((n / 80).max(2), (n / 15).max(2).min(n.saturating_sub(1)).max(2));
-    let mut ks = Vec::new();
-    let mut k = lo as f64;
-    while (k as usize) <= hi {
-        let kk = k.round() as usize;
-        if ks.last() != Some(&kk) {
-            ks.push(kk);
-        }
-        k *= 1.15;
-    }
-    if ks.is_empty() {
-        ks.push(lo.min(n.max(1)));
-    }
-    ks
-}
-
-/// Clusters with the k of the best silhouette among [`candidate_ks`] (each candidate scored on a
-/// single k-means run, candidates in parallel; the chosen k then gets the full restarts).
-pub fn kmeans_auto(x: &Array2<f64>) -> Result<Clustering, ClusterError> {
-    let space = Space::new(x);
-    let sample = Sample::new(x);
-    let ks: Vec<usize> = candidate_ks(x.nrows()).into_iter().filter(|&k| k <= x.nrows()).collect();
-    let scores = parallel_map(ks.len(), cores(), |i| {
-        let c = space.kmeans(ks[i], 1, 1)?;
-        Ok::<_, ClusterError>(sample.silhouette(&c.labels, ks[i]))
-    });
-    let mut best: Option<(f64, usize)> = None;
-    for (&k, score) in ks.iter().zip(scores) {
-        let score = score?;
-        tracing::debug!(k, silhouette = score, "k candidate");
-        if best.is_none_or(|(s, _)| score > s) {
-            best = Some((score, k));
-        }
-    }
-    let (_, k) = best.ok_or_else(|| ClusterError("no texts to cluster".into()))?;
-    space.kmeans(k, RUNS, cores())
-}
-
-/// Each cluster's most distinctive terms by class-based TF-IDF: a term's frequency in the
-/// cluster, weighted by how rare it is across clusters.
-pub fn keywords(tokens: &[Vec<String>], labels: &[usize], k: usize, top: usize) -> Vec<Vec<String>> {
-    let mut per_class: Vec<HashMap<&str, f64>> = vec![HashMap::new(); k];
-    let mut totals = HashMap::<&str, f64>::new();
-    for (doc, &c) in tokens.iter().zip(labels) {
-        for t in doc {
-            *per_class[c].entry(t).or_default() += 1.0;
-            *totals.entry(t).or_default() += 1.0;
-        }
-    }
-    let words: f64 = per_class.iter().map(|m| m.values().sum::<f64>()).sum();
-    let average = words / k.max(1) as f64;
-    per_class
-        .iter()
-        .map(|class| {
-            let size: f64 = class.values().sum::<f64>().max(1.0);
-            let mut scored: Vec<(&str, f64)> =
-                class.iter().map(|(t, n)| (*t, (n / size) * (1.0 + average / totals[t]).ln())).collect();
-            scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
-            scored.into_iter().take(top).map(|(t, _)| t.to_string()).collect()
-        })
-        .collect()
-}
-
 /// Row-stacks vectors into a matrix.
 pub fn matrix(vectors: &[Vec<f32>]) -> Array2<f64> {
     let dim = vectors.first().map(Vec::len).unwrap_or(0);
@@ -462,19 +342,6 @@ mod tests {
         let ks = candidate_ks(3080);
         assert!(ks.first() == Some(&38) && *ks.last().unwrap() <= 205, "{ks:?}");
         assert!(candidate_ks(5).iter().all(|&k| (2..5).contains(&k)), "{:?}", candidate_ks(5));
-    }
-
-    #[test]
-    fn keywords_are_what_sets_a_cluster_apart() {
-        let docs: Vec<Vec<String>> = [
-            "card arrive late card", "card never arrive", "refund money back", "refund pending money",
-        ]
-        .iter()
-        .map(|d| d.split(' ').map(String::from).collect())
-        .collect();
-        let kw = keywords(&docs, &[0, 0, 1, 1], 2, 2);
-        assert_eq!(kw[0][0], "card");
-        assert!(kw[1].contains(&"refund".to_string()) && kw[1].contains(&"money".to_string()), "{kw:?}");
     }
 
     #[test]
@@ -574,97 +441,5 @@ mod tests {
     fn nonsense_k_is_an_error_not_a_panic() {
         assert!(kmeans(&blobs(), 0).is_err());
         assert!(kmeans(&blobs(), 1000).is_err());
-    }
-}
-
-/// One theme of a period's messages, as the digest shows it.
-#[derive(Debug, Clone, serde::Serialize, PartialEq)]
-pub struct Theme {
-    pub keywords: Vec<String>,
-    pub size: usize,
-    /// How many of the previous period's messages fall in this theme (nearest centre).
-    pub previous_size: usize,
-    /// The messages nearest the theme's centre; empty when fewer than `min_users` people wrote
-    /// the theme's messages (the privacy floor).
-    pub examples: Vec<String>,
-    pub people: usize,
-}
-
-/// A period's messages to theme: their texts, analyzed tokens, embeddings and authors.
-pub struct ThemeInput<'a> {
-    pub texts: &'a [String],
-    pub tokens: &'a [Vec<String>],
-    pub vectors: &'a [Vec<f32>],
-    pub authors: &'a [String],
-    /// The previous period's embeddings, for each theme's trend.
-    pub previous: &'a [Vec<f32>],
-}
-
-/// Clusters the messages into `k` groups (None: chosen by silhouette; a fixed k larger than the
-/// number of messages is cut down to it) and describes the `top` largest themes.
-pub fn themes(input: &ThemeInput<'_>, k: Option<usize>, min_users: usize, top: usize) -> Result<Vec<Theme>, ClusterError> {
-    let n = input.texts.len();
-    if n < 2 {
-        return Ok(Vec::new());
-    }
-    let x = matrix(input.vectors);
-    let c = match k {
-        Some(k) => kmeans(&x, k.clamp(1, n))?,
-        None => kmeans_auto(&x)?,
-    };
-    let words = keywords(input.tokens, &c.labels, c.k(), 4);
-    let mut previous_sizes = vec![0usize; c.k()];
-    for v in matrix(input.previous).axis_iter(Axis(0)) {
-        let nearest = (0..c.k()).min_by(|&a, &b| distance2(v, c.centroids.row(a)).total_cmp(&distance2(v, c.centroids.row(b))));
-        if let Some(t) = nearest {
-            previous_sizes[t] += 1;
-        }
-    }
-    let mut out: Vec<Theme> = (0..c.k())
-        .map(|t| {
-            let members = c.nearest_to_centre(&x, t);
-            let people: std::collections::HashSet<&str> = members.iter().map(|&i| input.authors[i].as_str()).collect();
-            let mut examples: Vec<String> = Vec::new();
-            if people.len() >= min_users {
-                for &i in &members {
-                    let example = super::text::truncate_chars(&input.texts[i], 140);
-                    if !examples.iter().any(|e| e.eq_ignore_ascii_case(&example)) {
-                        examples.push(example);
-                    }
-                    if examples.len() == 2 {
-                        break;
-                    }
-                }
-            }
-            Theme { keywords: words[t].clone(), size: members.len(), previous_size: previous_sizes[t], examples, people: people.len() }
-        })
-        .filter(|t| t.size > 0)
-        .collect();
-    out.sort_by(|a, b| b.size.cmp(&a.size).then(a.keywords.cmp(&b.keywords)));
-    out.truncate(top);
-    Ok(out)
-}
-
-#[cfg(test)]
-mod theme_tests {
-    use super::*;
-
-    #[test]
-    fn themes_have_keywords_trends_and_a_privacy_floor() {
-        // Two topics on two axes; the card topic from 3 people, the refund topic from 1.
-        let texts: Vec<String> = ["card late", "card missing", "card not here", "refund please", "refund now", "refund when"].map(String::from).to_vec();
-        let tokens: Vec<Vec<String>> = texts.iter().map(|t| t.split(' ').map(String::from).collect()).collect();
-        let vectors = vec![vec![1.0, 0.0], vec![0.99, 0.01], vec![0.98, 0.02], vec![0.0, 1.0], vec![0.01, 0.99], vec![0.02, 0.98]];
-        let authors: Vec<String> = ["ann", "ben", "cat", "dan", "dan", "dan"].map(String::from).to_vec();
-        let previous = vec![vec![0.0, 1.0]];
-        let input = ThemeInput { texts: &texts, tokens: &tokens, vectors: &vectors, authors: &authors, previous: &previous };
-        let found = themes(&input, None, 3, 5).unwrap();
-        assert_eq!(found.len(), 2);
-        let card = found.iter().find(|t| t.keywords[0] == "card").unwrap();
-        let refund = found.iter().find(|t| t.keywords[0] == "refund").unwrap();
-        assert_eq!((card.size, card.previous_size, card.people), (3, 0, 3));
-        assert_eq!(card.examples.len(), 2, "three people: examples shown");
-        assert_eq!((refund.size, refund.previous_size, refund.people), (3, 1, 1));
-        assert!(refund.examples.is_empty(), "one person: counted, never quoted");
     }
 }
