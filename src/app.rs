@@ -58,7 +58,7 @@ pub async fn build_bot(settings: &Settings, faq_file: Option<&Path>) -> anyhow::
         None => {}
     }
     let prompts = Prompts::load(settings.prompts.dir.as_deref())?;
-    let embedder = load_embedder(&settings.model).await?;
+    let embedder = load_embedder(&settings.model, settings.model.int8).await?;
     Ok(Bot::new(store, prompts, BotConfig::from_settings(settings), embedder).await?)
 }
 
@@ -67,7 +67,8 @@ pub async fn build_bot(settings: &Settings, faq_file: Option<&Path>) -> anyhow::
 /// or just a directory (`Option<&Path>`, the CLI's `--model DIR`). A configured but broken
 /// directory is an error at start. No model at all, or one that could not be fetched, is fine:
 /// the FAQ is matched on words only, said once.
-pub async fn load_embedder(source: impl Into<crate::semantic::hub::ModelSource>) -> anyhow::Result<Option<Arc<Embedder>>> {
+/// `int8`: `[model] int8` (see `Embedder::load`).
+pub async fn load_embedder(source: impl Into<crate::semantic::hub::ModelSource>, int8: bool) -> anyhow::Result<Option<Arc<Embedder>>> {
     let (dir, fetched) = match source.into() {
         crate::semantic::hub::ModelSource::None => {
             tracing::warn!(
@@ -87,8 +88,8 @@ pub async fn load_embedder(source: impl Into<crate::semantic::hub::ModelSource>)
     let started = std::time::Instant::now();
     let (path, name) = (dir.clone(), fetched.as_ref().map(|h| h.model_name().to_string()));
     let loaded = tokio::task::spawn_blocking(move || match name {
-        Some(name) => Embedder::load_named(&path, &name),
-        None => Embedder::load(&path),
+        Some(name) => Embedder::load_named(&path, &name, int8),
+        None => Embedder::load(&path, int8),
     })
     .await?;
     let model = match (loaded, fetched) {

@@ -196,7 +196,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Eval { command: EvalCommand::Faq { train, test, oos, model, full_text, unknown_fifth } } => {
             let oos = oos.map(|p| eval::read_tsv(&p)).transpose()?.unwrap_or_default();
-            let model = app::load_embedder(model_source(&settings, model, full_text)).await?;
+            let model = app::load_embedder(model_source(&settings, model, full_text), settings.model.int8).await?;
             let (train, test) = (eval::read_tsv(&train)?, eval::read_tsv(&test)?);
             let threshold = settings.faq.threshold;
             let metrics = tokio::task::spawn_blocking(move || eval::faq::evaluate(&train, &test, &oos, threshold, unknown_fifth.into(), model.as_deref())).await??;
@@ -205,7 +205,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Eval { command: EvalCommand::Cluster { input, k, model } } => {
             // Without a model the themes are drawn from TF-IDF vectors, and so is this evaluation.
-            let model = app::load_embedder(model_source(&settings, model, false)).await?;
+            let model = app::load_embedder(model_source(&settings, model, false), settings.model.int8).await?;
             let rows = eval::read_tsv(&input)?;
             println!("{}", tokio::task::spawn_blocking(move || eval::cluster::evaluate(&rows, k, model.as_deref())).await??);
             Ok(())
@@ -222,7 +222,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
             let to = to.map(day).unwrap_or_else(|| day(now.date_naive() + chrono::Duration::days(1)));
             let from = from.map(day).unwrap_or(to - chrono::Duration::days(7));
             anyhow::ensure!(from < to, "--from must be before --to");
-            let model = app::load_embedder(&settings.model).await?;
+            let model = app::load_embedder(&settings.model, settings.model.int8).await?;
             if post {
                 anyhow::ensure!(!settings.digest.channels.is_empty(), "--post needs [digest] channels, like [\"slack:C012ABCDEF\"]");
                 let prompts = crate::prompts::Prompts::load(settings.prompts.dir.as_deref())?;

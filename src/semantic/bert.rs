@@ -14,6 +14,8 @@ use candle_core::{CpuStorage, CustomOp1, DType, Layout, Module, Result, Shape, T
 use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder};
 use candle_transformers::models::bert::{Config, HiddenAct};
 
+use super::int8::Int8Linear;
+
 pub struct BertEncoder {
     embeddings: Embeddings,
     layers: Vec<Layer>,
@@ -30,18 +32,46 @@ struct Embeddings {
 }
 
 struct Layer {
-    query_key_value: Linear,
-    attention_output: Linear,
+    query_key_value: Dense,
+    attention_output: Dense,
     attention_norm: LayerNorm,
-    intermediate: Linear,
-    output: Linear,
+    intermediate: Dense,
+    output: Dense,
     output_norm: LayerNorm,
+}
+
+/// A linear layer: f32 through candle's matrix multiplier, or int8 (`super::int8`).
+enum Dense {
+    F32(Linear),
+    Int8(Int8Linear),
+}
+
+impl Dense {
+    fn new(weight: Tensor, bias: Tensor, int8: bool) -> Result<Dense> {
+        if !int8 {
+            return Ok(Dense::F32(column_major(weight, bias)?));
+        }
+        let (outputs, inputs) = weight.dims2()?;
+        let weight = weight.flatten_all()?.to_vec1::<f32>()?;
+        Ok(Dense::Int8(Int8Linear::new(&weight, &bias.to_vec1::<f32>()?, inputs, outputs)))
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        match self {
+            Dense::F32(linear) => linear.forward(x),
+            Dense::Int8(linear) => {
+                let (rows, width, _) = x.dims3()?;
+                let values = x.flatten_all()?.to_vec1::<f32>()?;
+                Tensor::from_vec(linear.forward(&values, rows * width), (rows, width, linear.outputs()), x.device())
+            }
+        }
+    }
 }
 
 impl BertEncoder {
     /// Loads the weights of a BERT model (tensor names as Hugging Face writes them, with or
     /// without a `bert.` prefix).
-    pub fn load(vb: VarBuilder, config: &Config) -> Result<BertEncoder> {
+    pub fn load(vb: VarBuilder, config: &Config, int8: bool) -> Result<BertEncoder> {
         let vb = if vb.contains_tensor("bert.embeddings.word_embeddings.weight") { vb.pp("bert") } else { vb };
         let hidden = config.hidden_size;
         if config.num_attention_heads == 0 || hidden % config.num_attention_heads != 0 {
@@ -50,7 +80,7 @@ impl BertEncoder {
         let head_size = hidden / config.num_attention_heads;
         let embeddings = Embeddings::load(vb.pp("embeddings"), config)?;
         let layers = (0..config.num_hidden_layers)
-            .map(|index| Layer::load(vb.pp(format!("encoder.layer.{index}")), config, head_size))
+            .map(|index| Layer::load(vb.pp(format!("encoder.layer.{index}")), config, head_size, int8))
             .collect::<Result<Vec<_>>>()?;
         Ok(BertEncoder { embeddings, layers, heads: config.num_attention_heads, activation: config.hidden_act })
     }
@@ -95,7 +125,7 @@ impl Embeddings {
 }
 
 impl Layer {
-    fn load(vb: VarBuilder, config: &Config, head_size: usize) -> Result<Layer> {
+    fn load(vb: VarBuilder, config: &Config, head_size: usize, int8: bool) -> Result<Layer> {
         let hidden = config.hidden_size;
         let attention = vb.pp("attention.self");
         // Scaling the query by 1/√d before the product scales every score by it.
@@ -105,11 +135,11 @@ impl Layer {
         let weight = Tensor::cat(&[query, attention.get((hidden, hidden), "key.weight")?, attention.get((hidden, hidden), "value.weight")?], 0)?;
         let bias = Tensor::cat(&[query_bias, attention.get(hidden, "key.bias")?, attention.get(hidden, "value.bias")?], 0)?;
         Ok(Layer {
-            query_key_value: column_major(weight, bias)?,
-            attention_output: linear(vb.pp("attention.output.dense"), hidden, hidden)?,
+            query_key_value: Dense::new(weight, bias, int8)?,
+            attention_output: dense(vb.pp("attention.output.dense"), hidden, hidden, int8)?,
             attention_norm: layer_norm(vb.pp("attention.output.LayerNorm"), config)?,
-            intermediate: linear(vb.pp("intermediate.dense"), hidden, config.intermediate_size)?,
-            output: linear(vb.pp("output.dense"), config.intermediate_size, hidden)?,
+            intermediate: dense(vb.pp("intermediate.dense"), hidden, config.intermediate_size, int8)?,
+            output: dense(vb.pp("output.dense"), config.intermediate_size, hidden, int8)?,
             output_norm: layer_norm(vb.pp("output.LayerNorm"), config)?,
         })
     }
@@ -141,8 +171,8 @@ fn activate(xs: &Tensor, activation: HiddenAct) -> Result<Tensor> {
     }
 }
 
-fn linear(vb: VarBuilder, inputs: usize, outputs: usize) -> Result<Linear> {
-    column_major(vb.get((outputs, inputs), "weight")?, vb.get(outputs, "bias")?)
+fn dense(vb: VarBuilder, inputs: usize, outputs: usize, int8: bool) -> Result<Dense> {
+    Dense::new(vb.get((outputs, inputs), "weight")?, vb.get(outputs, "bias")?, int8)
 }
 
 /// A linear layer whose weight is laid out column-major: the same matrix, but `weight.t()`,
@@ -226,7 +256,7 @@ mod tests {
         let dir = crate::semantic::embedder::test_model_dir().expect("TEST_MODEL_DIR must name an unpacked all-MiniLM-L6-v2");
         let config: Config = serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
         let weights = || VarBuilder::from_buffered_safetensors(std::fs::read(dir.join("model.safetensors")).unwrap(), DType::F32, &Device::Cpu).unwrap();
-        let ours = BertEncoder::load(weights(), &config).unwrap();
+        let ours = BertEncoder::load(weights(), &config, false).unwrap();
         let reference = candle_transformers::models::bert::BertModel::load(weights(), &config).unwrap();
         // Token ids of two questions, the second padded: both the unpadded and the masked path.
         let ids = Tensor::new(&[[101u32, 2026, 4003, 7909, 2001, 6430, 102], [101, 7592, 102, 0, 0, 0, 0]], &Device::Cpu).unwrap();

@@ -38,14 +38,16 @@ fn fingerprint(bytes: &[u8]) -> String {
 impl Embedder {
     /// Loads `config.json`, `tokenizer.json` and `model.safetensors` from `dir`; the model is
     /// named after the directory.
-    pub fn load(dir: &Path) -> anyhow::Result<Embedder> {
-        Self::load_named(dir, dir.file_name().and_then(|n| n.to_str()).unwrap_or("model"))
+    /// With `int8`, the matrix products run in int8 where the CPU can (`super::int8`); the id
+    /// then says so, so vectors cached from one are never mixed with the other's.
+    pub fn load(dir: &Path, int8: bool) -> anyhow::Result<Embedder> {
+        Self::load_named(dir, dir.file_name().and_then(|n| n.to_str()).unwrap_or("model"), int8)
     }
 
     /// Like [`Embedder::load`], naming the model `name` (a hub snapshot's directory is a commit
     /// hash, so the fetched all-MiniLM-L6-v2 is named after its repository instead: the same
     /// weights then get the same id, and share cached vectors, wherever they were loaded from).
-    pub fn load_named(dir: &Path, name: &str) -> anyhow::Result<Embedder> {
+    pub fn load_named(dir: &Path, name: &str, int8: bool) -> anyhow::Result<Embedder> {
         let read = |name: &str| dir.join(name);
         let config: Config = serde_json::from_str(
             &std::fs::read_to_string(read("config.json")).with_context(|| format!("reading {}", read("config.json").display()))?,
@@ -61,7 +63,9 @@ impl Embedder {
         let bytes = std::fs::read(&weights).with_context(|| format!("reading {}", weights.display()))?;
         let id = format!("{name}:{}", fingerprint(&bytes));
         let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &Device::Cpu).context("reading model.safetensors")?;
-        let model = BertEncoder::load(vb, &config).context("loading the BERT weights")?;
+        let int8 = int8 && super::int8::supported();
+        let id = if int8 { format!("{id}+int8") } else { id };
+        let model = BertEncoder::load(vb, &config, int8).context("loading the BERT weights")?;
         Ok(Embedder { model, tokenizer, id, dimension })
     }
 
@@ -115,4 +119,34 @@ impl Embedder {
 /// The model directory tests use: `TEST_MODEL_DIR`, set by `.ci/run` after unpacking the model.
 pub fn test_model_dir() -> Option<std::path::PathBuf> {
     std::env::var_os("TEST_MODEL_DIR").map(std::path::PathBuf::from).filter(|p| p.join("model.safetensors").exists())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[ignore = "needs the sentence-embedding model: set TEST_MODEL_DIR and add --run-ignored all (.ci/run does)"]
+    fn int8_vectors_point_where_the_f32_ones_do_and_are_cached_apart() {
+        let dir = test_model_dir().expect("TEST_MODEL_DIR must name an unpacked all-MiniLM-L6-v2");
+        let exact = Embedder::load(&dir, false).unwrap();
+        assert!(!exact.id().ends_with("+int8"), "{}", exact.id());
+        if !super::super::int8::supported() {
+            eprintln!("skipped the int8 half: this CPU has no AVX-512 VNNI, so the int8 kernel is never used here");
+            return;
+        }
+        let int8 = Embedder::load(&dir, true).unwrap();
+        assert_eq!(int8.id(), format!("{}+int8", exact.id()), "vectors of the two are cached under different ids");
+        let texts = [
+            "my card payment was declined twice",
+            "How do I reset my password?",
+            "ok",
+            "I was charged a fee when I topped up with my card, why is that and can I get it back?",
+        ];
+        let (a, b) = (exact.embed(&texts).unwrap(), int8.embed(&texts).unwrap());
+        for ((x, y), text) in a.iter().zip(&b).zip(texts) {
+            let cosine: f32 = x.iter().zip(y).map(|(p, q)| p * q).sum();
+            assert!(cosine > 0.99, "{text:?}: cosine {cosine}");
+        }
+    }
 }

@@ -6,6 +6,7 @@ pub mod bert;
 pub mod embedder;
 pub mod faq;
 pub mod hub;
+pub mod int8;
 pub mod threads;
 
 pub use embedder::Embedder;
