@@ -86,7 +86,7 @@ fn median(mut xs: Vec<f64>) -> Option<f64> {
     }
     xs.sort_by(|a, b| a.total_cmp(b));
     let mid = xs.len() / 2;
-    Some(if xs.len() % 2 == 0 { (xs[mid - 1] + xs[mid]) / 2.0 } else { xs[mid] })
+    Some(if xs.len().is_multiple_of(2) { (xs[mid - 1] + xs[mid]) / 2.0 } else { xs[mid] })
 }
 
 /// Computes the digest's numbers as of `now`.

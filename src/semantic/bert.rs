@@ -74,7 +74,7 @@ impl BertEncoder {
     pub fn load(vb: VarBuilder, config: &Config, int8: bool) -> Result<BertEncoder> {
         let vb = if vb.contains_tensor("bert.embeddings.word_embeddings.weight") { vb.pp("bert") } else { vb };
         let hidden = config.hidden_size;
-        if config.num_attention_heads == 0 || hidden % config.num_attention_heads != 0 {
+        if config.num_attention_heads == 0 || !hidden.is_multiple_of(config.num_attention_heads) {
             bail!("hidden_size {hidden} is not a multiple of num_attention_heads {}", config.num_attention_heads);
         }
         let head_size = hidden / config.num_attention_heads;

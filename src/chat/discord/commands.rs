@@ -155,10 +155,11 @@ fn flatten<'a>(name: &'a str, options: &'a [CommandDataOption], path: &mut Vec<&
 /// "https://discord.com/channels/<guild>/<channel>/<message>" → the message id; anything else as it is.
 fn message_from_link(text: &str) -> String {
     let t = text.trim();
-    if t.starts_with("https://") && t.contains("/channels/") {
-        if let Some(last) = t.trim_end_matches('/').rsplit('/').next().filter(|s| s.chars().all(|c| c.is_ascii_digit())) {
-            return last.to_string();
-        }
+    if t.starts_with("https://")
+        && t.contains("/channels/")
+        && let Some(last) = t.trim_end_matches('/').rsplit('/').next().filter(|s| s.chars().all(|c| c.is_ascii_digit()))
+    {
+        return last.to_string();
     }
     t.to_string()
 }
