@@ -22,7 +22,7 @@ const NEEDS_MODEL: &str = "TEST_MODEL_DIR must name an unpacked all-MiniLM-L6-v2
 
 fn model() -> Arc<Embedder> {
     let dir = test_model_dir().expect(NEEDS_MODEL);
-    Arc::new(Embedder::load(&dir, true).unwrap())
+    Arc::new(Embedder::load(&dir, false).unwrap())
 }
 
 async fn semantic_bot(db: &TestDb, model: Arc<Embedder>) -> Bot {
@@ -141,10 +141,10 @@ async fn the_hub_is_contacted_only_when_fetch_is_on_and_no_dir_is_set() {
     assert!(!ModelSettings::default().fetch, "fetching is opt-in");
     assert_eq!(ModelSettings::default().hub_url, "https://huggingface.co");
     assert_eq!(ModelSource::from(&defaults), ModelSource::None);
-    assert!(load_embedder(&defaults, true).await.unwrap().is_none());
+    assert!(load_embedder(&defaults, false).await.unwrap().is_none());
     // A directory wins over fetching: a broken one is an error at start, and the hub is not asked.
     let with_dir = ModelSettings { dir: Some(cache.path().join("missing")), ..fetching(&fake.url, cache.path()) };
-    let err = load_embedder(&with_dir, true).await.unwrap_err();
+    let err = load_embedder(&with_dir, false).await.unwrap_err();
     assert!(format!("{err:#}").contains("([model] dir)"), "{err:#}");
     assert_eq!(fake.requests(), Vec::<String>::new());
 }
@@ -215,7 +215,7 @@ async fn an_unreachable_hub_is_named_in_the_message() {
     );
     assert!(text.to_lowercase().contains("connect"), "{text}");
     assert!(text.ends_with("set [model] dir to a local copy of the model (README, \"Semantic matching\")"), "{text}");
-    assert!(load_embedder(&fetching(&hub_url, cache.path()), true).await.unwrap().is_none());
+    assert!(load_embedder(&fetching(&hub_url, cache.path()), false).await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -242,7 +242,7 @@ async fn fetched_files_are_cached_and_later_starts_send_no_request() {
     assert_eq!(fake.requests(), requests);
     // Files that are not a loadable model: said once, and the bot goes on without it.
     let (logs, guard) = Logs::capture();
-    assert!(load_embedder(&fetching(&fake.url, cache.path()), true).await.unwrap().is_none());
+    assert!(load_embedder(&fetching(&fake.url, cache.path()), false).await.unwrap().is_none());
     drop(guard);
     let warnings = logs.lines("WARN");
     assert_eq!(warnings.len(), 1, "{warnings:#?}");
@@ -315,7 +315,7 @@ async fn the_model_is_fetched_from_the_hub_once_then_loaded_from_the_cache() {
     let cache = tempfile::tempdir().unwrap();
     let settings = fetching(&fake.url, cache.path());
 
-    let fetched = load_embedder(&settings, true).await.unwrap().expect("fetched and loaded");
+    let fetched = load_embedder(&settings, false).await.unwrap().expect("fetched and loaded");
     let requests = fake.requests();
     let chunks = requests.iter().filter(|r| r.starts_with("GET cdn /")).count();
     assert!(chunks > 1, "the weights come in several ranged chunks: {requests:#?}");
@@ -327,7 +327,7 @@ async fn the_model_is_fetched_from_the_hub_once_then_loaded_from_the_cache() {
     assert!(dot(&v[0], &v[1]) > dot(&v[0], &v[2]) + 0.2, "{} vs {}", dot(&v[0], &v[1]), dot(&v[0], &v[2]));
 
     // The next start: from the cache, without a single request.
-    let again = load_embedder(&settings, true).await.unwrap().expect("loaded from the cache");
+    let again = load_embedder(&settings, false).await.unwrap().expect("loaded from the cache");
     assert_eq!(fake.requests(), requests, "no request once cached");
     assert_eq!(again.id(), fetched.id());
     assert_eq!(again.embed(&["How do I reset my password?"]).unwrap()[0], v[0]);
