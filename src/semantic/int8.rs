@@ -70,10 +70,6 @@ impl Int8Linear {
         Int8Linear { inputs, outputs, padded_inputs, packed, scales, weight_sums, bias: bias.to_vec() }
     }
 
-    pub fn inputs(&self) -> usize {
-        self.inputs
-    }
-
     pub fn outputs(&self) -> usize {
         self.outputs
     }
@@ -81,8 +77,8 @@ impl Int8Linear {
     /// `rows × outputs` from `rows × inputs`, both row-major. Call only when [`supported`].
     pub fn forward(&self, x: &[f32], rows: usize) -> Vec<f32> {
         assert_eq!(x.len(), rows * self.inputs, "input shape");
-        let (activations, token_ranges) = self.quantise(x, rows);
         let padded_rows = rows.div_ceil(ROWS) * ROWS;
+        let (activations, token_ranges) = self.quantise(x, rows, padded_rows);
         let block_bytes = self.padded_inputs * BLOCK;
         // Each task computes one block of 64 outputs for every row, back in f32.
         let blocks: Vec<Vec<f32>> = self
@@ -105,9 +101,9 @@ impl Int8Linear {
             .collect();
         let mut y = vec![0.0f32; rows * self.outputs];
         for (block, values) in blocks.iter().enumerate() {
-            let (start, end) = (block * BLOCK, ((block + 1) * BLOCK).min(self.outputs));
+            let columns = self.columns(block);
             for (out, row) in y.chunks_exact_mut(self.outputs).zip(values.chunks_exact(BLOCK)) {
-                out[start..end].copy_from_slice(&row[..end - start]);
+                out[columns.clone()].copy_from_slice(&row[..columns.len()]);
             }
         }
         y
@@ -116,10 +112,10 @@ impl Int8Linear {
     /// One block's integer sums back to outputs: `rows × BLOCK`, the columns past the last
     /// output left at zero.
     fn dequantise(&self, block: usize, sums: &[i32], token_ranges: &[(f32, f32)]) -> Vec<f32> {
-        let (start, end) = (block * BLOCK, ((block + 1) * BLOCK).min(self.outputs));
+        let columns = self.columns(block);
         let mut values = vec![0.0f32; sums.len()];
         for ((out, sums), &(low, step)) in values.chunks_exact_mut(BLOCK).zip(sums.chunks_exact(BLOCK)).zip(token_ranges) {
-            let columns = out.iter_mut().zip(sums).zip(&self.weight_sums[start..end]).zip(&self.scales[start..end]).zip(&self.bias[start..end]);
+            let columns = out.iter_mut().zip(sums).zip(&self.weight_sums[columns.clone()]).zip(&self.scales[columns.clone()]).zip(&self.bias[columns.clone()]);
             for ((((value, &sum), &weight_sum), &scale), &bias) in columns {
                 *value = scale * (step * sum as f32 + low * weight_sum) + bias;
             }
@@ -127,11 +123,16 @@ impl Int8Linear {
         values
     }
 
+    /// The outputs packed block `block` holds (the last block may be partly padding).
+    fn columns(&self, block: usize) -> std::ops::Range<usize> {
+        block * BLOCK..((block + 1) * BLOCK).min(self.outputs)
+    }
+
     /// Each row to `u8`, `round((x - low) / step)` with the row's own `low` and `step`
-    /// (returned per row), padded with zeros to `padded_inputs` columns and a multiple of
-    /// [`ROWS`] rows; a zero multiplies to nothing whatever its weight.
-    fn quantise(&self, x: &[f32], rows: usize) -> (Vec<u8>, Vec<(f32, f32)>) {
-        let padded_rows = rows.div_ceil(ROWS) * ROWS;
+    /// (returned per row), padded with zeros to `padded_inputs` columns and `padded_rows` rows;
+    /// a zero multiplies to nothing whatever its weight.
+    fn quantise(&self, x: &[f32], rows: usize, padded_rows: usize) -> (Vec<u8>, Vec<(f32, f32)>) {
+        debug_assert!(padded_rows >= rows);
         let mut activations = vec![0u8; padded_rows * self.padded_inputs];
         let mut ranges = Vec::with_capacity(rows);
         for (row, out) in x.chunks_exact(self.inputs).zip(activations.chunks_exact_mut(self.padded_inputs)) {

@@ -8,10 +8,10 @@
 ///   the physical cores. Left unset, candle 0.11 works the count out again before every matrix
 ///   product, and on x86 that means parsing `/proc/cpuinfo` each time: about a fifth of the time
 ///   of embedding one short question.
-/// - `CANDLE_NUM_THREADS=1`: element-wise steps (GELU, softmax) run on the calling thread. They
-///   are a small share of the work, and candle's separate pool for them spins beside the matrix
-///   threads, which on a small machine slows both (p99 per question 16-18 ms instead of 18-20 ms
-///   on 2 cores).
+/// - `CANDLE_NUM_THREADS=1`: candle's element-wise steps (additions, layer norms) run on the
+///   calling thread. They are a small share of the work, and candle's separate pool for them
+///   spins beside the matrix threads, which on a small machine slows both (p99 per question
+///   16-18 ms instead of 18-20 ms on 2 cores, measured before `super::bert`).
 pub fn fix_thread_count() {
     let usable = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
     for (name, value) in thread_settings(usable, num_cpus::get_physical(), |name| std::env::var_os(name).is_some()) {
