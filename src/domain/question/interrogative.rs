@@ -28,6 +28,29 @@ fn is_inverted(t: &[String], i: usize) -> bool {
     j < t.len() && subject_follows(&t[i], &t[j])
 }
 
+/// An auxiliary before a noun subject: "does france use a socket converter", "are visas needed
+/// for cuba", "would a converter be needed". Auxiliaries that also open elided statements take
+/// only an article ("would a"), since "would vote for him" is a statement.
+fn is_inverted_before_noun(t: &[String]) -> bool {
+    if t.len() < 4 {
+        return false;
+    }
+    let (aux, subject) = (t[0].as_str(), t[1].as_str());
+    if matches!(subject, "a" | "an") {
+        return has(AUX_MODAL, aux) || aux == "does";
+    }
+    has(AUX_BEFORE_NOUNS, aux)
+        && !is_aux(subject)
+        && !has(ADVERBS, subject)
+        && !has(OBJECT_PRONOUNS, subject)
+        && !has(NEGATORS, subject)
+        && !has(SUBJ_NON_3SG, subject)
+        && !has(SUBJ_3SG, subject)
+        && !has(PERSONAL_SUBJECTS, subject)
+        && !is_action(subject)
+        && !has_digit(subject)
+}
+
 /// A wh-word opening a direct question, not a subordinate clause or an exclamative.
 fn is_wh_question(t: &[String], name_before: bool) -> bool {
     if t.is_empty() || !has(WH_WORDS, &t[0]) {
@@ -79,6 +102,9 @@ pub(super) fn is_interrogative(core: &[String], name_before: bool) -> bool {
         && matches!(core[1].as_str(), "what" | "which" | "whose" | "whom")
     {
         return true; // "at what time", "in which file"
+    }
+    if !name_before && is_inverted_before_noun(core) {
+        return true;
     }
     if is_inverted(core, 0) && !(name_before && (has(AUX_3SG, &core[0]) || core[0] == "had")) {
         return true; // but "User7 is a name" / "User7 has a pic": the name is the subject

@@ -77,10 +77,12 @@ pub fn detect(text: &str) -> Detection {
     if soliciting && !found.contains(&Reason::ProblemReport) {
         return Detection { is_support: false, reason: Reason::SmallTalk };
     }
-    // "guess he crashed, lol": a mishap told as a joke is no call for help (a question is)
+    // "guess he crashed, lol", "i need a minute lol": a mishap or a need told as a joke is no
+    // call for help (a question is)
     let laughing = clauses.iter().any(|(toks, _)| toks.iter().any(|w| has(LAUGHTER, w)));
-    if laughing && found.iter().all(|r| *r == Reason::ProblemReport || !SUPPORT_ORDER.contains(r)) {
-        found.retain(|r| *r != Reason::ProblemReport);
+    let told = |r: &Reason| matches!(r, Reason::ProblemReport | Reason::Request);
+    if laughing && found.iter().all(|r| told(r) || !SUPPORT_ORDER.contains(r)) {
+        found.retain(|r| !told(r));
     }
     if let Some(reason) = SUPPORT_ORDER.into_iter().find(|r| found.contains(r)) {
         return Detection { is_support: true, reason };

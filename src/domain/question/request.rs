@@ -12,6 +12,9 @@ pub(super) fn is_help_imperative(core: &[String]) -> bool {
         return false;
     }
     let (w, rest) = (core[i].as_str(), &core[i + 1..]);
+    if has(GIVING_IMPERATIVES, w) && hands_over_a_thing(rest) {
+        return true;
+    }
     if has(HELP_IMPERATIVES, w) {
         return rest.is_empty() || !is_aux(&rest[0]); // "help is on the way" is a noun
     }
@@ -20,6 +23,12 @@ pub(super) fn is_help_imperative(core: &[String]) -> bool {
         return first.is_some_and(|x| has(INDIRECT_COMPLEMENTS, x) || x == "about");
     }
     w == "let" && rest.len() >= 2 && rest[0] == "me" && rest[1] == "know"
+}
+
+/// After "give" / "find" / "tell": "me" and a definite or owned thing ("me the weather", "me
+/// my balance"); "give me a chance" and "send me those pics" are chat.
+fn hands_over_a_thing(rest: &[String]) -> bool {
+    rest.len() >= 3 && matches!(rest[0].as_str(), "me" | "us") && matches!(rest[1].as_str(), "the" | "my" | "our")
 }
 
 /// "cancel my order", "fix my contactless", "delete this account".
@@ -34,15 +43,22 @@ pub(super) fn is_polite_imperative(t: &[String]) -> bool {
 }
 
 /// What follows "i need" / "i want" / "i'm trying": an action, help, or one's own thing.
-fn desire_complement_is_request(rest: &[String], verb: &str) -> bool {
+/// `plain`: the verb is in the present, with no auxiliary ("i need", not "i'll need").
+fn desire_complement_is_request(rest: &[String], verb: &str, plain: bool) -> bool {
     let mut rest = rest;
     if word_at(rest, 0) == "for" && verb == "looking" {
         rest = &rest[1..];
     }
     if word_at(rest, 0) != "to" {
         // a noun phrase: "i need help", "i want my money back"
+        let article = has(ARTICLES, word_at(rest, 0));
         if matches!(word_at(rest, 0), "some" | "more" | "your" | "a" | "an" | "the" | "any") {
             rest = &rest[1..];
+        }
+        // "i need a routing number": needing a named thing is a request; "i want a hug" and
+        // "need some sweet loving" are not
+        if article && plain && matches!(verb, "need" | "require") && rest.len() >= 2 {
+            return true;
         }
         return !rest.is_empty() && (has(REQUEST_NOUNS, &rest[0]) || has(OWNED, &rest[0]));
     }
@@ -101,7 +117,8 @@ pub(super) fn is_first_person_request(t: &[String]) -> bool {
         if matches!(t[j].as_str(), "like" | "appreciate") && !formal {
             continue; // "i like pizza"
         }
-        if desire_complement_is_request(rest, &t[j]) {
+        let plain = t[i..j].iter().all(|w| !is_aux(w));
+        if desire_complement_is_request(rest, &t[j], plain) {
             return true;
         }
     }

@@ -252,3 +252,35 @@ fn company_jokes_and_figures_of_speech_are_not_support() {
         ("the build throws an exception on startup", true, Reason::ProblemReport),
     ]);
 }
+
+#[test]
+fn an_auxiliary_before_a_noun_subject_asks_a_question() {
+    check(&[
+        ("does france use a different socket", true, Reason::Interrogative),
+        ("are visas needed to travel to jamaica", true, Reason::Interrogative),
+        ("would a socket converter be needed in france", true, Reason::Interrogative),
+        ("does the arm image support alpine", true, Reason::Interrogative),
+        // elided subjects in chat: statements about oneself
+        ("is watching the screen", false, Reason::Chatter),
+        ("would vote for him again", false, Reason::Chatter),
+        ("can hear the waves from my window", false, Reason::Chatter),
+        ("will send the info", false, Reason::Chatter),
+    ]);
+}
+
+#[test]
+fn asking_to_be_given_a_named_thing_is_a_request() {
+    check(&[
+        ("give me the routing number for my account", true, Reason::Request),
+        ("please tell me the release date", true, Reason::Request),
+        ("find me the docs for the slack adapter", true, Reason::Request),
+        ("i need a routing number", true, Reason::Request),
+        ("i need the w-2 form", true, Reason::Request),
+        // chat: favours, company and jokes
+        ("give me a chance", false, Reason::Chatter),
+        ("show me that you love me", false, Reason::Chatter),
+        ("i need a minute lol", false, Reason::Chatter),
+        ("need some sweet loving", false, Reason::Chatter),
+        ("i'll need the right drugs to clear up your infection", false, Reason::Chatter),
+    ]);
+}

@@ -46,6 +46,14 @@ pub(super) const AUX_MODAL: &[&str] = &[
     "can", "could", "will", "would", "should", "shall", "may", "might", "must", "did",
 ];
 
+// Auxiliaries that ask a question before a noun subject too ("does france use a converter",
+// "can credit card companies expedite"). The others open elided statements in chat: "is
+// watching", "will send it", "has to go", "do it", "can hear the waves"; those count before an
+// article only ("would a converter be needed").
+pub(super) const AUX_BEFORE_NOUNS: &[&str] = &["does", "are"];
+
+pub(super) const ARTICLES: &[&str] = &["a", "an", "the"];
+
 // Other auxiliary forms; they never open a question here but are skipped like auxiliaries.
 pub(super) const AUX_OTHER: &[&str] = &["am", "had", "be", "been", "being"];
 
@@ -340,6 +348,10 @@ pub(super) const REQUEST_NOUNS: &[&str] = &[
 
 // Imperatives that ask for help ("help me", "explain why").
 pub(super) const HELP_IMPERATIVES: &[&str] = &["help", "explain", "advise", "assist", "guide", "halp"];
+
+// Imperatives that hand something to the speaker: with "me" and a thing they are a request
+// ("give me my balance", "find me a hotel").
+pub(super) const GIVING_IMPERATIVES: &[&str] = &["give", "find", "get", "send", "show", "tell", "book"];
 
 // Imperatives that ask for information only with a wh/if complement ("tell me how").
 pub(super) const INFO_IMPERATIVES: &[&str] = &["tell", "show", "teach", "remind"];
