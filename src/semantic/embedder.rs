@@ -63,6 +63,9 @@ impl Embedder {
         let bytes = std::fs::read(&weights).with_context(|| format!("reading {}", weights.display()))?;
         let id = format!("{name}:{}", fingerprint(&bytes));
         let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &Device::Cpu).context("reading model.safetensors")?;
+        if int8 && !super::int8::supported() {
+            tracing::info!("this CPU has no AVX-512 VNNI: the sentence-embedding model runs in f32 ([model] int8 applies to CPUs that have it)");
+        }
         let int8 = int8 && super::int8::supported();
         let id = if int8 { format!("{id}+int8") } else { id };
         let model = BertEncoder::load(vb, &config, int8).context("loading the BERT weights")?;

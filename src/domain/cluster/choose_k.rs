@@ -1,5 +1,6 @@
-//! The automatic choice of k: the best mean silhouette, on a sample of the points, among k
-//! values that make themes of roughly 15 to 80 texts.
+//! The automatic choice of k: the mean silhouette, on a sample of the points, of a few k-means
+//! runs per candidate k, among k values that make themes of roughly 15 to 80 texts; the
+//! smallest k within one standard error of the best wins.
 
 use super::*;
 
@@ -82,24 +83,85 @@ pub fn candidate_ks(n: usize) -> Vec<usize> {
     ks
 }
 
-/// Clusters with the k of the best silhouette among [`candidate_ks`] (each candidate scored on a
-/// single k-means run, candidates in parallel; the chosen k then gets the full restarts).
+/// Single k-means runs scored per candidate k: one run's silhouette varies by about as much as
+/// neighbouring candidates differ on real text (flat curves), so a lone run picks k by chance.
+const CANDIDATE_RUNS: usize = 3;
+
+/// A candidate k's silhouette over its runs: the mean and its standard error.
+#[derive(Debug, Clone, Copy)]
+struct Score {
+    mean: f64,
+    error: f64,
+}
+
+impl Score {
+    fn of(runs: &[f64]) -> Score {
+        let n = runs.len().max(1) as f64;
+        let mean = runs.iter().sum::<f64>() / n;
+        let variance = runs.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+        Score { mean, error: (variance / n).sqrt() }
+    }
+}
+
+/// The one-standard-error rule: the smallest k whose mean silhouette is within one standard
+/// error of the best one. Where the curve is flat, the fewer (larger) themes are as good a
+/// reading of the data, and a digest of fewer themes is easier to read.
+fn choose(ks: &[usize], scores: &[Score]) -> Option<usize> {
+    let best = scores.iter().max_by(|a, b| a.mean.total_cmp(&b.mean))?;
+    let bar = best.mean - best.error;
+    ks.iter().zip(scores).filter(|(_, s)| s.mean >= bar).map(|(&k, _)| k).min()
+}
+
+/// Clusters with the k chosen by [`choose`] among [`candidate_ks`] (each candidate scored on
+/// [`CANDIDATE_RUNS`] single k-means runs, all in parallel; the chosen k then gets the full
+/// restarts).
 pub fn kmeans_auto(x: &Array2<f64>) -> Result<Clustering, ClusterError> {
     let space = Space::new(x);
     let sample = Sample::new(x);
     let ks: Vec<usize> = candidate_ks(x.nrows()).into_iter().filter(|&k| k <= x.nrows()).collect();
-    let scores = parallel_map(ks.len(), cores(), |i| {
-        let c = space.kmeans(ks[i], 1, 1)?;
-        Ok::<_, ClusterError>(sample.silhouette(&c.labels, ks[i]))
-    });
-    let mut best: Option<(f64, usize)> = None;
-    for (&k, score) in ks.iter().zip(scores) {
-        let score = score?;
-        tracing::debug!(k, silhouette = score, "k candidate");
-        if best.is_none_or(|(s, _)| score > s) {
-            best = Some((score, k));
-        }
+    let silhouettes = parallel_map(ks.len() * CANDIDATE_RUNS, cores(), |i| {
+        let (k, run) = (ks[i / CANDIDATE_RUNS], i % CANDIDATE_RUNS);
+        let (_, c) = space.kmeans_run(k, run)?;
+        Ok::<_, ClusterError>(sample.silhouette(&c.labels, k))
+    })
+    .into_iter()
+    .collect::<Result<Vec<f64>, _>>()?;
+    let scores: Vec<Score> = silhouettes.chunks(CANDIDATE_RUNS).map(Score::of).collect();
+    for (k, s) in ks.iter().zip(&scores) {
+        tracing::debug!(k, silhouette = s.mean, error = s.error, "k candidate");
     }
-    let (_, k) = best.ok_or_else(|| ClusterError("no texts to cluster".into()))?;
+    let k = choose(&ks, &scores).ok_or_else(|| ClusterError("no texts to cluster".into()))?;
     space.kmeans(k, RUNS, cores())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scores(means: &[f64], error: f64) -> Vec<Score> {
+        means.iter().map(|&mean| Score { mean, error }).collect()
+    }
+
+    #[test]
+    fn a_clear_peak_wins() {
+        let ks = [10, 20, 30, 40];
+        assert_eq!(choose(&ks, &scores(&[0.10, 0.20, 0.12, 0.11], 0.002)), Some(20));
+    }
+
+    #[test]
+    fn on_a_flat_curve_the_smallest_k_within_one_error_of_the_best_wins() {
+        let ks = [10, 20, 30, 40];
+        // 30 is best by less than its error; 20 is as good a reading, 10 is clearly worse.
+        assert_eq!(choose(&ks, &scores(&[0.100, 0.1235, 0.1240, 0.1238], 0.001)), Some(20));
+        assert_eq!(choose(&ks, &scores(&[0.100, 0.1235, 0.1240, 0.1238], 0.0001)), Some(30));
+        assert_eq!(choose(&[], &[]), None);
+    }
+
+    #[test]
+    fn a_score_is_the_mean_and_standard_error_of_its_runs() {
+        let s = Score::of(&[0.1, 0.2, 0.3]);
+        assert!((s.mean - 0.2).abs() < 1e-12);
+        assert!((s.error - (0.01f64 / 3.0).sqrt()).abs() < 1e-12, "{s:?}");
+        assert_eq!(Score::of(&[0.5]).error, 0.0);
+    }
 }

@@ -63,7 +63,7 @@ impl Clustering {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("clustering failed: {0}")]
 pub struct ClusterError(String);
 
@@ -148,32 +148,35 @@ impl<'a> Space<'a> {
     /// One k-means per restart (in parallel), the lowest inertia winning; ties go to the
     /// earlier restart, so the outcome does not depend on the number of cores.
     fn kmeans(&self, k: usize, runs: usize, threads: usize) -> Result<Clustering, ClusterError> {
+        let fits = parallel_map(runs.max(1), threads, |run| self.kmeans_run(k, run));
+        let mut best: Option<(f64, Clustering)> = None;
+        for fit in fits {
+            let (inertia, clustering) = fit?;
+            if best.as_ref().is_none_or(|(b, _)| inertia < *b) {
+                best = Some((inertia, clustering));
+            }
+        }
+        best.map(|(_, c)| c).ok_or_else(|| ClusterError("no run".into()))
+    }
+
+    /// The single k-means run number `run` (its own seed): its inertia and clustering.
+    fn kmeans_run(&self, k: usize, run: usize) -> Result<(f64, Clustering), ClusterError> {
         let n = self.y.nrows();
         if k == 0 || k > n {
             return Err(ClusterError(format!("k = {k} for {n} points")));
         }
-        let tolerance = self.tolerance();
-        let fits = parallel_map(runs.max(1), threads, |run| {
-            let mut rng = run_rng(run);
-            let centres = kmeans_plus_plus(&self.y, k, &mut rng);
-            KMeans::params_with_rng(k, rng)
-                .init_method(KMeansInit::Precomputed(centres))
-                .n_runs(1)
-                .max_n_iterations(300)
-                .tolerance(tolerance)
-                .fit(&DatasetBase::from(self.y.view()))
-                .map_err(|e| ClusterError(e.to_string()))
-        });
-        let mut best: Option<KMeans<f64, _>> = None;
-        for fit in fits {
-            let fit = fit?;
-            if best.as_ref().is_none_or(|b| fit.inertia() < b.inertia()) {
-                best = Some(fit);
-            }
-        }
-        let model = best.ok_or_else(|| ClusterError("no run".into()))?;
+        let mut rng = run_rng(run);
+        let centres = kmeans_plus_plus(&self.y, k, &mut rng);
+        let model = KMeans::params_with_rng(k, rng)
+            .init_method(KMeansInit::Precomputed(centres))
+            .n_runs(1)
+            .max_n_iterations(300)
+            .tolerance(self.tolerance())
+            .fit(&DatasetBase::from(self.y.view()))
+            .map_err(|e| ClusterError(e.to_string()))?;
         let labels = model.predict(&self.y).to_vec();
-        Ok(Clustering { centroids: self.centres_in_input_space(&labels, model.centroids()), labels })
+        let centroids = self.centres_in_input_space(&labels, model.centroids());
+        Ok((model.inertia(), Clustering { centroids, labels }))
     }
 
     /// linfa's threshold on the centres' move (Frobenius norm, not squared).
