@@ -105,10 +105,14 @@ impl Score {
 
 /// The one-standard-error rule: the smallest k whose mean silhouette is within one standard
 /// error of the best one. Where the curve is flat, the fewer (larger) themes are as good a
-/// reading of the data, and a digest of fewer themes is easier to read.
+/// reading of the data, and a digest of fewer themes is easier to read. The error is the
+/// median over the candidates: three runs estimate one candidate's error poorly, and a best
+/// candidate with one stray run would otherwise lower the bar far.
 fn choose(ks: &[usize], scores: &[Score]) -> Option<usize> {
     let best = scores.iter().max_by(|a, b| a.mean.total_cmp(&b.mean))?;
-    let bar = best.mean - best.error;
+    let mut errors: Vec<f64> = scores.iter().map(|s| s.error).collect();
+    errors.sort_by(f64::total_cmp);
+    let bar = best.mean - errors[errors.len() / 2];
     ks.iter().zip(scores).filter(|(_, s)| s.mean >= bar).map(|(&k, _)| k).min()
 }
 
@@ -151,10 +155,18 @@ mod tests {
     #[test]
     fn on_a_flat_curve_the_smallest_k_within_one_error_of_the_best_wins() {
         let ks = [10, 20, 30, 40];
-        // 30 is best by less than its error; 20 is as good a reading, 10 is clearly worse.
+        // 30 is best by less than the error; 20 is as good a reading, 10 is clearly worse.
         assert_eq!(choose(&ks, &scores(&[0.100, 0.1235, 0.1240, 0.1238], 0.001)), Some(20));
         assert_eq!(choose(&ks, &scores(&[0.100, 0.1235, 0.1240, 0.1238], 0.0001)), Some(30));
         assert_eq!(choose(&[], &[]), None);
+    }
+
+    #[test]
+    fn one_stray_run_of_the_best_candidate_does_not_lower_the_bar() {
+        let ks = [10, 20, 30, 40];
+        let mut s = scores(&[0.100, 0.110, 0.1240, 0.1238], 0.001);
+        s[2].error = 0.02; // its three runs disagree: its own error would admit even k = 10
+        assert_eq!(choose(&ks, &s), Some(30));
     }
 
     #[test]
