@@ -2,7 +2,10 @@
 //! runs per candidate k, among k values that make themes of roughly 15 to 80 texts; the
 //! smallest k within one standard error of the best wins.
 
-use super::*;
+use super::{
+    ClusterError, Clustering, RUNS, SILHOUETTE_SAMPLE, Space, cores, distance2, parallel_map,
+};
+use ndarray::Array2;
 
 /// Pairwise distances within a deterministic sample of the points, for silhouettes.
 struct Sample {

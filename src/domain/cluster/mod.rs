@@ -16,7 +16,6 @@ use linfa_clustering::{KMeans, KMeansInit};
 use ndarray::{Array1, Array2, ArrayView1, Axis};
 use rand_xoshiro::Xoshiro256Plus;
 use rand_xoshiro::rand_core::{RngCore, SeedableRng};
-use std::collections::HashMap;
 
 mod choose_k;
 mod themes;

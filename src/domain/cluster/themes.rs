@@ -1,7 +1,9 @@
 //! Themes for the digest: each cluster's keywords (class-based TF-IDF), size, trend against the
 //! previous period and examples, behind a privacy floor.
 
-use super::*;
+use super::{ClusterError, distance2, kmeans, kmeans_auto, matrix};
+use ndarray::Axis;
+use std::collections::HashMap;
 
 /// Each cluster's most distinctive terms by class-based TF-IDF: a term's frequency in the
 /// cluster, weighted by how rare it is across clusters.

@@ -1,6 +1,11 @@
 //! Interrogative syntax: wh-questions, an auxiliary before its subject, "anyone know ...".
 
-use super::*;
+use super::tokens::{has, has_digit, is_action, is_aux, word_at, words_are};
+use super::words::{
+    ADVERBS, AUX_3SG, AUX_BEFORE_NOUNS, AUX_MODAL, AUX_NON_3SG, AUX_PLURAL, ELIDED_AUX_OPENERS,
+    HOW_DEGREE, NEGATORS, OBJECT_PRONOUNS, PERSONAL_SUBJECTS, PREPOSITIONS, RELATIVE_PRONOUNS,
+    SUBJ_3SG, SUBJ_NON_3SG, SUBJ_PLURAL, SUBORDINATE_SUBJECTS, WH_WORDS,
+};
 
 /// Does `nxt` agree as the subject of an inverted `aux` ("do you", "does it", "is there")?
 fn subject_follows(aux: &str, nxt: &str) -> bool {

@@ -146,13 +146,16 @@ mod small_talk;
 mod text;
 mod tokens;
 mod words;
-use interrogative::*;
-use problem::*;
-use request::*;
-use small_talk::*;
-use text::*;
-use tokens::*;
-use words::*;
+use interrogative::is_interrogative;
+use problem::is_problem_report;
+use request::{
+    is_first_person_request, is_help_imperative, is_knowledge_gap, is_polite_imperative,
+    is_service_imperative,
+};
+use small_talk::{invites_private_messages, is_pleasantry, is_rhetorical, is_social};
+use text::{clause_tokens, clean, split_clauses};
+use tokens::{content_words, has, skip_fillers};
+use words::{ECHO_WORDS, LAUGHTER};
 
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,15 @@
 //! Problem reports: failure words, negated function verbs, wrong states of the speaker's things,
 //! trouble, waiting, and actions the speaker disowns.
 
-use super::*;
+use super::tokens::{
+    has, has_digit, is_aux, is_verb_in, matches_pattern, window, word_at, words_are,
+};
+use super::words::{
+    ADVERBS, ADVERSE_PASSIVE, ADVERSE_WORDS, AUX_3SG, DESIRE_VERBS, DISOWNED_VERBS, FAILURE_WORDS,
+    FIGURATIVE, FILLERS, FUNCTION_VERBS, GENERIC_VERBS, GOOD_STATES, LINKING_VERBS, NEGATORS,
+    OBJECT_PRONOUNS, OWNED, PERSONAL_SUBJECTS, RESOLVED_WORDS, STRONG_ADVERSE, TASK_VERBS,
+    THING_FAULTS, TROUBLE_NOUNS,
+};
 
 pub(super) fn is_problem_report(t: &[String]) -> bool {
     if is_resolved(t) || is_figurative(t) {

@@ -1,7 +1,12 @@
 //! Requests without a question: imperatives ("help me", "cancel my order"), first-person wants
 //! ("i need to reset") and knowledge gaps ("not sure how to").
 
-use super::*;
+use super::tokens::{has, is_action, is_aux, window, word_at};
+use super::words::{
+    ADVERBS, ARTICLES, CHATTY_ACTIONS, DESIRE_VERBS, GIVING_IMPERATIVES, HELP_IMPERATIVES,
+    IMPERATIVE_OBJECTS, INDIRECT_COMPLEMENTS, INFO_IMPERATIVES, KNOWING_VERBS, NEGATORS, OWNED,
+    REQUEST_NOUNS, SERVICE_IMPERATIVES, SOCIAL_VERBS,
+};
 
 /// "help me", "please explain", "tell me how", "let me know".
 pub(super) fn is_help_imperative(core: &[String]) -> bool {

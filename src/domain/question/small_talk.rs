@@ -1,7 +1,11 @@
 //! Small talk: pleasantries, rhetorical questions, private-message talk and social words, which
 //! are not support even when they ask.
 
-use super::*;
+use super::tokens::{has, has_digit, is_aux, matches_pattern};
+use super::words::{
+    FILLERS, PLEASANTRIES, PLEASANTRY_TAIL, PRIVATE_MESSAGE_VERBS, RHETORICAL, SOCIAL_WORDS,
+    WH_WORDS,
+};
 
 /// The clause is (or ends in) a well-being question: "how are you", "good, how r u".
 pub(super) fn is_pleasantry(core: &[String]) -> bool {

@@ -1,6 +1,6 @@
 //! Table-driven cases for the detector, named as sentences.
 
-use super::*;
+use super::{Detection, Reason, SUPPORT_ORDER, detect};
 
 /// Run a table of `(message, is_support, reason)` and report every mismatch at once.
 fn check(cases: &[(&str, bool, Reason)]) {

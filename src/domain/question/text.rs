@@ -2,7 +2,9 @@
 //! (remembering which clause asked with `?`), then lowercase words with chat spellings mapped and
 //! contractions expanded.
 
-use super::*;
+use super::MAX_CLAUSE_TOKENS;
+use super::tokens::has;
+use super::words::{CHAT_SPELLINGS, IS_CONTRACTIBLE};
 
 /// Drop code, URLs and mentions; keep line breaks (they end clauses).
 pub(super) fn clean(text: &str) -> String {

@@ -1,7 +1,9 @@
 //! Small predicates over a clause's tokens that every rule shares: word lookups, windows, verb
 //! inflections, fillers and names.
 
-use super::*;
+use super::words::{
+    ACTION_VERBS, AUX_3SG, AUX_MODAL, AUX_NON_3SG, AUX_OTHER, AUX_PLURAL, FILLERS, VERB_PREFIXES,
+};
 
 pub(super) fn has(list: &[&str], word: &str) -> bool {
     list.contains(&word)
