@@ -63,10 +63,13 @@ impl Embedder {
         let bytes = std::fs::read(&weights).with_context(|| format!("reading {}", weights.display()))?;
         let id = format!("{name}:{}", fingerprint(&bytes));
         let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &Device::Cpu).context("reading model.safetensors")?;
-        if int8 && !super::int8::supported() {
-            tracing::info!("this CPU has no AVX-512 VNNI: the sentence-embedding model runs in f32 ([model] int8 applies to CPUs that have it)");
-        }
-        let int8 = int8 && super::int8::supported();
+        let int8 = match (int8, super::int8::supported()) {
+            (true, false) => {
+                tracing::info!("this CPU has no AVX-512 VNNI: the sentence-embedding model runs in f32 ([model] int8 applies to CPUs that have it)");
+                false
+            }
+            (wanted, _) => wanted,
+        };
         let id = if int8 { format!("{id}+int8") } else { id };
         let model = BertEncoder::load(vb, &config, int8).context("loading the BERT weights")?;
         Ok(Embedder { model, tokenizer, id, dimension })

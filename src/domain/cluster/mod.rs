@@ -62,7 +62,7 @@ impl Clustering {
     }
 }
 
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[error("clustering failed: {0}")]
 pub struct ClusterError(String);
 

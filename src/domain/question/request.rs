@@ -33,7 +33,9 @@ pub(super) fn is_help_imperative(core: &[String]) -> bool {
 /// After "give" / "find" / "tell": "me" and a definite or owned thing ("me the weather", "me
 /// my balance"); "give me a chance" and "send me those pics" are chat.
 fn hands_over_a_thing(rest: &[String]) -> bool {
-    rest.len() >= 3 && matches!(rest[0].as_str(), "me" | "us") && matches!(rest[1].as_str(), "the" | "my" | "our")
+    rest.len() >= 3
+        && matches!(rest[0].as_str(), "me" | "us")
+        && matches!(rest[1].as_str(), "the" | "my" | "our")
 }
 
 /// "cancel my order", "fix my contactless", "delete this account".

@@ -46,12 +46,13 @@ pub(super) const AUX_MODAL: &[&str] = &[
     "can", "could", "will", "would", "should", "shall", "may", "might", "must", "did",
 ];
 
-// Auxiliaries that ask a question before a noun subject too ("does france use a converter",
-// "can credit card companies expedite"). The others open elided statements in chat: "is
-// watching", "will send it", "has to go", "do it", "can hear the waves"; those count before an
-// article only ("would a converter be needed").
+// Auxiliaries that ask a question before a bare noun subject too ("does france use a
+// converter", "are visas needed"). The others open elided statements in chat: "is watching",
+// "will send it", "has to go", "do it", "can hear the waves"; modals count before an article
+// only ("would a converter be needed").
 pub(super) const AUX_BEFORE_NOUNS: &[&str] = &["does", "are"];
 
+// Articles: after "i need" they name a thing ("i need a routing number"), unlike "some".
 pub(super) const ARTICLES: &[&str] = &["a", "an", "the"];
 
 // Other auxiliary forms; they never open a question here but are skipped like auxiliaries.
