@@ -60,9 +60,9 @@ impl Dense {
         match self {
             Dense::F32(linear) => linear.forward(x),
             Dense::Int8(linear) => {
-                let (rows, width, _) = x.dims3()?;
+                let (batch, tokens, _) = x.dims3()?;
                 let values = x.flatten_all()?.to_vec1::<f32>()?;
-                Tensor::from_vec(linear.forward(&values, rows * width), (rows, width, linear.outputs()), x.device())
+                Tensor::from_vec(linear.forward(&values, batch * tokens), (batch, tokens, linear.outputs()), x.device())
             }
         }
     }

@@ -20,6 +20,16 @@ const BLOCK: usize = 64;
 /// Token rows per kernel call: 4 rows × 4 registers = 16 accumulators.
 const ROWS: usize = 4;
 
+/// For tests of the int8 path: true (and says so) when this CPU cannot run it.
+#[cfg(test)]
+pub(crate) fn skipped_without_vnni() -> bool {
+    let skip = !supported();
+    if skip {
+        eprintln!("skipped: this CPU has no AVX-512 VNNI, so the int8 kernel is never used here");
+    }
+    skip
+}
+
 /// Whether this CPU runs the int8 kernel.
 pub fn supported() -> bool {
     #[cfg(target_arch = "x86_64")]
@@ -115,8 +125,8 @@ impl Int8Linear {
         let columns = self.columns(block);
         let mut values = vec![0.0f32; sums.len()];
         for ((out, sums), &(low, step)) in values.chunks_exact_mut(BLOCK).zip(sums.chunks_exact(BLOCK)).zip(token_ranges) {
-            let columns = out.iter_mut().zip(sums).zip(&self.weight_sums[columns.clone()]).zip(&self.scales[columns.clone()]).zip(&self.bias[columns.clone()]);
-            for ((((value, &sum), &weight_sum), &scale), &bias) in columns {
+            let per_output = out.iter_mut().zip(sums).zip(&self.weight_sums[columns.clone()]).zip(&self.scales[columns.clone()]).zip(&self.bias[columns.clone()]);
+            for ((((value, &sum), &weight_sum), &scale), &bias) in per_output {
                 *value = scale * (step * sum as f32 + low * weight_sum) + bias;
             }
         }
@@ -200,8 +210,7 @@ mod tests {
 
     #[test]
     fn int8_product_stays_close_to_the_f32_product() {
-        if !supported() {
-            eprintln!("skipped: this CPU has no AVX-512 VNNI, so the int8 kernel is never used here");
+        if skipped_without_vnni() {
             return;
         }
         // Odd sizes: rows not a multiple of 4, outputs not of 64, inputs not of 4.
@@ -219,8 +228,7 @@ mod tests {
 
     #[test]
     fn zero_rows_and_zero_weights_give_the_bias() {
-        if !supported() {
-            eprintln!("skipped: this CPU has no AVX-512 VNNI, so the int8 kernel is never used here");
+        if skipped_without_vnni() {
             return;
         }
         let layer = Int8Linear::new(&[0.0; 8], &[0.5, -1.0], 4, 2);

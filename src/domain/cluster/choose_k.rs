@@ -128,8 +128,8 @@ pub fn kmeans_auto(x: &Array2<f64>) -> Result<Clustering, ClusterError> {
     let ks: Vec<usize> = candidate_ks(x.nrows()).into_iter().filter(|&k| k <= x.nrows()).collect();
     let silhouettes = parallel_map(ks.len() * CANDIDATE_RUNS, cores(), |i| {
         let (k, run) = (ks[i / CANDIDATE_RUNS], i % CANDIDATE_RUNS);
-        let (_, c) = space.kmeans_run(k, run)?;
-        Ok::<_, ClusterError>(sample.silhouette(&c.labels, k))
+        let run = space.kmeans_run(k, run)?;
+        Ok::<_, ClusterError>(sample.silhouette(&run.labels, k))
     })
     .into_iter()
     .collect::<Result<Vec<f64>, _>>()?;

@@ -123,6 +123,14 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// One k-means run: only the winning run's centres are mapped back to the input space.
+struct Run {
+    inertia: f64,
+    labels: Vec<usize>,
+    /// Centres in the projected space.
+    centres: Array2<f64>,
+}
+
 /// The points as k-means sees them: projected on their top [`DIMS`] principal components when
 /// they are wider than that (distances between points are kept up to the variance the dropped
 /// components carry), as they are otherwise.
@@ -148,18 +156,19 @@ impl<'a> Space<'a> {
     /// earlier restart, so the outcome does not depend on the number of cores.
     fn kmeans(&self, k: usize, runs: usize, threads: usize) -> Result<Clustering, ClusterError> {
         let fits = parallel_map(runs.max(1), threads, |run| self.kmeans_run(k, run));
-        let mut best: Option<(f64, Clustering)> = None;
+        let mut best: Option<Run> = None;
         for fit in fits {
-            let (inertia, clustering) = fit?;
-            if best.as_ref().is_none_or(|(b, _)| inertia < *b) {
-                best = Some((inertia, clustering));
+            let fit = fit?;
+            if best.as_ref().is_none_or(|b| fit.inertia < b.inertia) {
+                best = Some(fit);
             }
         }
-        best.map(|(_, c)| c).ok_or_else(|| ClusterError("no run".into()))
+        let best = best.ok_or_else(|| ClusterError("no run".into()))?;
+        Ok(Clustering { centroids: self.centres_in_input_space(&best.labels, &best.centres), labels: best.labels })
     }
 
-    /// The single k-means run number `run` (its own seed): its inertia and clustering.
-    fn kmeans_run(&self, k: usize, run: usize) -> Result<(f64, Clustering), ClusterError> {
+    /// The single k-means run number `run` (its own seed), in the projected space.
+    fn kmeans_run(&self, k: usize, run: usize) -> Result<Run, ClusterError> {
         let n = self.y.nrows();
         if k == 0 || k > n {
             return Err(ClusterError(format!("k = {k} for {n} points")));
@@ -174,8 +183,7 @@ impl<'a> Space<'a> {
             .fit(&DatasetBase::from(self.y.view()))
             .map_err(|e| ClusterError(e.to_string()))?;
         let labels = model.predict(&self.y).to_vec();
-        let centroids = self.centres_in_input_space(&labels, model.centroids());
-        Ok((model.inertia(), Clustering { centroids, labels }))
+        Ok(Run { inertia: model.inertia(), labels, centres: model.centroids().clone() })
     }
 
     /// linfa's threshold on the centres' move (Frobenius norm, not squared).

@@ -44,14 +44,11 @@ fn is_inverted_before_noun(t: &[String]) -> bool {
     if matches!(subject, "a" | "an") {
         return has(AUX_MODAL, aux) || aux == "does";
     }
+    // A bare noun: none of the closed classes, not a verb, not a user name.
+    let closed = [ADVERBS, OBJECT_PRONOUNS, NEGATORS, SUBJ_NON_3SG, SUBJ_3SG, PERSONAL_SUBJECTS];
     has(AUX_BEFORE_NOUNS, aux)
+        && !closed.iter().any(|class| has(class, subject))
         && !is_aux(subject)
-        && !has(ADVERBS, subject)
-        && !has(OBJECT_PRONOUNS, subject)
-        && !has(NEGATORS, subject)
-        && !has(SUBJ_NON_3SG, subject)
-        && !has(SUBJ_3SG, subject)
-        && !has(PERSONAL_SUBJECTS, subject)
         && !is_action(subject)
         && !has_digit(subject)
 }
