@@ -46,6 +46,25 @@ fn embeddings_are_unit_vectors_that_put_paraphrases_close() {
     assert!(again[0].iter().zip(&v[0]).all(|(a, b)| (a - b).abs() < 1e-5), "batching does not change a vector");
 }
 
+#[test]
+#[ignore = "needs the sentence-embedding model: set TEST_MODEL_DIR and add --run-ignored all (.ci/run does)"]
+fn many_texts_embedded_at_once_come_back_in_order_each_exactly_as_it_would_alone() {
+    // More texts than one batch, lengths out of order: the batches (texts of one token count,
+    // run in parallel) must put every vector back in its text's place, and a text's vector must
+    // not depend on its batch. int8 is where it did: padding changed the last bits of the f32
+    // steps, and the rounding of activations to 8 bits made those visible.
+    let texts: Vec<String> = (0..37).map(|i| format!("question {i}: {}", "why does the build fail on arm ".repeat(1 + (i * 7) % 5))).collect();
+    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    for int8 in [false, true] {
+        let m = Embedder::load(&test_model_dir().expect(NEEDS_MODEL), int8).unwrap();
+        let together = m.embed(&texts).unwrap();
+        assert_eq!(together.len(), texts.len());
+        for (text, vector) in texts.iter().zip(&together) {
+            assert_eq!(&m.embed(&[text]).unwrap()[0], vector, "{}: {text:?} differs alone", m.id());
+        }
+    }
+}
+
 #[tokio::test]
 #[ignore = "needs the sentence-embedding model: set TEST_MODEL_DIR and add --run-ignored all (.ci/run does)"]
 async fn a_paraphrase_sharing_no_words_is_answered_only_with_the_model() {

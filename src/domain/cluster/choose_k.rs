@@ -2,10 +2,9 @@
 //! runs per candidate k, among k values that make themes of roughly 15 to 80 texts; the
 //! smallest k within one standard error of the best wins.
 
-use super::{
-    ClusterError, Clustering, RUNS, SILHOUETTE_SAMPLE, Space, cores, distance2, parallel_map,
-};
+use super::{ClusterError, Clustering, RUNS, SILHOUETTE_SAMPLE, Space, distance2};
 use ndarray::Array2;
+use rayon::prelude::*;
 
 /// Pairwise distances within a deterministic sample of the points, for silhouettes.
 struct Sample {
@@ -126,19 +125,19 @@ pub fn kmeans_auto(x: &Array2<f64>) -> Result<Clustering, ClusterError> {
     let space = Space::new(x);
     let sample = Sample::new(x);
     let ks: Vec<usize> = candidate_ks(x.nrows()).into_iter().filter(|&k| k <= x.nrows()).collect();
-    let silhouettes = parallel_map(ks.len() * CANDIDATE_RUNS, cores(), |i| {
-        let (k, run) = (ks[i / CANDIDATE_RUNS], i % CANDIDATE_RUNS);
-        let run = space.kmeans_run(k, run)?;
-        Ok::<_, ClusterError>(sample.silhouette(&run.labels, k))
-    })
-    .into_iter()
-    .collect::<Result<Vec<f64>, _>>()?;
+    let silhouettes = (0..ks.len() * CANDIDATE_RUNS)
+        .into_par_iter()
+        .map(|i| {
+            let (k, run) = (ks[i / CANDIDATE_RUNS], i % CANDIDATE_RUNS);
+            Ok(sample.silhouette(&space.kmeans_run(k, run)?.labels, k))
+        })
+        .collect::<Result<Vec<f64>, ClusterError>>()?;
     let scores: Vec<Score> = silhouettes.chunks(CANDIDATE_RUNS).map(Score::of).collect();
     for (k, s) in ks.iter().zip(&scores) {
         tracing::debug!(k, silhouette = s.mean, error = s.error, "k candidate");
     }
     let k = choose(&ks, &scores).ok_or_else(|| ClusterError("no texts to cluster".into()))?;
-    space.kmeans(k, RUNS, cores())
+    space.kmeans(k, RUNS)
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@
 //! centre (n·k²/2 distances, some 38 iterations' worth at k = 77, worse for larger k). So k-means
 //! runs on the data's top principal components ([`DIMS`]), the k-means++ seeding keeps each
 //! point's nearest-centre distance between picks (n·k distances) and hands the centres to linfa,
-//! and the restarts run on all cores. Lloyd's iterations, convergence and inertia stay linfa's.
+//! and the restarts run in parallel on rayon's pool (the one the int8 encoder uses, sized by
+//! `semantic::threads`). Lloyd's iterations, convergence and inertia stay linfa's.
 
 use linfa::DatasetBase;
 use linfa::traits::{Fit, Predict};
@@ -16,6 +17,7 @@ use linfa_clustering::{KMeans, KMeansInit};
 use ndarray::{Array1, Array2, ArrayView1, Axis};
 use rand_xoshiro::Xoshiro256Plus;
 use rand_xoshiro::rand_core::{RngCore, SeedableRng};
+use rayon::prelude::*;
 
 mod choose_k;
 mod themes;
@@ -103,26 +105,6 @@ fn run_rng(run: usize) -> Xoshiro256Plus {
     rng
 }
 
-/// `f(0..n)` on up to `threads` threads, results in index order whatever the scheduling.
-fn parallel_map<T: Send>(n: usize, threads: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let threads = threads.clamp(1, n.max(1));
-    if threads == 1 {
-        return (0..n).map(f).collect();
-    }
-    let f = &f;
-    let mut out: Vec<(usize, T)> = std::thread::scope(|s| {
-        let workers: Vec<_> =
-            (0..threads).map(|t| s.spawn(move || (t..n).step_by(threads).map(|i| (i, f(i))).collect::<Vec<_>>())).collect();
-        workers.into_iter().flat_map(|w| w.join().expect("k-means worker panicked")).collect()
-    });
-    out.sort_by_key(|(i, _)| *i);
-    out.into_iter().map(|(_, t)| t).collect()
-}
-
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
 /// One k-means run: only the winning run's centres are mapped back to the input space.
 struct Run {
     inertia: f64,
@@ -153,9 +135,9 @@ impl<'a> Space<'a> {
     }
 
     /// One k-means per restart (in parallel), the lowest inertia winning; ties go to the
-    /// earlier restart, so the outcome does not depend on the number of cores.
-    fn kmeans(&self, k: usize, runs: usize, threads: usize) -> Result<Clustering, ClusterError> {
-        let fits = parallel_map(runs.max(1), threads, |run| self.kmeans_run(k, run));
+    /// earlier restart, so the outcome does not depend on the number of threads.
+    fn kmeans(&self, k: usize, runs: usize) -> Result<Clustering, ClusterError> {
+        let fits: Vec<_> = (0..runs.max(1)).into_par_iter().map(|run| self.kmeans_run(k, run)).collect();
         let mut best: Option<Run> = None;
         for fit in fits {
             let fit = fit?;
@@ -291,7 +273,7 @@ fn kmeans_plus_plus(y: &Array2<f64>, k: usize, rng: &mut Xoshiro256Plus) -> Arra
 
 /// k-means with k-means++ seeding, `RUNS` restarts and a fixed seed.
 pub fn kmeans(x: &Array2<f64>, k: usize) -> Result<Clustering, ClusterError> {
-    Space::new(x).kmeans(k, RUNS, cores())
+    Space::new(x).kmeans(k, RUNS)
 }
 
 /// Row-stacks vectors into a matrix.
@@ -362,8 +344,11 @@ mod tests {
         let rows: Vec<Vec<f32>> = (0..300).map(|_| (0..5).map(|_| uniform(&mut rng) as f32).collect()).collect();
         let x = matrix(&rows);
         let space = Space::new(&x);
-        let one = space.kmeans(12, RUNS, 1).unwrap();
-        let many = space.kmeans(12, RUNS, 4).unwrap();
+        let on_threads = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| space.kmeans(12, RUNS)).unwrap()
+        };
+        let (one, many) = (on_threads(1), on_threads(4));
         assert_eq!(one.labels, many.labels);
         assert_eq!(one.centroids, many.centroids);
     }
