@@ -8,7 +8,7 @@
 //! centre (n·k²/2 distances, some 38 iterations' worth at k = 77, worse for larger k). So k-means
 //! runs on the data's top principal components ([`DIMS`]), the k-means++ seeding keeps each
 //! point's nearest-centre distance between picks (n·k distances) and hands the centres to linfa,
-//! and the restarts run in parallel on rayon's pool (the one the int8 encoder uses, sized by
+//! and the restarts run in parallel on rayon's global pool (sized, like candle's, by
 //! `semantic::threads`). Lloyd's iterations, convergence and inertia stay linfa's.
 
 use linfa::DatasetBase;
