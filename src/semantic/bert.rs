@@ -85,11 +85,12 @@ impl BertEncoder {
         Ok(BertEncoder { embeddings, layers, heads: config.num_attention_heads, activation: config.hidden_act })
     }
 
-    /// The last hidden states, `(rows, width, hidden)`, for token ids and their attention mask
-    /// (1 for a real token, 0 for padding), both `(rows, width)`.
-    pub fn forward(&self, ids: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    /// The last hidden states, `(rows, width, hidden)`, for token ids `(rows, width)` and, when
+    /// some rows are padded, their attention mask (1 for a real token, 0 for padding). The
+    /// embedder batches texts of one length, so it never pads and passes no mask.
+    pub fn forward(&self, ids: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
         let mut hidden = self.embeddings.forward(ids)?;
-        let padding = padding_bias(mask)?;
+        let padding = mask.map(padding_bias).transpose()?.flatten();
         for layer in &self.layers {
             hidden = layer.forward(&hidden, padding.as_ref(), self.heads, self.activation)?;
         }
@@ -263,13 +264,13 @@ mod tests {
         let mask = Tensor::new(&[[1u32, 1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0, 0]], &Device::Cpu).unwrap();
         let expected = reference.forward(&ids, &ids.zeros_like().unwrap(), Some(&mask)).unwrap();
         let real_tokens = |t: Tensor| [t.get(0).unwrap(), t.get(1).unwrap().narrow(0, 0, 3).unwrap()];
-        for (a, b) in real_tokens(ours.forward(&ids, &mask).unwrap()).iter().zip(real_tokens(expected)) {
+        for (a, b) in real_tokens(ours.forward(&ids, Some(&mask)).unwrap()).iter().zip(real_tokens(expected)) {
             let gap = (a - b).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
             assert!(gap < 1e-4, "hidden states differ by {gap}");
         }
         let single = ids.narrow(0, 0, 1).unwrap();
-        let alone = ours.forward(&single, &mask.narrow(0, 0, 1).unwrap()).unwrap();
-        let batched = ours.forward(&ids, &mask).unwrap().narrow(0, 0, 1).unwrap();
+        let alone = ours.forward(&single, Some(&mask.narrow(0, 0, 1).unwrap())).unwrap();
+        let batched = ours.forward(&ids, Some(&mask)).unwrap().narrow(0, 0, 1).unwrap();
         let gap = (alone - batched).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
         assert!(gap < 1e-5, "a question alone and in a padded batch differ by {gap}");
     }

@@ -120,8 +120,7 @@ impl Embedder {
         let width = encodings.first().map(|e| e.len()).unwrap_or(0);
         let ids: Vec<u32> = encodings.iter().flat_map(|e| e.get_ids().iter().copied()).collect();
         let ids = Tensor::from_vec(ids, (rows, width), &Device::Cpu)?;
-        let mask = Tensor::ones((rows, width), DType::U32, &Device::Cpu)?;
-        let hidden = self.model.forward(&ids, &mask)?; // (rows, width, dim)
+        let hidden = self.model.forward(&ids, None)?; // (rows, width, dim); nothing padded
         let mean = hidden.mean(1)?;
         let norms = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
         Ok(mean.broadcast_div(&norms)?.to_vec2::<f32>()?)

@@ -121,17 +121,21 @@ struct Space<'a> {
     y: Array2<f64>,
     /// The projection: the mean and an orthonormal basis of the kept components (d × DIMS).
     projection: Option<(Array1<f64>, Array2<f64>)>,
+    /// linfa's threshold on the centres' move, the same for every run on these points.
+    tolerance: f64,
 }
 
 impl<'a> Space<'a> {
     fn new(x: &'a Array2<f64>) -> Self {
-        if x.ncols() <= DIMS || x.nrows() == 0 {
-            return Space { x, y: x.as_standard_layout().into_owned(), projection: None };
-        }
-        let mean = x.mean_axis(Axis(0)).expect("rows");
-        let centred = x - &mean;
-        let basis = principal_basis(&centred, DIMS);
-        Space { x, y: centred.dot(&basis), projection: Some((mean, basis)) }
+        let (y, projection) = if x.ncols() <= DIMS || x.nrows() == 0 {
+            (x.as_standard_layout().into_owned(), None)
+        } else {
+            let mean = x.mean_axis(Axis(0)).expect("rows");
+            let centred = x - &mean;
+            let basis = principal_basis(&centred, DIMS);
+            (centred.dot(&basis), Some((mean, basis)))
+        };
+        Space { x, tolerance: tolerance(&y), y, projection }
     }
 
     /// One k-means per restart (in parallel), the lowest inertia winning; ties go to the
@@ -161,17 +165,11 @@ impl<'a> Space<'a> {
             .init_method(KMeansInit::Precomputed(centres))
             .n_runs(1)
             .max_n_iterations(300)
-            .tolerance(self.tolerance())
+            .tolerance(self.tolerance)
             .fit(&DatasetBase::from(self.y.view()))
             .map_err(|e| ClusterError(e.to_string()))?;
         let labels = model.predict(&self.y).to_vec();
         Ok(Run { inertia: model.inertia(), labels, centres: model.centroids().clone() })
-    }
-
-    /// linfa's threshold on the centres' move (Frobenius norm, not squared).
-    fn tolerance(&self) -> f64 {
-        let variance = self.y.var_axis(Axis(0), 0.0).mean().unwrap_or(0.0);
-        (RELATIVE_TOLERANCE * variance).sqrt().max(1e-12)
     }
 
     /// The mean of each cluster's points in the input space; an empty cluster keeps its
@@ -196,6 +194,12 @@ impl<'a> Space<'a> {
         }
         sums
     }
+}
+
+/// linfa's threshold on the centres' move (Frobenius norm, not squared) for points `y`.
+fn tolerance(y: &Array2<f64>) -> f64 {
+    let variance = y.var_axis(Axis(0), 0.0).mean().unwrap_or(0.0);
+    (RELATIVE_TOLERANCE * variance).sqrt().max(1e-12)
 }
 
 /// An orthonormal basis (d × dims) of the top principal components of centred rows, by
