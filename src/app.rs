@@ -5,6 +5,7 @@ use crate::config::{Settings, redact_url};
 use crate::domain::faq::{ImportReport, parse_faq_file};
 use crate::prompts::Prompts;
 use crate::semantic::Embedder;
+use crate::semantic::hub::ModelSource;
 use std::sync::Arc;
 use crate::store::{Store, Upsert};
 use anyhow::Context;
@@ -43,8 +44,48 @@ pub async fn import_faq_file(store: &Store, path: &Path) -> anyhow::Result<Impor
 }
 
 /// Opens the store, loads the FAQ (the given file, or the example FAQ into an empty database)
-/// and the prompts, and builds the bot.
+/// and the prompts, and builds the bot, its model loaded first (fetched first if need be): for
+/// commands that run once (`replay`), so that every message meets the same bot.
 pub async fn build_bot(settings: &Settings, faq_file: Option<&Path>) -> anyhow::Result<Bot> {
+    let (store, prompts) = open_store_and_faq(settings, faq_file).await?;
+    let embedder = load_embedder(&settings.model, settings.model.int8).await?;
+    Ok(Bot::new(store, prompts, BotConfig::from_settings(settings), embedder).await?)
+}
+
+/// The bot for long-running use (`run`, `chat`), answering at once. Its model comes from
+/// `[model] dir` or the hub's cache as in `build_bot`; one that must be downloaded first is
+/// fetched in the background (the returned task) and attached when ready, the FAQ matched on
+/// words until then. A download can take minutes, or fail after one on a host that cannot reach
+/// the hub: neither should keep the bot from answering.
+pub async fn start_bot(settings: &Settings, faq_file: Option<&Path>) -> anyhow::Result<(Arc<Bot>, Option<tokio::task::JoinHandle<()>>)> {
+    let hub = match ModelSource::from(&settings.model) {
+        ModelSource::Hub(hub) if !crate::semantic::hub::is_cached(&hub) => hub,
+        _ => return Ok((Arc::new(build_bot(settings, faq_file).await?), None)),
+    };
+    let (store, prompts) = open_store_and_faq(settings, faq_file).await?;
+    let bot = Arc::new(Bot::new(store, prompts, BotConfig::from_settings(settings), None).await?);
+    tracing::info!(
+        repo = %hub.repo,
+        "the sentence-embedding model is not in the cache yet: fetching it in the background, FAQ questions are matched on their words until it is ready"
+    );
+    let (attach_to, int8) = (bot.clone(), settings.model.int8);
+    let task = tokio::spawn(async move {
+        match load_embedder(ModelSource::Hub(hub), int8).await {
+            Ok(Some(model)) => match attach_to.attach_embedder(model).await {
+                Ok(()) => tracing::info!("FAQ questions are now matched on their meaning too"),
+                // The model is attached; the index is rebuilt on the next question instead.
+                Err(e) => tracing::warn!(error = %e, "could not rebuild the FAQ index on the new model yet"),
+            },
+            Ok(None) => {} // already said why, once
+            Err(e) => tracing::warn!("{e:#}; FAQ questions are matched on their words only"),
+        }
+    });
+    Ok((bot, Some(task)))
+}
+
+/// The store with the FAQ loaded (the given file, or the example FAQ into an empty database),
+/// and the prompts.
+async fn open_store_and_faq(settings: &Settings, faq_file: Option<&Path>) -> anyhow::Result<(Store, Prompts)> {
     let store = open_store(settings).await?;
     match faq_file.or(settings.faq.file.as_deref()) {
         Some(path) => {
@@ -57,30 +98,28 @@ pub async fn build_bot(settings: &Settings, faq_file: Option<&Path>) -> anyhow::
         }
         None => {}
     }
-    let prompts = Prompts::load(settings.prompts.dir.as_deref())?;
-    let embedder = load_embedder(&settings.model, settings.model.int8).await?;
-    Ok(Bot::new(store, prompts, BotConfig::from_settings(settings), embedder).await?)
+    Ok((store, Prompts::load(settings.prompts.dir.as_deref())?))
 }
 
-/// Loads the sentence-embedding model: from `[model] dir`, or, with `[model] fetch = true` and no
-/// dir, from the hub through the local cache (downloaded on first use). Takes `&ModelSettings`,
+/// Loads the sentence-embedding model: from `[model] dir`, or, with no dir and `[model] fetch`
+/// on (the default), from the hub through the local cache (downloaded on first use). Takes `&ModelSettings`,
 /// or just a directory (`Option<&Path>`, the CLI's `--model DIR`). A configured but broken
 /// directory is an error at start. No model at all, or one that could not be fetched, is fine:
 /// the FAQ is matched on words only, said once.
 /// `int8`: `[model] int8` (see `Embedder::load`).
-pub async fn load_embedder(source: impl Into<crate::semantic::hub::ModelSource>, int8: bool) -> anyhow::Result<Option<Arc<Embedder>>> {
+pub async fn load_embedder(source: impl Into<ModelSource>, int8: bool) -> anyhow::Result<Option<Arc<Embedder>>> {
     let (dir, fetched) = match source.into() {
-        crate::semantic::hub::ModelSource::None => {
+        ModelSource::None => {
             tracing::warn!(
                 "no [model] dir is set and [model] fetch is off: FAQ questions are matched on their words only (see README, \"Semantic matching\")"
             );
             return Ok(None);
         }
-        crate::semantic::hub::ModelSource::Dir(dir) => (dir, None),
-        crate::semantic::hub::ModelSource::Hub(hub) => match crate::semantic::hub::fetch(&hub).await {
+        ModelSource::Dir(dir) => (dir, None),
+        ModelSource::Hub(hub) => match crate::semantic::hub::fetch(&hub).await {
             Ok(dir) => (dir, Some(hub)),
             Err(e) => {
-                tracing::warn!("{e}; until then FAQ questions are matched on their words only");
+                tracing::warn!("{e}; until then FAQ questions are matched on their words only (a host that cannot reach the hub: set [model] fetch = false)");
                 return Ok(None);
             }
         },
@@ -114,7 +153,7 @@ const TICK: Duration = Duration::from_secs(10);
 /// Serves until `shutdown` completes: the HTTP server and the periodic jobs.
 /// Platform adapters attach here as they are configured.
 pub async fn run(settings: Settings, listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-    let bot = std::sync::Arc::new(build_bot(&settings, None).await?);
+    let (bot, _model_on_the_way) = start_bot(&settings, None).await?;
     let resumed = bot.resume(Utc::now()).await?;
     if resumed > 0 {
         tracing::info!(resumed, "resumed events left unprocessed by the last run");

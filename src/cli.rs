@@ -165,7 +165,7 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Chat { user, moderator, db, faq } => {
             let settings = with_db(settings, db);
-            let bot = app::build_bot(&settings, faq.as_deref()).await?;
+            let (bot, _model_on_the_way) = app::start_bot(&settings, faq.as_deref()).await?;
             let interactive = std::io::stdin().is_terminal();
             let stdin = BufReader::new(tokio::io::stdin());
             console::run(&bot, stdin, tokio::io::stdout(), console::ConsoleUser { name: user, moderator }, interactive, chrono::Utc::now).await

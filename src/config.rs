@@ -197,10 +197,10 @@ pub struct PromptSettings {
 
 /// `[model]`: the sentence-embedding model, from a local directory or fetched from the hub.
 ///
-/// Fetching is opt-in (`fetch = true`): with it off, the bot never opens a connection to the
-/// hub, so tests, CI and offline or egress-restricted sites (where traffic to hosts other than
-/// the package registries is not allowed, or flagged) get exactly the model they name in `dir`,
-/// or none. Without a model the FAQ is matched on words only, said once at start.
+/// With neither `dir` nor a cached copy, the model is fetched on first use (`fetch`, on by
+/// default); the long-running bot does that in the background and answers on words meanwhile.
+/// Offline or egress-restricted sites turn `fetch` off: then the bot never opens a connection
+/// to the hub. Without a model the FAQ is matched on words only, said once.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelSettings {
@@ -208,7 +208,7 @@ pub struct ModelSettings {
     /// all-MiniLM-L6-v2. Set, it is used as is and nothing is fetched.
     pub dir: Option<PathBuf>,
     /// With `dir` unset: fetch the model from `hub_url` into `cache_dir` on first use (later
-    /// starts read the cache, without network). Off by default: see above.
+    /// starts read the cache, without network). On by default; off: no model without `dir`.
     pub fetch: bool,
     /// The hub repository to fetch, "owner/name".
     pub repo: String,
@@ -229,7 +229,7 @@ impl Default for ModelSettings {
     fn default() -> Self {
         ModelSettings {
             dir: None,
-            fetch: false,
+            fetch: true,
             repo: "sentence-transformers/all-MiniLM-L6-v2".into(),
             revision: "main".into(),
             hub_url: "https://huggingface.co".into(),
@@ -273,11 +273,8 @@ impl ModelSettings {
                 )));
             }
         }
-        if self.cache_dir.is_none() {
-            return Err(ConfigError(
-                "[model] cache_dir: neither XDG_CACHE_HOME nor HOME is set, so name a directory for fetched models".into(),
-            ));
-        }
+        // No cache directory is not an error here: fetching is the default, so such a host gets
+        // one warning when the fetch is tried (`FetchError::NoCacheDir`) and runs on words.
         Ok(())
     }
 }

@@ -16,7 +16,7 @@ use crate::store::{Intake, Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use minijinja::Value;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 /// Longest text the detector and the FAQ index look at; longer messages are read up to here.
 pub const MAX_ANALYZED_CHARS: usize = 4_000;
@@ -73,6 +73,9 @@ pub type BotResult<T> = Result<T, BotError>;
 
 struct LoadedFaq {
     version: String,
+    /// Whether the model was there when the index was built (it may arrive later: see
+    /// `attach_embedder`).
+    with_model: bool,
     index: Arc<FaqIndex>,
 }
 
@@ -81,8 +84,9 @@ pub struct Bot {
     prompts: Prompts,
     config: BotConfig,
     faq: RwLock<LoadedFaq>,
-    /// The sentence-embedding model; without it the FAQ is matched on words only.
-    embedder: Option<Arc<Embedder>>,
+    /// The sentence-embedding model; without it the FAQ is matched on words only. Set at most
+    /// once, at start or when a model fetched in the background is ready.
+    embedder: OnceLock<Arc<Embedder>>,
     /// Analyzed ticket questions by ticket id (a ticket's question never changes).
     ticket_tokens: TokenCache,
 }
@@ -110,7 +114,8 @@ impl Bot {
     pub async fn new(store: Store, prompts: Prompts, config: BotConfig, embedder: Option<Arc<Embedder>>) -> BotResult<Bot> {
         let version = store.faq_version().await?;
         let index = Arc::new(build_index(&store, embedder.as_ref(), store.faq_entries().await?).await?);
-        let faq = RwLock::new(LoadedFaq { version, index });
+        let faq = RwLock::new(LoadedFaq { version, with_model: embedder.is_some(), index });
+        let embedder = embedder.map(OnceLock::from).unwrap_or_default();
         Ok(Bot { store, prompts, config, faq, embedder, ticket_tokens: TokenCache::default() })
     }
 
@@ -127,27 +132,38 @@ impl Bot {
     }
 
     pub fn embedder(&self) -> Option<&Arc<Embedder>> {
-        self.embedder.as_ref()
+        self.embedder.get()
     }
 
-    /// The current FAQ index, rebuilt first if any instance changed the FAQ since it was built.
+    /// Gives a bot that started without a model (it was still being fetched) its model, and
+    /// rebuilds the FAQ index on it. A bot that already has a model keeps it.
+    pub async fn attach_embedder(&self, embedder: Arc<Embedder>) -> BotResult<()> {
+        if self.embedder.set(embedder).is_err() {
+            return Ok(());
+        }
+        self.faq().await.map(|_| ())
+    }
+
+    /// The current FAQ index, rebuilt first if any instance changed the FAQ since it was built,
+    /// or if the model arrived since.
     pub async fn faq(&self) -> BotResult<Arc<FaqIndex>> {
         let version = self.store.faq_version().await?;
+        let embedder = self.embedder();
         {
             let loaded = self.faq.read().expect("faq lock poisoned");
-            if loaded.version == version {
+            if loaded.version == version && loaded.with_model == embedder.is_some() {
                 return Ok(loaded.index.clone());
             }
         }
-        let index = Arc::new(build_index(&self.store, self.embedder.as_ref(), self.store.faq_entries().await?).await?);
-        *self.faq.write().expect("faq lock poisoned") = LoadedFaq { version, index: index.clone() };
+        let index = Arc::new(build_index(&self.store, embedder, self.store.faq_entries().await?).await?);
+        *self.faq.write().expect("faq lock poisoned") = LoadedFaq { version, with_model: embedder.is_some(), index: index.clone() };
         Ok(index)
     }
 
     /// The FAQ entries that best match `text`, most confident first.
     pub async fn match_faq(&self, text: &str, limit: usize) -> BotResult<Vec<FaqMatch>> {
         let index = self.faq().await?;
-        let vector = if index.is_semantic() { embed_query(self.embedder.as_ref(), text).await } else { None };
+        let vector = if index.is_semantic() { embed_query(self.embedder(), text).await } else { None };
         Ok(index.search(text, vector.as_deref(), limit))
     }
 

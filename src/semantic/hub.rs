@@ -22,7 +22,7 @@ pub enum ModelSource {
     None,
     /// A local directory (`[model] dir`), used as is.
     Dir(PathBuf),
-    /// The hub, through the local cache (`[model] fetch = true`, no `dir`).
+    /// The hub, through the local cache (no `dir`, and `[model] fetch` on, the default).
     Hub(HubModel),
 }
 
@@ -47,7 +47,7 @@ impl HubModel {
     }
 }
 
-/// `[model]`: `dir` wins; otherwise the hub, only when `fetch` is on.
+/// `[model]`: `dir` wins; otherwise the hub, unless `fetch` is off.
 impl From<&ModelSettings> for ModelSource {
     fn from(m: &ModelSettings) -> Self {
         match (&m.dir, m.fetch) {
@@ -86,8 +86,21 @@ pub enum FetchError {
     Cache { dir: PathBuf, cause: std::io::Error },
 }
 
-/// The longest one file's download may take: all-MiniLM-L6-v2's 90 MB at 100 kB/s.
-const FILE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+/// The longest the weights' download may take: all-MiniLM-L6-v2's 90 MB at 100 kB/s.
+const WEIGHTS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+/// The longest a small file (config.json first, then tokenizer.json, 0.5 MB) may take. Fetching
+/// is on by default, so a host whose firewall silently drops traffic to the hub gives up on
+/// it in a minute rather than after the weights' 15.
+const SMALL_FILE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Whether every file of `model` is already in its cache (not checked further: `fetch` does
+/// that). Sends nothing.
+pub fn is_cached(model: &HubModel) -> bool {
+    let Some(cache_dir) = &model.cache_dir else { return false };
+    let repo = Repo::with_revision(model.repo.clone(), RepoType::Model, model.revision.clone());
+    let cache = Cache::new(cache_dir.clone()).repo(repo);
+    MODEL_FILES.iter().all(|file| cache.get(file).is_some())
+}
 
 /// The local directory holding [`MODEL_FILES`] of `model`, fetching from the hub what the cache
 /// lacks. With everything cached, nothing is sent anywhere.
@@ -118,11 +131,12 @@ pub async fn fetch(model: &HubModel) -> Result<PathBuf, FetchError> {
             let api = api.as_ref().expect("built above");
             let url = api.url(file);
             let started = std::time::Instant::now();
-            // hf-hub sets no timeout of its own: a stalled connection would hang the start forever.
-            let path = match tokio::time::timeout(FILE_TIMEOUT, api.get(file)).await {
+            // hf-hub sets no timeout of its own: a stalled connection would hang forever.
+            let timeout = if file == "model.safetensors" { WEIGHTS_TIMEOUT } else { SMALL_FILE_TIMEOUT };
+            let path = match tokio::time::timeout(timeout, api.get(file)).await {
                 Ok(got) => got.map_err(|e| download_error(model, url.clone(), e))?,
                 Err(_) => {
-                    let cause = format!("no complete answer within {} minutes", FILE_TIMEOUT.as_secs() / 60);
+                    let cause = format!("no complete answer within {}", humantime::format_duration(timeout));
                     return Err(FetchError::Download { repo: model.repo.clone(), revision: model.revision.clone(), url, cause });
                 }
             };

@@ -43,6 +43,8 @@ pub struct HubState {
     cdn_url: String,
     /// "METHOD path [range]" of every request, hub and CDN alike.
     pub requests: Mutex<Vec<String>>,
+    /// Open: requests are answered. Closed (`hold`): they wait, recorded, until `release`.
+    gate: tokio::sync::watch::Sender<bool>,
 }
 
 pub struct FakeHub {
@@ -83,12 +85,21 @@ impl FakeHub {
         let cdn = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", hub.local_addr().unwrap());
         let cdn_url = format!("http://{}", cdn.local_addr().unwrap());
-        let state = Arc::new(HubState { repo: repo.to_string(), files, cdn_url, requests: Mutex::new(Vec::new()) });
+        let state = Arc::new(HubState { repo: repo.to_string(), files, cdn_url, requests: Mutex::new(Vec::new()), gate: tokio::sync::watch::Sender::new(true) });
         let hub_app = Router::new().route("/{*path}", get(resolve)).with_state(state.clone());
         let cdn_app = Router::new().route("/{*path}", get(lfs_object)).with_state(state.clone());
         tokio::spawn(async move { axum::serve(hub, hub_app).await.unwrap() });
         tokio::spawn(async move { axum::serve(cdn, cdn_app).await.unwrap() });
         FakeHub { url, state }
+    }
+
+    /// From now on, requests wait for `release` (a slow download, without a clock).
+    pub fn hold(&self) {
+        self.state.gate.send_replace(false);
+    }
+
+    pub fn release(&self) {
+        self.state.gate.send_replace(true);
     }
 
     pub fn requests(&self) -> Vec<String> {
@@ -101,9 +112,11 @@ impl FakeHub {
     }
 }
 
-fn record(state: &HubState, what: String, headers: &HeaderMap) {
+/// Records the request, then waits while the hub is held.
+async fn record(state: &HubState, what: String, headers: &HeaderMap) {
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok()).unwrap_or("");
     state.requests.lock().unwrap().push(format!("GET {what} {range}").trim_end().to_string());
+    let _ = state.gate.subscribe().wait_for(|open| *open).await;
 }
 
 fn not_found(code: &str) -> Response {
@@ -112,7 +125,7 @@ fn not_found(code: &str) -> Response {
 
 /// `/{repo}/resolve/{revision}/{file}`, `repo` being "name" or "owner/name".
 async fn resolve(State(state): State<Arc<HubState>>, Path(path): Path<String>, headers: HeaderMap) -> Response {
-    record(&state, format!("/{path}"), &headers);
+    record(&state, format!("/{path}"), &headers).await;
     let Some((repo, rest)) = path.split_once("/resolve/") else {
         return not_found("RepoNotFound");
     };
@@ -146,7 +159,7 @@ async fn resolve(State(state): State<Arc<HubState>>, Path(path): Path<String>, h
 
 /// The CDN: LFS objects by SHA-256.
 async fn lfs_object(State(state): State<Arc<HubState>>, Path(path): Path<String>, headers: HeaderMap) -> Response {
-    record(&state, format!("cdn /{path}"), &headers);
+    record(&state, format!("cdn /{path}"), &headers).await;
     match state.files.values().find(|f| f.lfs && f.etag == path) {
         Some(file) => ranged(&file.served, &headers),
         None => not_found("NoSuchKey"),

@@ -151,6 +151,7 @@ pub async fn run_service(db: TestDb, configure: impl FnOnce(&mut Settings)) -> R
     let mut settings = Settings::default();
     settings.database.url = db.url.clone();
     settings.faq.file = Some(faq.path().to_path_buf());
+    settings.model.fetch = false; // no test reaches the internet (huggingface.co is the default)
     configure(&mut settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
