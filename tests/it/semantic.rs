@@ -110,6 +110,18 @@ fn fetching(hub_url: &str, cache: &Path) -> ModelSettings {
     ModelSettings { fetch: true, hub_url: hub_url.to_string(), cache_dir: Some(cache.to_path_buf()), ..ModelSettings::default() }
 }
 
+/// Settings for a bot on a new SQLite database with the test FAQ (the file, kept while the
+/// returned guards live), fetching its model from `hub_url` into `cache`.
+fn bot_settings_fetching(hub_url: &str, cache: &Path) -> (Settings, TestDb, tempfile::NamedTempFile) {
+    let db = sqlite_db();
+    let faq = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    std::fs::write(faq.path(), TEST_FAQ).unwrap();
+    let mut settings = Settings::default();
+    settings.database.url = db.url.clone();
+    settings.model = fetching(hub_url, cache);
+    (settings, db, faq)
+}
+
 fn hub_model(hub_url: &str, cache: &Path) -> HubModel {
     match ModelSource::from(&fetching(hub_url, cache)) {
         ModelSource::Hub(h) => h,
@@ -192,12 +204,7 @@ async fn a_bot_whose_model_is_still_downloading_answers_at_once_on_words() {
     let fake = FakeHub::start(REPO, empty.path(), Behaviour::Serve).await; // 404s, once released
     fake.hold();
     let cache = tempfile::tempdir().unwrap();
-    let db = sqlite_db();
-    let faq = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
-    std::fs::write(faq.path(), TEST_FAQ).unwrap();
-    let mut settings = Settings::default();
-    settings.database.url = db.url.clone();
-    settings.model = fetching(&fake.url, cache.path());
+    let (settings, _db, faq) = bot_settings_fetching(&fake.url, cache.path());
 
     let (logs, guard) = Logs::capture();
     // A guard, not a wait: it only runs out if starting waits for the held download.
@@ -232,12 +239,7 @@ async fn a_model_fetched_in_the_background_is_attached_when_ready_and_then_read_
     let fake = FakeHub::start(REPO, &local, Behaviour::Serve).await;
     fake.hold();
     let cache = tempfile::tempdir().unwrap();
-    let db = sqlite_db();
-    let faq = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
-    std::fs::write(faq.path(), TEST_FAQ).unwrap();
-    let mut settings = Settings::default();
-    settings.database.url = db.url.clone();
-    settings.model = fetching(&fake.url, cache.path());
+    let (settings, _db, faq) = bot_settings_fetching(&fake.url, cache.path());
     let paraphrase = "I can't log in because I no longer remember my credentials, what should I do?";
 
     let (bot, download) = start_bot(&settings, Some(faq.path())).await.unwrap();
@@ -264,12 +266,7 @@ async fn a_hub_without_the_model_leaves_the_bot_on_full_text_with_one_clear_mess
     let empty = tempfile::tempdir().unwrap();
     let fake = FakeHub::start(REPO, empty.path(), Behaviour::Serve).await; // every file is 404
     let cache = tempfile::tempdir().unwrap();
-    let db = sqlite_db();
-    let faq = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
-    std::fs::write(faq.path(), TEST_FAQ).unwrap();
-    let mut settings = Settings::default();
-    settings.database.url = db.url.clone();
-    settings.model = fetching(&fake.url, cache.path());
+    let (settings, _db, faq) = bot_settings_fetching(&fake.url, cache.path());
 
     let (logs, guard) = Logs::capture();
     let bot = build_bot(&settings, Some(faq.path())).await.unwrap();
