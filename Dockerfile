@@ -19,8 +19,10 @@ COPY supportbot.example.toml /etc/supportbot/supportbot.example.toml
 USER supportbot
 WORKDIR /data
 VOLUME ["/data"]
+# The model fetched on first use is kept in the volume too, so a new container does not fetch it again.
 ENV SUPPORTBOT_DATABASE__URL=sqlite:///data/supportbot.db \
-    SUPPORTBOT_SERVER__LISTEN=0.0.0.0:3000
+    SUPPORTBOT_SERVER__LISTEN=0.0.0.0:3000 \
+    SUPPORTBOT_MODEL__CACHE_DIR=/data/.cache/supportbot/hub
 EXPOSE 3000
 ENTRYPOINT ["supportbot"]
 CMD ["run"]

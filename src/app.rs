@@ -102,8 +102,8 @@ async fn open_store_and_faq(settings: &Settings, faq_file: Option<&Path>) -> any
 }
 
 /// Loads the sentence-embedding model: from `[model] dir`, or, with no dir and `[model] fetch`
-/// on (the default), from the hub through the local cache (downloaded on first use). Takes `&ModelSettings`,
-/// or just a directory (`Option<&Path>`, the CLI's `--model DIR`). A configured but broken
+/// on (the default), from the hub through the local cache (downloaded on first use). Takes
+/// `&ModelSettings`, or just a directory (`Option<&Path>`, the CLI's `--model DIR`). A configured but broken
 /// directory is an error at start. No model at all, or one that could not be fetched, is fine:
 /// the FAQ is matched on words only, said once.
 /// `int8`: `[model] int8` (see `Embedder::load`).

@@ -74,7 +74,8 @@ pub type BotResult<T> = Result<T, BotError>;
 struct LoadedFaq {
     version: String,
     /// Whether the model was there when the index was built (it may arrive later: see
-    /// `attach_embedder`).
+    /// `attach_embedder`). Not `index.is_semantic()`: an index whose embedding failed falls
+    /// back to words, and must not be rebuilt on every question.
     with_model: bool,
     index: Arc<FaqIndex>,
 }

@@ -12,8 +12,10 @@ use hf_hub::{Cache, Repo, RepoType};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
+/// The weights: the one large file (see `WEIGHTS_TIMEOUT`).
+const WEIGHTS_FILE: &str = "model.safetensors";
 /// What a sentence-transformer directory must hold for `Embedder::load`.
-pub const MODEL_FILES: [&str; 3] = ["config.json", "tokenizer.json", "model.safetensors"];
+pub const MODEL_FILES: [&str; 3] = ["config.json", "tokenizer.json", WEIGHTS_FILE];
 
 /// Where the sentence-embedding model comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +46,11 @@ impl HubModel {
 
     fn endpoint(&self) -> &str {
         self.hub_url.trim_end_matches('/')
+    }
+
+    /// The repository at its revision, as hf-hub names it.
+    fn hub_repo(&self) -> Repo {
+        Repo::with_revision(self.repo.clone(), RepoType::Model, self.revision.clone())
     }
 }
 
@@ -97,8 +104,7 @@ const SMALL_FILE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(6
 /// that). Sends nothing.
 pub fn is_cached(model: &HubModel) -> bool {
     let Some(cache_dir) = &model.cache_dir else { return false };
-    let repo = Repo::with_revision(model.repo.clone(), RepoType::Model, model.revision.clone());
-    let cache = Cache::new(cache_dir.clone()).repo(repo);
+    let cache = Cache::new(cache_dir.clone()).repo(model.hub_repo());
     MODEL_FILES.iter().all(|file| cache.get(file).is_some())
 }
 
@@ -108,7 +114,7 @@ pub async fn fetch(model: &HubModel) -> Result<PathBuf, FetchError> {
     let Some(cache_dir) = model.cache_dir.clone() else {
         return Err(FetchError::NoCacheDir { repo: model.repo.clone(), revision: model.revision.clone() });
     };
-    let repo = Repo::with_revision(model.repo.clone(), RepoType::Model, model.revision.clone());
+    let repo = model.hub_repo();
     let cache = Cache::new(cache_dir.clone()).repo(repo.clone());
     let cache_error = |cause| FetchError::Cache { dir: cache_dir.clone(), cause };
     let mut api: Option<ApiRepo> = None; // built on the first download only
@@ -132,7 +138,7 @@ pub async fn fetch(model: &HubModel) -> Result<PathBuf, FetchError> {
             let url = api.url(file);
             let started = std::time::Instant::now();
             // hf-hub sets no timeout of its own: a stalled connection would hang forever.
-            let timeout = if file == "model.safetensors" { WEIGHTS_TIMEOUT } else { SMALL_FILE_TIMEOUT };
+            let timeout = if file == WEIGHTS_FILE { WEIGHTS_TIMEOUT } else { SMALL_FILE_TIMEOUT };
             let path = match tokio::time::timeout(timeout, api.get(file)).await {
                 Ok(got) => got.map_err(|e| download_error(model, url.clone(), e))?,
                 Err(_) => {

@@ -110,6 +110,15 @@ fn fetching(hub_url: &str, cache: &Path) -> ModelSettings {
     ModelSettings { fetch: true, hub_url: hub_url.to_string(), cache_dir: Some(cache.to_path_buf()), ..ModelSettings::default() }
 }
 
+/// A fake hub serving the test model; None, said as a skip of `test`, without TEST_MODEL_DIR.
+async fn hub_with_the_test_model(test: &str) -> Option<FakeHub> {
+    let Some(local) = test_model_dir() else {
+        eprintln!("SKIPPED {test}: {NEEDS_MODEL}");
+        return None;
+    };
+    Some(FakeHub::start(REPO, &local, Behaviour::Serve).await)
+}
+
 /// Settings for a bot on a new SQLite database with the test FAQ (the file, kept while the
 /// returned guards live), fetching its model from `hub_url` into `cache`.
 fn bot_settings_fetching(hub_url: &str, cache: &Path) -> (Settings, TestDb, tempfile::NamedTempFile) {
@@ -232,11 +241,9 @@ async fn a_bot_whose_model_is_still_downloading_answers_at_once_on_words() {
 #[tokio::test]
 #[ignore = "needs the sentence-embedding model: set TEST_MODEL_DIR and add --run-ignored all (.ci/run does)"]
 async fn a_model_fetched_in_the_background_is_attached_when_ready_and_then_read_from_the_cache() {
-    let Some(local) = test_model_dir() else {
-        eprintln!("SKIPPED a_model_fetched_in_the_background_is_attached_when_ready_and_then_read_from_the_cache: {NEEDS_MODEL}");
+    let Some(fake) = hub_with_the_test_model("a_model_fetched_in_the_background_is_attached_when_ready_and_then_read_from_the_cache").await else {
         return;
     };
-    let fake = FakeHub::start(REPO, &local, Behaviour::Serve).await;
     fake.hold();
     let cache = tempfile::tempdir().unwrap();
     let (settings, _db, faq) = bot_settings_fetching(&fake.url, cache.path());
@@ -416,11 +423,9 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 #[tokio::test]
 #[ignore = "needs the sentence-embedding model: set TEST_MODEL_DIR and add --run-ignored all (.ci/run does)"]
 async fn the_model_is_fetched_from_the_hub_once_then_loaded_from_the_cache() {
-    let Some(local) = test_model_dir() else {
-        eprintln!("SKIPPED the_model_is_fetched_from_the_hub_once_then_loaded_from_the_cache: {NEEDS_MODEL}");
+    let Some(fake) = hub_with_the_test_model("the_model_is_fetched_from_the_hub_once_then_loaded_from_the_cache").await else {
         return;
     };
-    let fake = FakeHub::start(REPO, &local, Behaviour::Serve).await;
     let cache = tempfile::tempdir().unwrap();
     let settings = fetching(&fake.url, cache.path());
 
