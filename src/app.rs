@@ -18,7 +18,7 @@ use std::time::Duration;
 pub const EXAMPLE_FAQ: &str = include_str!("../examples/faq.toml");
 
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
-    Store::connect(&settings.database.url, settings.database.max_connections)
+    Store::connect_with(&settings.database.url, &crate::store::StoreOptions::from_settings(&settings.database))
         .await
         .with_context(|| format!("opening the database {}", redact_url(&settings.database.url)))
 }
@@ -147,9 +147,6 @@ pub async fn load_embedder(source: impl Into<ModelSource>, int8: bool) -> anyhow
     Ok(Some(Arc::new(model)))
 }
 
-/// How often `run` settles unanswered questions and retries unprocessed events.
-const TICK: Duration = Duration::from_secs(10);
-
 /// Serves until `shutdown` completes: the HTTP server and the periodic jobs.
 /// Platform adapters attach here as they are configured.
 pub async fn run(settings: Settings, listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
@@ -178,10 +175,11 @@ pub async fn run(settings: Settings, listener: tokio::net::TcpListener, shutdown
         None => None,
     };
     let instance = format!("{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "supportbot".into()), std::process::id());
+    let tick = settings.bot.tick.max(Duration::from_millis(50));
     let jobs = {
         let bot = bot.clone();
         tokio::spawn(async move {
-            let mut timer = tokio::time::interval(TICK);
+            let mut timer = tokio::time::interval(tick);
             loop {
                 tokio::select! {
                     _ = timer.tick() => {

@@ -150,6 +150,10 @@ impl<'de> Deserialize<'de> for ShardCount {
 pub struct BotSettings {
     /// How the bot signs its own actions in ticket histories.
     pub name: String,
+    /// How often `run`'s periodic jobs run: unanswered windows, events left unprocessed, the
+    /// digest.
+    #[serde(with = "humantime_serde_compat")]
+    pub tick: Duration,
 }
 
 #[derive(Clone, Deserialize)]
@@ -157,6 +161,14 @@ pub struct BotSettings {
 pub struct DatabaseSettings {
     pub url: String,
     pub max_connections: u32,
+    /// How long a query waits for a connection before giving up: short, so that a database
+    /// that is down fails an acknowledgement inside Slack's 3 seconds instead of hanging it.
+    #[serde(with = "humantime_serde_compat")]
+    pub timeout: Duration,
+    /// How long an instance's claim on an event or a delivery keeps other instances off it; a
+    /// crashed instance's work is taken over once its claims run out.
+    #[serde(with = "humantime_serde_compat")]
+    pub lease: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -340,7 +352,7 @@ pub struct LogSettings {
 
 impl Default for BotSettings {
     fn default() -> Self {
-        BotSettings { name: "supportbot".into() }
+        BotSettings { name: "supportbot".into(), tick: Duration::from_secs(10) }
     }
 }
 
@@ -349,6 +361,8 @@ impl std::fmt::Debug for DatabaseSettings {
         f.debug_struct("DatabaseSettings")
             .field("url", &redact_url(&self.url))
             .field("max_connections", &self.max_connections)
+            .field("timeout", &self.timeout)
+            .field("lease", &self.lease)
             .finish()
     }
 }
@@ -367,7 +381,12 @@ pub fn redact_url(url: &str) -> String {
 
 impl Default for DatabaseSettings {
     fn default() -> Self {
-        DatabaseSettings { url: "sqlite://supportbot.db".into(), max_connections: 5 }
+        DatabaseSettings {
+            url: "sqlite://supportbot.db".into(),
+            max_connections: 5,
+            timeout: Duration::from_secs(2),
+            lease: Duration::from_secs(60),
+        }
     }
 }
 

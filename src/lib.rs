@@ -8,6 +8,7 @@
 //! - [`prompts`]: every sentence the bot says, as editable templates.
 //! - [`eval`]: the measurement protocols (`supportbot eval`).
 //! - [`config`], [`telemetry`], [`app`] (wiring), [`server`] (HTTP), [`cli`].
+//! - [`faults`]: crash points for the fault-injection tests.
 
 pub mod app;
 pub mod bot;
@@ -18,6 +19,7 @@ pub mod config;
 pub mod digest;
 pub mod domain;
 pub mod eval;
+pub mod faults;
 pub mod prompts;
 pub mod semantic;
 pub mod server;

@@ -20,13 +20,18 @@ pub fn router(bot: Arc<Bot>, routes: Router) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
 }
 
-/// Ready when the database answers.
+/// Ready when the database takes work: reachable, writable, and still the file opened. It
+/// answers within two seconds either way; the reason is logged, not shown.
 async fn ready(State(bot): State<Arc<Bot>>) -> (StatusCode, &'static str) {
-    match bot.store().ping().await {
+    match bot.store().readiness().await {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+            let why = match e {
+                crate::store::StoreError::Unfit(_) => "not ready: the database cannot take work (see the log)",
+                _ => "not ready: the database is unreachable",
+            };
+            (StatusCode::SERVICE_UNAVAILABLE, why)
         }
     }
 }

@@ -77,7 +77,7 @@ impl Bot {
 
     async fn digest_preview(&self, event: &Incoming, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
         let (from, to) = (now - chrono::Duration::days(7), now);
-        let settings = &self.config.digest;
+        let settings = &self.shared.config.digest;
         let digest = crate::digest::digest(&self.store, self.embedder(), settings, from, to, now).await?;
         let themes = match digest.themes {
             Ok(t) => t,
@@ -86,7 +86,7 @@ impl Bot {
                 None
             }
         };
-        let text = crate::digest::render(&self.prompts, &digest.numbers, themes.as_deref());
+        let text = crate::digest::render(&self.shared.prompts, &digest.numbers, themes.as_deref());
         Ok(vec![self.private_reply(event, ActionKind::Digest, text)])
     }
 

@@ -61,7 +61,7 @@ impl Bot {
             }
             return Ok(Vec::new());
         }
-        if self.config.digest.feedback_channels.contains(&event.channel) {
+        if self.shared.config.digest.feedback_channels.contains(&event.channel) {
             // In a feedback channel every message is feedback, not a support question.
             self.keep_feedback(event, id, &analyzed, "channel").await?;
             return Ok(Vec::new());
@@ -76,7 +76,7 @@ impl Bot {
     /// community. `explicit` (the `ask` command) always gets a reply.
     pub(super) async fn take_question(&self, event: &Incoming, id: &str, text: &str, explicit: bool) -> BotResult<Vec<Action>> {
         let best = self.match_faq(text, 1).await?.into_iter().next();
-        let threshold = self.config.threshold_for(&event.channel);
+        let threshold = self.shared.config.threshold_for(&event.channel);
         let confident = best.as_ref().filter(|m| m.confidence >= threshold);
         let recorded = self
             .store
@@ -126,7 +126,7 @@ impl Bot {
         }
         if explicit {
             let best = best.map(|m| context! { faq_id => m.entry.id, confidence => m.confidence });
-            let text = self.say("ask_unsure", context! { best => best, window => self.config.window_text() });
+            let text = self.say("ask_unsure", context! { best => best, window => self.shared.config.window_text() });
             let mut reply = Action::new(ActionKind::Reply, &event.channel, text).replying_to(Some(id));
             reply.reply_url = event.reply_url.clone();
             return Ok(vec![reply]);
@@ -145,7 +145,7 @@ impl Bot {
         let answered = self.store.question(&event.platform, on).await?.filter(|q| {
             matches!(q.status, QuestionStatus::BotAnswered | QuestionStatus::Ticketed)
                 && q.faq_id.is_some()
-                && q.confidence.is_some_and(|c| c >= self.config.threshold_for(&q.channel) as f64)
+                && q.confidence.is_some_and(|c| c >= self.shared.config.threshold_for(&q.channel) as f64)
         });
         let reply = |template: &str, ctx| Action::new(ActionKind::Reply, &event.channel, self.say(template, ctx)).replying_to(Some(on)).private_to(&event.author.id);
         let Some(q) = answered else {
@@ -198,10 +198,17 @@ impl Bot {
     }
 
     /// Questions whose window passed with no answer become tickets (or join a matching one).
+    /// Each question is settled in its own unit of work: its ticket, its new state and the
+    /// notices are committed together, and a question another instance settled is skipped.
     pub(super) async fn settle_due_questions(&self, now: DateTime<Utc>) -> BotResult<Vec<(String, Action)>> {
         let mut out = Vec::new();
-        for q in self.store.due_questions(now - self.config.unanswered_after, SETTLE_BATCH).await? {
-            let (ticket, actions) = self
+        for q in self.store.due_questions(now - self.shared.config.unanswered_after, SETTLE_BATCH).await? {
+            let unit = self.store.begin().await?;
+            let bot = self.within(unit.clone());
+            if !unit.claim_for_ticket(&q.platform, &q.message_id).await? {
+                continue; // another instance settled it (or its asker voted meanwhile)
+            }
+            let (ticket, actions) = bot
                 .open_or_link(
                     TicketRequest {
                         platform: &q.platform,
@@ -212,19 +219,16 @@ impl Bot {
                         question: &q.text,
                         origin: Origin::Unanswered,
                         priority: Priority::Normal,
-                        actor: &self.config.name,
+                        actor: &self.shared.config.name,
                         comment: None,
                     },
                     now,
                 )
                 .await?;
-            // Ticket first, then the status: a crash in between re-runs this idempotently.
-            if !self.store.claim_for_ticket(&q.platform, &q.message_id).await? {
-                continue; // another instance settled it
-            }
-            self.store.set_question_ticket(&q.platform, &q.message_id, ticket.id).await?;
+            unit.set_question_ticket(&q.platform, &q.message_id, ticket.id).await?;
             let origin = format!("settle:{}:{}", q.platform, q.message_id);
-            self.store.record_actions(&q.platform, &origin, &actions, None, now).await?;
+            unit.record_actions(&q.platform, &origin, &actions, None, now).await?;
+            unit.commit().await?;
             out.extend(actions.into_iter().map(|a| (q.platform.clone(), a)));
         }
         Ok(out)

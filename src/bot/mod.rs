@@ -12,6 +12,7 @@ use crate::semantic::Embedder;
 use crate::semantic::faq::{IndexError, build_index, embed_query};
 use crate::domain::message::{Action, ActionKind, Incoming, IncomingKind};
 use crate::prompts::Prompts;
+use crate::domain::text::truncate_chars;
 use crate::store::{Intake, Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use minijinja::Value;
@@ -80,8 +81,16 @@ struct LoadedFaq {
     index: Arc<FaqIndex>,
 }
 
+/// The bot. Cheap to clone: what it knows (prompts, settings, the FAQ index, the model) is
+/// shared; the store handle is its own, so a clone can work inside one unit of work.
+#[derive(Clone)]
 pub struct Bot {
     store: Store,
+    shared: Arc<Shared>,
+}
+
+/// What every handle of one bot shares.
+struct Shared {
     prompts: Prompts,
     config: BotConfig,
     faq: RwLock<LoadedFaq>,
@@ -90,6 +99,8 @@ pub struct Bot {
     embedder: OnceLock<Arc<Embedder>>,
     /// Analyzed ticket questions by ticket id (a ticket's question never changes).
     ticket_tokens: TokenCache,
+    /// Query embeddings computed before a unit of work began (see `Bot::prepare`).
+    query_vectors: QueryVectors,
 }
 
 /// A bounded memo of analyzed texts; emptied when full rather than tracking recency.
@@ -111,13 +122,35 @@ impl TokenCache {
     }
 }
 
+/// Query embeddings by text, computed outside a transaction so that the database's write lock
+/// is not held while the model runs. Small: it only bridges `prepare` and `handle`.
+#[derive(Default)]
+struct QueryVectors(Mutex<HashMap<String, Arc<Vec<f32>>>>);
+
+impl QueryVectors {
+    const CAPACITY: usize = 256;
+
+    fn get(&self, text: &str) -> Option<Arc<Vec<f32>>> {
+        self.0.lock().expect("query vector lock poisoned").get(text).cloned()
+    }
+
+    fn put(&self, text: &str, vector: Vec<f32>) {
+        let mut map = self.0.lock().expect("query vector lock poisoned");
+        if map.len() >= Self::CAPACITY {
+            map.clear();
+        }
+        map.insert(text.to_string(), Arc::new(vector));
+    }
+}
+
 impl Bot {
     pub async fn new(store: Store, prompts: Prompts, config: BotConfig, embedder: Option<Arc<Embedder>>) -> BotResult<Bot> {
         let version = store.faq_version().await?;
         let index = Arc::new(build_index(&store, embedder.as_ref(), store.faq_entries().await?).await?);
         let faq = RwLock::new(LoadedFaq { version, with_model: embedder.is_some(), index });
         let embedder = embedder.map(OnceLock::from).unwrap_or_default();
-        Ok(Bot { store, prompts, config, faq, embedder, ticket_tokens: TokenCache::default() })
+        let shared = Shared { prompts, config, faq, embedder, ticket_tokens: TokenCache::default(), query_vectors: QueryVectors::default() };
+        Ok(Bot { store, shared: Arc::new(shared) })
     }
 
     pub fn store(&self) -> &Store {
@@ -125,21 +158,26 @@ impl Bot {
     }
 
     pub fn config(&self) -> &BotConfig {
-        &self.config
+        &self.shared.config
     }
 
     pub fn prompts(&self) -> &Prompts {
-        &self.prompts
+        &self.shared.prompts
     }
 
     pub fn embedder(&self) -> Option<&Arc<Embedder>> {
-        self.embedder.get()
+        self.shared.embedder.get()
+    }
+
+    /// This bot working inside `unit` (a handle from `Store::begin`).
+    fn within(&self, unit: Store) -> Bot {
+        Bot { store: unit, shared: self.shared.clone() }
     }
 
     /// Gives a bot that started without a model (it was still being fetched) its model, and
     /// rebuilds the FAQ index on it. A bot that already has a model keeps it.
     pub async fn attach_embedder(&self, embedder: Arc<Embedder>) -> BotResult<()> {
-        if self.embedder.set(embedder).is_err() {
+        if self.shared.embedder.set(embedder).is_err() {
             return Ok(());
         }
         self.faq().await.map(|_| ())
@@ -151,21 +189,46 @@ impl Bot {
         let version = self.store.faq_version().await?;
         let embedder = self.embedder();
         {
-            let loaded = self.faq.read().expect("faq lock poisoned");
+            let loaded = self.shared.faq.read().expect("faq lock poisoned");
             if loaded.version == version && loaded.with_model == embedder.is_some() {
                 return Ok(loaded.index.clone());
             }
         }
         let index = Arc::new(build_index(&self.store, embedder, self.store.faq_entries().await?).await?);
-        *self.faq.write().expect("faq lock poisoned") = LoadedFaq { version, with_model: embedder.is_some(), index: index.clone() };
+        *self.shared.faq.write().expect("faq lock poisoned") = LoadedFaq { version, with_model: embedder.is_some(), index: index.clone() };
         Ok(index)
     }
 
     /// The FAQ entries that best match `text`, most confident first.
     pub async fn match_faq(&self, text: &str, limit: usize) -> BotResult<Vec<FaqMatch>> {
         let index = self.faq().await?;
-        let vector = if index.is_semantic() { embed_query(self.embedder(), text).await } else { None };
+        let vector = match (index.is_semantic(), self.shared.query_vectors.get(text)) {
+            (false, _) => None,
+            (true, Some(ready)) => Some(ready.to_vec()),
+            (true, None) => embed_query(self.embedder(), text).await,
+        };
         Ok(index.search(text, vector.as_deref(), limit))
+    }
+
+    /// The slow, read-only part of handling an event, done before its unit of work begins:
+    /// the FAQ index is brought up to date and a question's embedding computed.
+    async fn prepare(&self, event: &Incoming) -> BotResult<()> {
+        let index = self.faq().await?;
+        let text = match &event.kind {
+            IncomingKind::Message { text, .. } => truncate_chars(text, MAX_ANALYZED_CHARS),
+            IncomingKind::Command { text } => match crate::domain::command::parse(text) {
+                Ok(crate::domain::command::Command::Ask { question }) => truncate_chars(&question, MAX_ANALYZED_CHARS),
+                _ => return Ok(()),
+            },
+            _ => return Ok(()),
+        };
+        if index.is_semantic()
+            && self.shared.query_vectors.get(&text).is_none()
+            && let Some(vector) = embed_query(self.embedder(), &text).await
+        {
+            self.shared.query_vectors.put(&text, vector);
+        }
+        Ok(())
     }
 
     /// Records an incoming event, then handles it unless it was already handled.
@@ -187,11 +250,31 @@ impl Bot {
         Ok(intake)
     }
 
+    /// Every message of `event`'s channel up to `message_id` is stored (see `Inlet::accept_or_hold`).
+    pub async fn advance_cursor(&self, event: &Incoming, message_id: &str) -> BotResult<()> {
+        Ok(self.store.advance_cursor(&event.platform, &event.channel, message_id).await?)
+    }
+
+    /// Where catching up on a channel starts (the message after which to read its history).
+    pub async fn catch_up_point(&self, platform: &str, channel: &str) -> BotResult<Option<String>> {
+        Ok(self.store.catch_up_point(platform, channel).await?)
+    }
+
     /// Handles a recorded event this caller claimed, recording the actions it produces.
+    ///
+    /// Exactly once: everything the event changes (the stored message, the question, a ticket,
+    /// the outbox rows and the inbox's "processed" mark) is committed in one unit of work. A
+    /// crash or a database error before the commit leaves no trace, and the event is
+    /// processed again from scratch (`resume`).
     pub async fn process(&self, event: &Incoming, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
-        let actions = self.handle(event, now).await?;
+        self.prepare(event).await?;
+        let unit = self.store.begin().await?;
+        let actions = self.within(unit.clone()).handle(event, now).await?;
         let origin = format!("in:{}:{}", event.platform, event.event_id);
-        self.store.record_actions(&event.platform, &origin, &actions, Some(event), now).await?;
+        unit.record_actions(&event.platform, &origin, &actions, Some(event), now).await?;
+        crate::faults::crash_point("process.before_commit");
+        unit.commit().await?;
+        crate::faults::crash_point("process.after_commit");
         Ok(actions)
     }
 
@@ -231,7 +314,7 @@ impl Bot {
     }
 
     fn say(&self, template: &str, ctx: Value) -> String {
-        self.prompts.render(template, ctx)
+        self.shared.prompts.render(template, ctx)
     }
 
     /// A reply only the person who sent `event` needs to see.

@@ -66,11 +66,11 @@ impl Bot {
             if req.message_id.is_some() && platform == req.platform && message_id.as_deref() == req.message_id {
                 return Ok(None); // this very question already has its ticket: opening it again is idempotent
             }
-            let theirs = self.ticket_tokens.get_or_insert(id, || {
+            let theirs = self.shared.ticket_tokens.get_or_insert(id, || {
                 text::tokens(&mut analyzer, &text::truncate_chars(&question, super::MAX_ANALYZED_CHARS))
             });
             let similarity = text::weighted_cosine(&asked, &theirs, |_| 1.0);
-            if similarity >= self.config.link_similarity && best.is_none_or(|(s, _)| similarity > s) {
+            if similarity >= self.shared.config.link_similarity && best.is_none_or(|(s, _)| similarity > s) {
                 best = Some((similarity, id));
             }
         }
@@ -87,7 +87,7 @@ impl Bot {
             context! {
                 ticket => ticket,
                 question => text::truncate_chars(&ticket.question, 500),
-                window => self.config.window_text(),
+                window => self.shared.config.window_text(),
                 actor => req.actor,
                 comment => req.comment,
             },
@@ -110,7 +110,7 @@ impl Bot {
         let about = |a: Action| a.replying_to(req.message_id).about_ticket(ticket.id, ticket.status);
         vec![
             about(Action::new(kind, req.channel, to_asker)),
-            about(Action::new(ActionKind::NotifyModerators, &self.config.moderators_channel, to_moderators)),
+            about(Action::new(ActionKind::NotifyModerators, &self.shared.config.moderators_channel, to_moderators)),
         ]
     }
 }

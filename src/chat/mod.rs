@@ -7,7 +7,9 @@ pub mod replay;
 pub mod slack;
 
 use crate::bot::{Bot, BotError};
-use crate::domain::message::{Action, Incoming};
+use crate::domain::message::{Action, Incoming, IncomingKind};
+use std::collections::VecDeque;
+use std::sync::Mutex;
 use crate::store::{Intake, Store, StoreResult};
 use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
@@ -120,11 +122,18 @@ pub struct Inlet {
     pub bot: Arc<Bot>,
     /// Wakes the delivery loop when new actions are waiting.
     pub wake: Arc<Notify>,
+    /// Events that could not be stored when they came (the database was away), oldest first,
+    /// waiting for `retry_held`. Only for ways in that never redeliver (Discord's gateway).
+    held: Arc<Mutex<VecDeque<Incoming>>>,
 }
+
+/// How many events are held in memory while the database is away; past that the oldest go
+/// (the catch-up on the next READY reads them again from the channel's history).
+const MAX_HELD: usize = 50_000;
 
 impl Inlet {
     pub fn new(bot: Arc<Bot>) -> Self {
-        Inlet { bot, wake: Arc::new(Notify::new()) }
+        Inlet { bot, wake: Arc::new(Notify::new()), held: Arc::default() }
     }
 
     /// Records an event. True when this instance claimed it and must handle it; false for a
@@ -166,6 +175,90 @@ impl Inlet {
             self.process_later(incoming, |_| async {});
         }
         Ok(())
+    }
+
+    /// `accept` for a way in that never redelivers: an event the database cannot take now is
+    /// held in memory and recorded later by `retry_held`, in the order it came. While any
+    /// event is held, later ones queue behind it, and the channels' catch-up cursors stay where
+    /// they were, so a crash meanwhile is made good by the next catch-up.
+    /// `in_order` handles the event before returning (catching up).
+    pub async fn accept_or_hold(&self, incoming: Incoming, in_order: bool) {
+        if self.held_count() > 0 {
+            self.hold(incoming);
+            self.retry_held().await;
+            return;
+        }
+        match self.record(&incoming).await {
+            Ok(claimed) => {
+                self.advance_cursor(&incoming).await;
+                if claimed && in_order {
+                    match self.bot.process(&incoming, Utc::now()).await {
+                        Ok(actions) if !actions.is_empty() => self.wake.notify_one(),
+                        Ok(_) => {}
+                        // Left unprocessed in the inbox: the scheduler's resume retries it.
+                        Err(e) => tracing::error!(error = %e, event_id = %incoming.event_id, "handling an event failed"),
+                    }
+                } else if claimed {
+                    self.process_later(incoming, |_| async {});
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, platform = %incoming.platform, event_id = %incoming.event_id, "could not store an event; holding it to store later");
+                self.hold(incoming);
+            }
+        }
+    }
+
+    /// Stores the held events, oldest first, until one fails (the database is still away).
+    /// Returns how many were stored.
+    pub async fn retry_held(&self) -> usize {
+        let mut stored = 0;
+        loop {
+            let Some(next) = self.held.lock().unwrap_or_else(|e| e.into_inner()).front().cloned() else { break };
+            match self.record(&next).await {
+                Ok(claimed) => {
+                    self.held.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+                    stored += 1;
+                    if claimed {
+                        self.process_later(next.clone(), |_| async {});
+                    }
+                    if self.held_count() == 0 {
+                        self.advance_cursor(&next).await;
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, held = self.held_count(), "the database still cannot take the held events");
+                    break;
+                }
+            }
+        }
+        if stored > 0 {
+            tracing::info!(stored, still_held = self.held_count(), "stored events held while the database was away");
+        }
+        stored
+    }
+
+    /// How many events wait in memory for the database.
+    pub fn held_count(&self) -> usize {
+        self.held.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    fn hold(&self, incoming: Incoming) {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if held.len() >= MAX_HELD {
+            held.pop_front();
+            tracing::error!("too many events held while the database is away: dropped the oldest (the next catch-up reads it again)");
+        }
+        held.push_back(incoming);
+    }
+
+    /// Everything up to this message is stored: its channel's catch-up may start after it.
+    async fn advance_cursor(&self, incoming: &Incoming) {
+        if let IncomingKind::Message { id, .. } = &incoming.kind
+            && let Err(e) = self.bot.advance_cursor(incoming, id).await
+        {
+            tracing::debug!(error = %e, "could not move the catch-up cursor");
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The queries behind the digest.
 
+use super::unit::OnStore;
 use super::{Store, StoreResult, ms, time};
 use crate::domain::digest::QuestionRecord;
 use crate::domain::ticket::Ticket;
@@ -10,12 +11,12 @@ use sqlx::any::AnyRow;
 impl Store {
     /// Runs a query whose `$1` and `$2` are a period's bounds, [from, to).
     async fn rows_between(&self, sql: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<AnyRow>> {
-        Ok(sqlx::query(sql).bind(ms(from)).bind(ms(to)).fetch_all(&self.pool).await?)
+        Ok(sqlx::query(sql).bind(ms(from)).bind(ms(to)).fetch_all_on(self).await?)
     }
 
     /// A `SELECT COUNT(*) AS n ...` over a period's bounds.
     async fn count_between(&self, sql: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<i64> {
-        Ok(sqlx::query(sql).bind(ms(from)).bind(ms(to)).fetch_one(&self.pool).await?.try_get("n")?)
+        Ok(sqlx::query(sql).bind(ms(from)).bind(ms(to)).fetch_one_on(self).await?.try_get("n")?)
     }
 
     /// Questions asked in [from, to), oldest first.
@@ -71,7 +72,7 @@ impl Store {
         .bind(ms(scheduled_at))
         .bind(instance)
         .bind(ms(now))
-        .execute(&self.pool)
+        .execute_on(self)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -104,7 +105,7 @@ impl Store {
         .bind(&f.text)
         .bind(f.source)
         .bind(ms(f.at))
-        .execute(&self.pool)
+        .execute_on(self)
         .await?;
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! Cached sentence embeddings, keyed by model and text, so FAQ vectors are computed once.
 
+use super::unit::OnStore;
 use super::{Store, StoreError, StoreResult};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -25,7 +26,7 @@ impl Store {
         let row = sqlx::query("SELECT vector FROM embeddings WHERE model = $1 AND text_hash = $2")
             .bind(model)
             .bind(text_hash(text))
-            .fetch_optional(&self.pool)
+            .fetch_optional_on(self)
             .await?;
         row.map(|r| from_bytes(&r.try_get::<Vec<u8>, _>("vector")?)).transpose()
     }
@@ -35,7 +36,7 @@ impl Store {
             .bind(model)
             .bind(text_hash(text))
             .bind(to_bytes(vector))
-            .execute(&self.pool)
+            .execute_on(self)
             .await?;
         Ok(())
     }

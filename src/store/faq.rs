@@ -1,5 +1,6 @@
 //! FAQ entries, plus a version counter so every instance notices another's edits.
 
+use super::unit::OnStore;
 use super::{Store, StoreError, StoreResult, ms};
 use crate::domain::faq::FaqEntry;
 use chrono::{DateTime, Utc};
@@ -37,12 +38,12 @@ fn to_json(list: &[String]) -> String {
 
 impl Store {
     pub async fn faq_entries(&self) -> StoreResult<Vec<FaqEntry>> {
-        let rows = sqlx::query("SELECT * FROM faq_entries ORDER BY id").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT * FROM faq_entries ORDER BY id").fetch_all_on(self).await?;
         rows.iter().map(entry).collect()
     }
 
     pub async fn faq_entry(&self, id: &str) -> StoreResult<Option<FaqEntry>> {
-        let row = sqlx::query("SELECT * FROM faq_entries WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM faq_entries WHERE id = $1").bind(id).fetch_optional_on(self).await?;
         row.as_ref().map(entry).transpose()
     }
 
@@ -66,7 +67,7 @@ impl Store {
         .bind(to_json(&e.links))
         .bind(source)
         .bind(ms(now))
-        .execute(&self.pool)
+        .execute_on(self)
         .await?;
         self.bump_faq_version().await?;
         Ok(outcome)
@@ -74,7 +75,7 @@ impl Store {
 
     /// Removes an entry; false when there was none.
     pub async fn delete_faq(&self, id: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM faq_entries WHERE id = $1").bind(id).execute(&self.pool).await?;
+        let done = sqlx::query("DELETE FROM faq_entries WHERE id = $1").bind(id).execute_on(self).await?;
         if done.rows_affected() > 0 {
             self.bump_faq_version().await?;
         }
@@ -83,7 +84,7 @@ impl Store {
 
     /// Changes whenever any instance changes the FAQ; compared for equality only.
     pub async fn faq_version(&self) -> StoreResult<String> {
-        let row = sqlx::query("SELECT value FROM meta WHERE key = 'faq_version'").fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT value FROM meta WHERE key = 'faq_version'").fetch_optional_on(self).await?;
         Ok(match row {
             None => String::new(),
             Some(r) => r.try_get("value")?,
@@ -99,7 +100,7 @@ impl Store {
             "INSERT INTO meta (key, value) VALUES ('faq_version', $1) ON CONFLICT (key) DO UPDATE SET value = $1",
         )
         .bind(token)
-        .execute(&self.pool)
+        .execute_on(self)
         .await?;
         Ok(())
     }

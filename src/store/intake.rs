@@ -1,12 +1,13 @@
 //! Durable intake (inbox) and delivery (outbox). Both are claimed with a lease, so several
 //! instances can share the work and a crashed instance's work is picked up after the lease.
 
+use super::unit::OnStore;
 use super::{Store, StoreError, StoreResult, ms};
 use crate::domain::message::{Action, Incoming};
 use chrono::{DateTime, Duration, Utc};
 use sqlx::Row;
 
-/// How long a claim on an event or a delivery protects it from other instances.
+/// How long a claim on a delivery protects it from other instances.
 const LEASE: Duration = Duration::seconds(60);
 
 /// The outcome of recording an incoming event.
@@ -32,8 +33,19 @@ fn payload<T: serde::de::DeserializeOwned>(raw: &str, table: &str) -> StoreResul
 }
 
 impl Store {
-    /// Records an event before it is processed, and claims it for this caller.
+    /// Records an event before it is processed, and claims it for this caller. Fails within
+    /// `[database] timeout` when the database does not answer: the acknowledgement waits for
+    /// this, and Slack retries what it has not seen acknowledged within 3 seconds, so "not
+    /// stored" (Slack retries; Discord's copy is held for a retry) beats answering too late.
     pub async fn record_incoming(&self, event: &Incoming, now: DateTime<Utc>) -> StoreResult<Intake> {
+        self.check_file()?;
+        match tokio::time::timeout(self.timeout, self.insert_incoming(event, now)).await {
+            Ok(intake) => intake,
+            Err(_) => Err(StoreError::Unfit(format!("recording an event took longer than {} ms", self.timeout.as_millis()))),
+        }
+    }
+
+    async fn insert_incoming(&self, event: &Incoming, now: DateTime<Utc>) -> StoreResult<Intake> {
         let body = serde_json::to_string(event).expect("incoming events always serialize");
         let inserted = sqlx::query(
             "INSERT INTO inbox (platform, event_id, payload, received_at, claimed_until) VALUES ($1, $2, $3, $4, $5) \
@@ -43,9 +55,10 @@ impl Store {
         .bind(&event.event_id)
         .bind(body)
         .bind(ms(now))
-        .bind(ms(now + LEASE))
-        .execute(&self.pool)
+        .bind(ms(now + self.lease))
+        .execute_on(self)
         .await?;
+        crate::faults::crash_point("inbox.recorded");
         if inserted.rows_affected() == 1 {
             return Ok(Intake::Claimed);
         }
@@ -60,9 +73,9 @@ impl Store {
         )
         .bind(platform)
         .bind(event_id)
-        .bind(ms(now + LEASE))
+        .bind(ms(now + self.lease))
         .bind(ms(now))
-        .execute(&self.pool)
+        .execute_on(self)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -72,7 +85,7 @@ impl Store {
         let row = sqlx::query("SELECT 1 AS one FROM inbox WHERE platform = $1 AND ($2 = '' OR event_id = $2) LIMIT 1")
             .bind(platform)
             .bind(event_id.unwrap_or_default())
-            .fetch_optional(&self.pool)
+            .fetch_optional_on(self)
             .await?;
         Ok(row.is_some())
     }
@@ -88,7 +101,7 @@ impl Store {
         processed: Option<&Incoming>,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let unit = self.begin().await?;
         for (seq, action) in actions.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO outbox (origin, seq, platform, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5) \
@@ -99,7 +112,7 @@ impl Store {
             .bind(platform)
             .bind(serde_json::to_string(action).expect("actions always serialize"))
             .bind(ms(now))
-            .execute(&mut *tx)
+            .execute_on(&unit)
             .await?;
         }
         if let Some(e) = processed {
@@ -107,10 +120,10 @@ impl Store {
                 .bind(&e.platform)
                 .bind(&e.event_id)
                 .bind(ms(now))
-                .execute(&mut *tx)
+                .execute_on(&unit)
                 .await?;
         }
-        tx.commit().await?;
+        unit.commit().await?;
         Ok(())
     }
 
@@ -122,7 +135,7 @@ impl Store {
         )
         .bind(ms(now))
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all_on(self)
         .await?;
         let mut claimed = Vec::new();
         for row in rows {

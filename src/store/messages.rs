@@ -1,5 +1,6 @@
 //! Messages the bot saw, the questions among them, and votes on the bot's answers.
 
+use super::unit::OnStore;
 use super::{Store, StoreResult, ms, time};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -106,7 +107,7 @@ impl Store {
         .bind(ms(m.at))
         .bind(&m.reply_to)
         .bind(m.is_support as i64)
-        .execute(&self.pool)
+        .execute_on(self)
         .await?;
         Ok(())
     }
@@ -115,7 +116,7 @@ impl Store {
         let row = sqlx::query("SELECT * FROM messages WHERE platform = $1 AND id = $2 AND deleted = 0")
             .bind(platform)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional_on(self)
             .await?;
         row.as_ref().map(message).transpose()
     }
@@ -124,7 +125,7 @@ impl Store {
     pub async fn known_channels(&self, platform: &str) -> StoreResult<Vec<String>> {
         let rows = sqlx::query("SELECT DISTINCT channel FROM messages WHERE platform = $1 ORDER BY channel")
             .bind(platform)
-            .fetch_all(&self.pool)
+            .fetch_all_on(self)
             .await?;
         rows.iter().map(|r| Ok(r.try_get::<String, _>("channel")?)).collect()
     }
@@ -134,9 +135,40 @@ impl Store {
         let row = sqlx::query("SELECT id FROM messages WHERE platform = $1 AND channel = $2 ORDER BY at DESC, id DESC LIMIT 1")
             .bind(platform)
             .bind(channel)
-            .fetch_optional(&self.pool)
+            .fetch_optional_on(self)
             .await?;
         Ok(row.map(|r| r.try_get::<String, _>("id")).transpose()?)
+    }
+
+    /// Moves a channel's catch-up cursor forward to `message_id` (never back): every message
+    /// up to it is stored. Only for numeric (snowflake) ids; others are ignored.
+    pub async fn advance_cursor(&self, platform: &str, channel: &str, message_id: &str) -> StoreResult<()> {
+        let Ok(id) = message_id.parse::<i64>() else { return Ok(()) };
+        sqlx::query(
+            "INSERT INTO channel_cursors (platform, channel, message_id) VALUES ($1, $2, $3) \
+             ON CONFLICT (platform, channel) DO UPDATE SET message_id = excluded.message_id \
+             WHERE channel_cursors.message_id < excluded.message_id",
+        )
+        .bind(platform)
+        .bind(channel)
+        .bind(id)
+        .execute_on(self)
+        .await?;
+        Ok(())
+    }
+
+    /// Where catching up on a channel starts: its cursor, or (a database from before cursors)
+    /// the newest message stored there.
+    pub async fn catch_up_point(&self, platform: &str, channel: &str) -> StoreResult<Option<String>> {
+        let row = sqlx::query("SELECT message_id FROM channel_cursors WHERE platform = $1 AND channel = $2")
+            .bind(platform)
+            .bind(channel)
+            .fetch_optional_on(self)
+            .await?;
+        match row {
+            Some(r) => Ok(Some(r.try_get::<i64, _>("message_id")?.to_string())),
+            None => self.last_message_id(platform, channel).await,
+        }
     }
 
     /// Applies an edit to the stored copy (and to a still-open question's text).
@@ -145,13 +177,13 @@ impl Store {
             .bind(platform)
             .bind(id)
             .bind(text)
-            .execute(&self.pool)
+            .execute_on(self)
             .await?;
         sqlx::query("UPDATE questions SET text = $3 WHERE platform = $1 AND message_id = $2 AND status = 'pending'")
             .bind(platform)
             .bind(id)
             .bind(text)
-            .execute(&self.pool)
+            .execute_on(self)
             .await?;
         Ok(())
     }
@@ -161,12 +193,12 @@ impl Store {
         sqlx::query("UPDATE messages SET text = '', deleted = 1 WHERE platform = $1 AND id = $2")
             .bind(platform)
             .bind(id)
-            .execute(&self.pool)
+            .execute_on(self)
             .await?;
         sqlx::query("DELETE FROM questions WHERE platform = $1 AND message_id = $2 AND status = 'pending'")
             .bind(platform)
             .bind(id)
-            .execute(&self.pool)
+            .execute_on(self)
             .await?;
         Ok(())
     }
@@ -189,7 +221,7 @@ impl Store {
         .bind(q.confidence)
         .bind(q.ticket_id)
         .bind((q.status == QuestionStatus::BotAnswered).then(|| ms(q.asked_at)))
-        .execute(&self.pool)
+        .execute_on(self)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -198,7 +230,7 @@ impl Store {
         let row = sqlx::query("SELECT * FROM questions WHERE platform = $1 AND message_id = $2")
             .bind(platform)
             .bind(message_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional_on(self)
             .await?;
         row.as_ref().map(question).transpose()
     }
@@ -219,7 +251,7 @@ impl Store {
         .bind(message_id)
         .bind(by)
         .bind(ms(at))
-        .execute(&self.pool)
+        .execute_on(self)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -231,7 +263,7 @@ impl Store {
         )
         .bind(ms(cutoff))
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all_on(self)
         .await?;
         rows.iter().map(question).collect()
     }
@@ -245,7 +277,7 @@ impl Store {
         )
         .bind(platform)
         .bind(message_id)
-        .execute(&self.pool)
+        .execute_on(self)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -255,7 +287,7 @@ impl Store {
             .bind(platform)
             .bind(message_id)
             .bind(ticket_id)
-            .execute(&self.pool)
+            .execute_on(self)
             .await?;
         Ok(())
     }
@@ -280,7 +312,7 @@ impl Store {
         .bind(helpful as i64)
         .bind(comment)
         .bind(ms(at))
-        .execute(&self.pool)
+        .execute_on(self)
         .await?;
         Ok(())
     }
@@ -291,7 +323,7 @@ impl Store {
             .bind(platform)
             .bind(message_id)
             .bind(user_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional_on(self)
             .await?;
         row.map(|r| Ok((r.try_get::<i64, _>("helpful")? != 0, r.try_get("comment")?))).transpose()
     }

@@ -3,10 +3,12 @@
 pub mod faq;
 pub mod digest;
 mod embeddings;
+mod readiness;
 mod intake;
 mod messages;
 mod migrations;
 mod tickets;
+mod unit;
 
 pub use intake::{Intake, OutboxItem};
 pub use messages::{Question, QuestionStatus, StoredMessage};
@@ -23,7 +25,11 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("the database is unavailable: {0}")]
-    Unavailable(#[source] sqlx::Error),
+    Unavailable(sqlx::Error),
+    /// The database answers but must not be used: its file was deleted or replaced under the
+    /// running bot, or it refuses writes (read-only, full).
+    #[error("the database cannot be used: {0}")]
+    Unfit(String),
     #[error("could not apply database migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data could not be read: {0}")]
@@ -43,10 +49,39 @@ impl From<sqlx::Error> for StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// How a store connects and shares work; the defaults are `[database]`'s.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub max_connections: u32,
+    /// How long a query waits for a connection (see `[database] timeout`).
+    pub timeout: Duration,
+    /// How long a claim on an event or a delivery lasts (see `[database] lease`).
+    pub lease: chrono::Duration,
+}
+
+impl StoreOptions {
+    pub fn new(max_connections: u32) -> StoreOptions {
+        let defaults = crate::config::DatabaseSettings::default();
+        StoreOptions { max_connections, timeout: defaults.timeout, lease: chrono::Duration::seconds(defaults.lease.as_secs() as i64) }
+    }
+
+    pub fn from_settings(s: &crate::config::DatabaseSettings) -> StoreOptions {
+        let lease = chrono::Duration::from_std(s.lease).unwrap_or(chrono::Duration::seconds(60)).max(chrono::Duration::seconds(1));
+        StoreOptions { max_connections: s.max_connections, timeout: s.timeout, lease }
+    }
+}
+
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
     postgres: bool,
+    /// The pool, or the transaction of a unit of work (see `unit`).
+    conn: unit::Conn,
+    lease: chrono::Duration,
+    /// How long the acknowledgement path waits for the database.
+    timeout: Duration,
+    /// The SQLite file this store opened, to notice it being deleted or replaced.
+    file: Option<std::sync::Arc<readiness::DatabaseFile>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -67,8 +102,15 @@ fn sqlite_url(url: &str) -> String {
 }
 
 impl Store {
-    /// Connects, applies the embedded migrations, and (for SQLite files) switches to WAL.
+    /// Connects with the default timeout and lease; see [`Store::connect_with`].
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Store> {
+        Store::connect_with(url, &StoreOptions::new(max_connections)).await
+    }
+
+    /// Connects, applies the embedded migrations, and (for SQLite files) switches to WAL.
+    /// A database that cannot be reached is named by its real cause ("connection refused"),
+    /// not by the pool's "timed out".
+    pub async fn connect_with(url: &str, options: &StoreOptions) -> StoreResult<Store> {
         sqlx::any::install_default_drivers();
         let postgres = url.starts_with("postgres:") || url.starts_with("postgresql:");
         let memory = url.contains(":memory:");
@@ -78,29 +120,38 @@ impl Store {
             )));
         }
         let url = if postgres { url.to_string() } else { sqlite_url(url) };
-        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
-        options = if memory {
+        let created = !postgres && !memory && readiness::sqlite_path(&url).is_some_and(|p| !p.exists());
+        if !memory {
+            // One plain connection first: its error is the cause itself.
+            use sqlx::Connection;
+            sqlx::AnyConnection::connect(&url).await?.close().await?;
+        }
+        let mut pool_options = AnyPoolOptions::new().acquire_timeout(options.timeout);
+        pool_options = if memory {
             // Every connection to `sqlite::memory:` is its own empty database: keep exactly one.
-            options.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None)
+            pool_options.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None)
         } else {
-            options.max_connections(max_connections.max(1))
+            pool_options.max_connections(options.max_connections.max(1))
         };
-        let pool = options.connect(&url).await?;
+        let pool = pool_options.connect(&url).await?;
         if !postgres && !memory {
             sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await?;
         }
         migrations::migrator(postgres).await?.run(&pool).await?;
-        Ok(Store { pool, postgres })
+        let file = if postgres || memory { None } else { readiness::DatabaseFile::open(&url).map(std::sync::Arc::new) };
+        if created && let Some(f) = &file {
+            tracing::info!(path = %f.path().display(), "there was no database file here: created a new, empty one");
+        }
+        Ok(Store { pool, postgres, conn: unit::Conn::Pool, lease: options.lease, timeout: options.timeout, file })
     }
 
     pub fn is_postgres(&self) -> bool {
         self.postgres
     }
 
-    /// Cheap liveness probe for health checks.
-    pub async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+    /// How long a claim on an event or a delivery lasts.
+    pub fn lease(&self) -> chrono::Duration {
+        self.lease
     }
 
     pub async fn close(&self) {

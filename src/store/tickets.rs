@@ -1,5 +1,6 @@
 //! Tickets, their history, and the questions linked to them.
 
+use super::unit::OnStore;
 use super::{Store, StoreResult, ms, opt_time, parse_col, time};
 use crate::domain::ticket::{Origin, Priority, Status, Ticket, TicketEvent, Transition};
 use chrono::{DateTime, Utc};
@@ -63,7 +64,7 @@ impl Store {
         {
             return Ok((existing, false));
         }
-        let mut tx = self.pool.begin().await?;
+        let unit = self.begin().await?;
         let row = sqlx::query(
             "INSERT INTO tickets (platform, channel, question_message_id, asker_id, asker_name, question, origin, status, priority, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $9) ON CONFLICT (platform, question_message_id) DO NOTHING RETURNING id",
@@ -77,11 +78,11 @@ impl Store {
         .bind(t.origin.as_str())
         .bind(t.priority.as_str())
         .bind(ms(now))
-        .fetch_optional(&mut *tx)
+        .fetch_optional_on(&unit)
         .await?;
         let Some(row) = row else {
             // Another instance opened it between our check and insert.
-            tx.rollback().await?;
+            unit.rollback().await?;
             let msg = t.question_message_id.as_deref().unwrap_or_default();
             let existing = self.ticket_for_message(&t.platform, msg).await?;
             return existing.map(|e| (e, false)).ok_or_else(|| super::StoreError::Corrupt("ticket vanished".into()));
@@ -94,15 +95,15 @@ impl Store {
         .bind(ms(now))
         .bind(&t.opened_by)
         .bind(t.origin.as_str())
-        .execute(&mut *tx)
+        .execute_on(&unit)
         .await?;
-        tx.commit().await?;
+        unit.commit().await?;
         let created = self.ticket(id).await?.ok_or_else(|| super::StoreError::Corrupt(format!("ticket {id} vanished")))?;
         Ok((created, true))
     }
 
     pub async fn ticket(&self, id: i64) -> StoreResult<Option<Ticket>> {
-        let row = sqlx::query("SELECT * FROM tickets WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM tickets WHERE id = $1").bind(id).fetch_optional_on(self).await?;
         row.as_ref().map(ticket_from_row).transpose()
     }
 
@@ -110,7 +111,7 @@ impl Store {
         let row = sqlx::query("SELECT * FROM tickets WHERE platform = $1 AND question_message_id = $2")
             .bind(platform)
             .bind(message_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional_on(self)
             .await?;
         row.as_ref().map(ticket_from_row).transpose()
     }
@@ -119,10 +120,10 @@ impl Store {
     pub async fn tickets(&self, status: Option<Status>, limit: i64) -> StoreResult<Vec<Ticket>> {
         let rows = match status {
             Some(s) => {
-                sqlx::query("SELECT * FROM tickets WHERE status = $1 ORDER BY id LIMIT $2").bind(s.as_str()).bind(limit).fetch_all(&self.pool).await?
+                sqlx::query("SELECT * FROM tickets WHERE status = $1 ORDER BY id LIMIT $2").bind(s.as_str()).bind(limit).fetch_all_on(self).await?
             }
             None => {
-                sqlx::query("SELECT * FROM tickets WHERE status IN ('open', 'assigned') ORDER BY id LIMIT $1").bind(limit).fetch_all(&self.pool).await?
+                sqlx::query("SELECT * FROM tickets WHERE status IN ('open', 'assigned') ORDER BY id LIMIT $1").bind(limit).fetch_all_on(self).await?
             }
         };
         let mut list: Vec<Ticket> = rows.iter().map(ticket_from_row).collect::<StoreResult<_>>()?;
@@ -137,7 +138,7 @@ impl Store {
             "SELECT id, platform, question_message_id, question FROM tickets WHERE status IN ('open', 'assigned') ORDER BY id DESC LIMIT $1",
         )
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all_on(self)
         .await?;
         rows.iter()
             .map(|r| Ok((r.try_get("id")?, r.try_get("platform")?, r.try_get("question_message_id")?, r.try_get("question")?)))
@@ -167,7 +168,7 @@ impl Store {
         };
         let closed_at = (to == Status::Closed).then_some(now_ms);
         let first_response = t.first_response_at.map(ms).unwrap_or(now_ms);
-        let mut tx = self.pool.begin().await?;
+        let unit = self.begin().await?;
         // The status guard makes a concurrent change by another moderator fail cleanly.
         let done = sqlx::query(
             "UPDATE tickets SET status = $2, assignee = $3, resolution = $4, updated_at = $5, first_response_at = $6, \
@@ -182,7 +183,7 @@ impl Store {
         .bind(resolved_at)
         .bind(closed_at)
         .bind(t.status.as_str())
-        .execute(&mut *tx)
+        .execute_on(&unit)
         .await?;
         if done.rows_affected() == 1 {
             let note = match transition {
@@ -200,21 +201,21 @@ impl Store {
             .bind(t.status.as_str())
             .bind(to.as_str())
             .bind(note)
-            .execute(&mut *tx)
+            .execute_on(&unit)
             .await?;
         }
-        tx.commit().await?;
+        unit.commit().await?;
         self.ticket(t.id).await?.ok_or_else(|| super::StoreError::Corrupt(format!("ticket {} vanished", t.id)))
     }
 
     pub async fn ticket_events(&self, id: i64) -> StoreResult<Vec<TicketEvent>> {
-        let rows = sqlx::query("SELECT * FROM ticket_events WHERE ticket_id = $1 ORDER BY id").bind(id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT * FROM ticket_events WHERE ticket_id = $1 ORDER BY id").bind(id).fetch_all_on(self).await?;
         rows.iter().map(event).collect()
     }
 
     /// Links a repeated question to an existing ticket (and records it in the history).
     pub async fn link_to_ticket(&self, t: &Ticket, platform: &str, message_id: &str, actor: &str, now: DateTime<Utc>) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let unit = self.begin().await?;
         let done = sqlx::query(
             "INSERT INTO ticket_links (ticket_id, platform, message_id, linked_at) VALUES ($1, $2, $3, $4) ON CONFLICT (platform, message_id) DO NOTHING",
         )
@@ -222,7 +223,7 @@ impl Store {
         .bind(platform)
         .bind(message_id)
         .bind(ms(now))
-        .execute(&mut *tx)
+        .execute_on(&unit)
         .await?;
         if done.rows_affected() == 1 {
             sqlx::query(
@@ -233,16 +234,16 @@ impl Store {
             .bind(actor)
             .bind(t.status.as_str())
             .bind(message_id)
-            .execute(&mut *tx)
+            .execute_on(&unit)
             .await?;
         }
-        tx.commit().await?;
+        unit.commit().await?;
         Ok(())
     }
 
     /// How many questions were linked to a ticket.
     pub async fn linked_count(&self, id: i64) -> StoreResult<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM ticket_links WHERE ticket_id = $1").bind(id).fetch_one(&self.pool).await?;
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM ticket_links WHERE ticket_id = $1").bind(id).fetch_one_on(self).await?;
         Ok(row.try_get("n")?)
     }
 }
@@ -255,7 +256,7 @@ impl Store {
              WHERE l.ticket_id = $1 AND m.deleted = 0 ORDER BY l.linked_at, l.message_id",
         )
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all_on(self)
         .await?;
         rows.iter().map(|r| Ok(r.try_get("text")?)).collect()
     }

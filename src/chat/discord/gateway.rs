@@ -110,10 +110,8 @@ impl DiscordRuntime {
         let roles = msg.member.as_ref().map(|m| m.roles.clone()).unwrap_or_default();
         let permissions = self.permissions(msg.guild_id, msg.author.id, &roles);
         let Some(incoming) = map_message(msg, &place, &self.context(), permissions) else { return };
-        let result = if in_order { self.inlet.accept_now(incoming).await } else { self.inlet.accept(incoming).await };
-        if let Err(e) = result {
-            tracing::error!(error = %e, message = %msg.id, "could not record a Discord message");
-        }
+        // The gateway never sends a message again: one the database cannot take now is held.
+        self.inlet.accept_or_hold(incoming, in_order).await;
     }
 
     async fn register_commands(&self, http: &Http) {
@@ -153,7 +151,7 @@ impl DiscordRuntime {
         }
         let mut total = 0;
         for channel in channels {
-            let (Ok(channel_id), Ok(Some(last))) = (channel.parse::<u64>(), store.last_message_id(PLATFORM, &channel).await) else { continue };
+            let (Ok(channel_id), Ok(Some(last))) = (channel.parse::<u64>(), self.inlet.bot.catch_up_point(PLATFORM, &channel).await) else { continue };
             let Ok(mut after) = last.parse::<u64>() else { continue };
             let mut fetched = 0u32;
             while fetched < self.backfill_limit {
@@ -236,6 +234,7 @@ impl EventHandler for Handler {
             let _ = tx.send(());
         }
         rt.register_commands(&ctx.http).await;
+        rt.inlet.retry_held().await;
         rt.catch_up(&ctx.http).await;
         let guilds: Vec<GuildId> = ready.guilds.iter().map(|g| g.id).collect();
         rt.catch_up_forums(&ctx.http, &guilds).await;
@@ -259,27 +258,21 @@ impl EventHandler for Handler {
 
     async fn message_update(&self, _ctx: Context, _old: Option<Message>, _new: Option<Message>, event: MessageUpdateEvent) {
         let incoming = map_edit(&event, &self.0.context(), Utc::now());
-        if let Some(incoming) = incoming
-            && let Err(e) = self.0.inlet.accept(incoming).await
-        {
-            tracing::error!(error = %e, "could not record a Discord edit");
+        if let Some(incoming) = incoming {
+            self.0.inlet.accept_or_hold(incoming, false).await;
         }
     }
 
     async fn message_delete(&self, _ctx: Context, channel: ChannelId, message: MessageId, _guild: Option<GuildId>) {
-        if let Err(e) = self.0.inlet.accept(map_delete(channel, message, Utc::now())).await {
-            tracing::error!(error = %e, "could not record a Discord delete");
-        }
+        self.0.inlet.accept_or_hold(map_delete(channel, message, Utc::now()), false).await;
     }
 
     async fn reaction_add(&self, _ctx: Context, reaction: Reaction) {
         let roles = reaction.member.as_ref().map(|m| m.roles.clone()).unwrap_or_default();
         let permissions = reaction.user_id.and_then(|u| self.0.permissions(reaction.guild_id, u, &roles));
         let incoming = map_reaction(&reaction, &self.0.context(), permissions, Utc::now());
-        if let Some(incoming) = incoming
-            && let Err(e) = self.0.inlet.accept(incoming).await
-        {
-            tracing::error!(error = %e, "could not record a Discord reaction");
+        if let Some(incoming) = incoming {
+            self.0.inlet.accept_or_hold(incoming, false).await;
         }
     }
 

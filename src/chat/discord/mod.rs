@@ -173,8 +173,29 @@ pub async fn start(settings: &DiscordSettings, default_moderators_channel: &str,
         _ = tokio::time::sleep(READY_WAIT) => tracing::warn!("Discord has not said READY yet; going on and waiting in the background"),
     }
     let wake = inlet.wake.clone();
-    let delivery = tokio::spawn(async move { delivery_loop(bot.store(), &sink, &wake, &mut stop).await });
+    let held = tokio::spawn(retry_held_loop(inlet.clone(), stop.clone()));
+    let delivery = tokio::spawn(async move {
+        delivery_loop(bot.store(), &sink, &wake, &mut stop).await;
+        let _ = held.await;
+    });
     Ok(DiscordHandle { shards, gateway, delivery })
+}
+
+/// How often events held while the database was away are offered to it again.
+const HELD_RETRY: Duration = Duration::from_secs(2);
+
+/// Stores the gateway's held events as soon as the database takes them again.
+async fn retry_held_loop(inlet: Inlet, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(HELD_RETRY) => {
+                if inlet.held_count() > 0 {
+                    inlet.retry_held().await;
+                }
+            }
+            _ = stop.changed() => break,
+        }
+    }
 }
 
 #[cfg(test)]
