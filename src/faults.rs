@@ -1,4 +1,4 @@
-//! Crash points for the fault-injection tests: `SUPPORTBOT_CRASH_AT=POINT[:N]` makes the
+//! Crash points for the fault-injection tests: `SBTEST_CRASH_AT=POINT[:N]` makes the
 //! process abort (like `kill -9`: no destructors, no flushing, no commit) the N-th time (first
 //! by default) it passes `POINT`. Unset, a crash point costs one relaxed atomic load.
 //!
@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The environment variable naming the crash point.
-pub const CRASH_AT_ENV: &str = "SUPPORTBOT_CRASH_AT";
+pub const CRASH_AT_ENV: &str = "SBTEST_CRASH_AT";
 
 struct CrashAt {
     point: String,

@@ -95,6 +95,7 @@ pub async fn deliver_pending<S: ChatSink>(store: &Store, sink: &S, now: DateTime
         for item in batch {
             match sink.send_delivery(item.id, &item.action).await {
                 Ok(()) => {
+                    crate::faults::crash_point("deliver.after_send");
                     store.mark_sent(item.id, now).await?;
                     sent += 1;
                 }

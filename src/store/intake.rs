@@ -7,9 +7,6 @@ use crate::domain::message::{Action, Incoming};
 use chrono::{DateTime, Duration, Utc};
 use sqlx::Row;
 
-/// How long a claim on a delivery protects it from other instances.
-const LEASE: Duration = Duration::seconds(60);
-
 /// The outcome of recording an incoming event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Intake {
@@ -147,6 +144,12 @@ impl Store {
         Ok(claimed)
     }
 
+    /// How many recorded events were never processed (for health checks and tests).
+    pub async fn unprocessed_count(&self) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM inbox WHERE processed_at IS NULL").fetch_one_on(self).await?;
+        Ok(row.try_get("n")?)
+    }
+
     /// Actions for `platform` due to be sent, claimed for this caller, oldest first.
     /// One statement claims the batch, so two instances never claim the same action.
     pub async fn claim_outbox(&self, platform: &str, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<OutboxItem>> {
@@ -158,7 +161,7 @@ impl Store {
         )
         .bind(platform)
         .bind(ms(now))
-        .bind(ms(now + LEASE))
+        .bind(ms(now + self.lease))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;

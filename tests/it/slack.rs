@@ -23,7 +23,7 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{}/tests/fixtures/slack/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
 
-fn signature(secret: &str, ts: &str, body: &str) -> String {
+pub(crate) fn signature(secret: &str, ts: &str, body: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(format!("v0:{ts}:{body}").as_bytes());
     format!("v0={}", mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect::<String>())
@@ -139,7 +139,7 @@ async fn send_http(url: &str, body: &str, headers: &[(String, String)]) -> (u16,
     http_request("POST", url, body, headers).await.unwrap()
 }
 
-async fn http_request(method: &str, url: &str, body: &str, headers: &[(String, String)]) -> std::io::Result<(u16, String)> {
+pub(crate) async fn http_request(method: &str, url: &str, body: &str, headers: &[(String, String)]) -> std::io::Result<(u16, String)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap();
