@@ -4,7 +4,7 @@
 use super::unit::OnStore;
 use super::{Store, StoreError, StoreResult, ms};
 use crate::domain::message::{Action, Incoming};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 /// The outcome of recording an incoming event.

@@ -23,8 +23,16 @@ impl Instance {
     /// Starts an instance on `db_url`, answering through `fake`; `crash_at` is a crash point
     /// (`POINT:N`, see `supportbot::faults`).
     pub async fn start(db_url: &str, fake: &FakeSlack, crash_at: Option<&str>) -> Instance {
+        Instance::start_with(db_url, fake, crash_at, None).await
+    }
+
+    /// `start`, with a settings file for what the environment cannot say (lists).
+    pub async fn start_with(db_url: &str, fake: &FakeSlack, crash_at: Option<&str>, config: Option<&std::path::Path>) -> Instance {
         let port = free_port();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_supportbot"));
+        if let Some(file) = config {
+            cmd.arg("--config").arg(file);
+        }
         cmd.args(["run", "--listen", &format!("127.0.0.1:{port}")])
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())

@@ -15,5 +15,6 @@ mod instances;
 mod replay;
 mod restart;
 mod semantic;
+mod shared_work;
 mod slack;
 mod storage;
