@@ -36,7 +36,8 @@ impl Store {
     /// stored" (Slack retries; Discord's copy is held for a retry) beats answering too late.
     pub async fn record_incoming(&self, event: &Incoming, now: DateTime<Utc>) -> StoreResult<Intake> {
         self.check_file()?;
-        match tokio::time::timeout(self.timeout, self.insert_incoming(event, now)).await {
+        // SQLite's busy timeout (the same length) ends a locked write first, cleanly.
+        match tokio::time::timeout(self.timeout + std::time::Duration::from_millis(250), self.insert_incoming(event, now)).await {
             Ok(intake) => intake,
             Err(_) => Err(StoreError::Unfit(format!("recording an event took longer than {} ms", self.timeout.as_millis()))),
         }

@@ -127,6 +127,18 @@ impl Store {
             sqlx::AnyConnection::connect(&url).await?.close().await?;
         }
         let mut pool_options = AnyPoolOptions::new().acquire_timeout(options.timeout);
+        if !postgres {
+            // A writer lock held elsewhere is waited out for `timeout`, not sqlx's 5 s: past it
+            // the statement fails cleanly instead of finishing after its caller gave up.
+            let busy = format!("PRAGMA busy_timeout = {}", options.timeout.as_millis());
+            pool_options = pool_options.after_connect(move |conn, _| {
+                let busy = busy.clone();
+                Box::pin(async move {
+                    sqlx::query(&busy).execute(conn).await?;
+                    Ok(())
+                })
+            });
+        }
         pool_options = if memory {
             // Every connection to `sqlite::memory:` is its own empty database: keep exactly one.
             pool_options.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None)

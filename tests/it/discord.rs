@@ -148,7 +148,7 @@ fn only_a_moderators_ticket_reaction_escalates() {
     assert!(map_reaction(&reaction, &other_emoji, None, Utc::now()).is_none(), "another emoji");
 }
 
-fn discord_settings(fake: &FakeDiscord) -> DiscordSettings {
+pub(crate) fn discord_settings(fake: &FakeDiscord) -> DiscordSettings {
     DiscordSettings {
         token: Some("test-token".to_string().into()),
         api_url: fake.api_url.clone(),

@@ -11,6 +11,7 @@ mod fake_hub;
 mod fake_slack;
 mod faults;
 mod helpers;
+mod outage;
 mod instances;
 mod replay;
 mod restart;

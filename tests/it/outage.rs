@@ -1,0 +1,81 @@
+//! The database goes away under a running bot: nothing acknowledged is lost, nothing is
+//! reported ready that is not.
+
+use crate::discord::discord_settings;
+use crate::fake_discord::{FakeDiscord, message_create};
+use crate::helpers::{run_service, sqlite_db};
+use crate::slack::http_request;
+use sqlx::Connection;
+use std::time::Duration;
+
+/// An SQLite writer lock held by another process's connection (`BEGIN EXCLUSIVE`): every write
+/// of the bot waits for it, and gives up after `[database] timeout`.
+async fn hold_writer_lock(url: &str) -> sqlx::AnyConnection {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    sqlx::query("BEGIN EXCLUSIVE").execute(&mut conn).await.unwrap();
+    conn
+}
+
+async fn readyz(base: &str) -> u16 {
+    http_request("GET", &format!("{base}/readyz"), "", &[]).await.map(|(s, _)| s).unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_discord_message_that_comes_while_the_database_is_locked_is_answered_once_it_is_back() {
+    let db = sqlite_db();
+    let url = db.url.clone();
+    let fake = FakeDiscord::start().await;
+    let mut bot = run_service(db, |s| {
+        s.discord = Some(discord_settings(&fake));
+        s.database.timeout = Duration::from_millis(200);
+    })
+    .await;
+    fake.wait_for("IDENTIFY", |f| f.identify().is_some()).await;
+    assert_eq!(readyz(&bot.base).await, 200);
+
+    let mut lock = hold_writer_lock(&url).await;
+    fake.dispatch("MESSAGE_CREATE", message_create("2001", "200", "301", "Ann", "how do i reset my password"));
+    // The handler looks the channel up before it stores the message...
+    fake.wait_for("the channel lookup", |f| !f.requests("GET", "/api/v10/channels/200").is_empty()).await;
+    // ...and a readiness probe started after that times out later than the store's 200 ms.
+    assert_eq!(readyz(&bot.base).await, 503, "a locked database is not ready");
+    assert!(fake.requests("POST", "/api/v10/channels/200/messages").is_empty(), "nothing answered while locked");
+
+    sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+    lock.close().await.unwrap();
+    fake.wait_for("the held question's answer", |f| !f.requests("POST", "/api/v10/channels/200/messages").is_empty()).await;
+    assert_eq!(readyz(&bot.base).await, 200);
+    let answers = fake.requests("POST", "/api/v10/channels/200/messages");
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert_eq!(answers[0]["message_reference"]["message_id"], "2001");
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_deleted_database_file_is_not_ready_and_takes_no_events() {
+    let db = sqlite_db();
+    let path = db.url.trim_start_matches("sqlite://").to_string();
+    let mut app = run_service(db, |_| {}).await;
+    for _ in 0..400 {
+        if readyz(&app.base).await == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(readyz(&app.base).await, 200);
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(readyz(&app.base).await, 503, "a deleted database file is noticed");
+    let store = supportbot::store::Store::connect(&app.db.url, 1).await;
+    drop(store); // (re-creates an empty file: a replaced one is noticed too)
+    assert_eq!(readyz(&app.base).await, 503, "a replaced database file is noticed");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_refused_postgres_connection_is_named_at_start() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let err = supportbot::store::Store::connect(&format!("postgres://postgres@127.0.0.1:{port}/x"), 1).await.unwrap_err().to_string();
+    assert!(err.to_lowercase().contains("refused"), "{err}");
+    assert!(!err.contains("timed out"), "{err}");
+}
