@@ -50,42 +50,40 @@ pub(super) trait OnStore<'q> {
 /// One body for the four: run `$method` on the pool or on the unit's transaction.
 macro_rules! on_store {
     ($self:ident, $store:ident, $method:ident) => {
-        async move {
-            match &$store.conn {
-                Conn::Pool => $self.$method(&$store.pool).await,
-                Conn::Owned(tx) | Conn::Joined(tx) => {
-                    let mut guard = tx.lock().await;
-                    let tx = guard.as_mut().ok_or_else(finished)?;
-                    $self.$method(&mut **tx).await
-                }
+        match &$store.conn {
+            Conn::Pool => $self.$method(&$store.pool).await,
+            Conn::Owned(tx) | Conn::Joined(tx) => {
+                let mut guard = tx.lock().await;
+                let tx = guard.as_mut().ok_or_else(finished)?;
+                $self.$method(&mut **tx).await
             }
         }
     };
 }
 
 impl<'q> OnStore<'q> for Query<'q, Any, AnyArguments<'q>> {
-    fn execute_on<'s>(self, store: &'s Store) -> impl Future<Output = Result<AnyQueryResult, sqlx::Error>> + Send + 's
+    async fn execute_on<'s>(self, store: &'s Store) -> Result<AnyQueryResult, sqlx::Error>
     where
         'q: 's,
     {
         on_store!(self, store, execute)
     }
 
-    fn fetch_all_on<'s>(self, store: &'s Store) -> impl Future<Output = Result<Vec<AnyRow>, sqlx::Error>> + Send + 's
+    async fn fetch_all_on<'s>(self, store: &'s Store) -> Result<Vec<AnyRow>, sqlx::Error>
     where
         'q: 's,
     {
         on_store!(self, store, fetch_all)
     }
 
-    fn fetch_optional_on<'s>(self, store: &'s Store) -> impl Future<Output = Result<Option<AnyRow>, sqlx::Error>> + Send + 's
+    async fn fetch_optional_on<'s>(self, store: &'s Store) -> Result<Option<AnyRow>, sqlx::Error>
     where
         'q: 's,
     {
         on_store!(self, store, fetch_optional)
     }
 
-    fn fetch_one_on<'s>(self, store: &'s Store) -> impl Future<Output = Result<AnyRow, sqlx::Error>> + Send + 's
+    async fn fetch_one_on<'s>(self, store: &'s Store) -> Result<AnyRow, sqlx::Error>
     where
         'q: 's,
     {
