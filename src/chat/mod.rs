@@ -39,14 +39,6 @@ pub trait ChatSink: Send + Sync {
         let _ = delivery_id;
         self.send(action)
     }
-
-    /// Whether the platform already has outbox row `delivery_id` (an earlier attempt got
-    /// through, then the bot crashed or failed before marking it). Platforms that drop repeats
-    /// themselves (Discord's nonce), and sends that cannot be looked up, answer false.
-    fn was_delivered(&self, delivery_id: i64, action: &Action) -> impl Future<Output = Result<bool, SendError>> + Send {
-        let _ = (delivery_id, action);
-        async { Ok(false) }
-    }
 }
 
 /// Writes each action as text to a stream: the console's readable lines, the replay's JSON.
@@ -101,23 +93,6 @@ pub async fn deliver_pending<S: ChatSink>(store: &Store, sink: &S, now: DateTime
         let batch = store.claim_outbox(sink.platform(), now, BATCH).await?;
         let last_batch = (batch.len() as i64) < BATCH;
         for item in batch {
-            if item.uncertain {
-                match sink.was_delivered(item.id, &item.action).await {
-                    Ok(true) => {
-                        tracing::info!(outbox_id = item.id, "an earlier attempt was delivered: not sending it again");
-                        store.mark_sent(item.id, now).await?;
-                        continue;
-                    }
-                    Ok(false) => {}
-                    Err(e) => {
-                        // Cannot tell: better later than twice.
-                        let wait = e.retry_after.unwrap_or_else(|| backoff(item.attempts + 1));
-                        tracing::warn!(outbox_id = item.id, error = %e, "could not check whether an action was already delivered; will retry");
-                        store.mark_failed(item.id, &e.message, now + wait).await?;
-                        continue;
-                    }
-                }
-            }
             match sink.send_delivery(item.id, &item.action).await {
                 Ok(()) => {
                     crate::faults::crash_point("deliver.after_send");

@@ -23,9 +23,6 @@ pub struct OutboxItem {
     pub platform: String,
     pub action: Action,
     pub attempts: i64,
-    /// An earlier attempt may have reached the platform (it crashed or failed mid-way): ask the
-    /// platform whether it has the message before sending it again.
-    pub uncertain: bool,
 }
 
 fn payload<T: serde::de::DeserializeOwned>(raw: &str, table: &str) -> StoreResult<T> {
@@ -158,11 +155,10 @@ impl Store {
     /// One statement claims the batch, so two instances never claim the same action.
     pub async fn claim_outbox(&self, platform: &str, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<OutboxItem>> {
         let rows = sqlx::query(
-            "UPDATE outbox SET claimed_until = $3, \
-                 uncertain = CASE WHEN claimed_until IS NOT NULL OR attempts > 0 THEN 1 ELSE uncertain END WHERE id IN ( \
+            "UPDATE outbox SET claimed_until = $3 WHERE id IN ( \
                  SELECT id FROM outbox WHERE platform = $1 AND sent_at IS NULL AND failed_at IS NULL \
                  AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $4) \
-             AND (claimed_until IS NULL OR claimed_until < $2) RETURNING id, payload, attempts, uncertain",
+             AND (claimed_until IS NULL OR claimed_until < $2) RETURNING id, payload, attempts",
         )
         .bind(platform)
         .bind(ms(now))
@@ -178,7 +174,6 @@ impl Store {
                     platform: platform.to_string(),
                     action: payload(&row.try_get::<String, _>("payload")?, "outbox")?,
                     attempts: row.try_get("attempts")?,
-                    uncertain: row.try_get::<i64, _>("uncertain")? != 0,
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?;

@@ -15,7 +15,6 @@ const SQLITE: Embedded = &[
     (3, "digest_runs", include_str!("../../migrations/common/0003_digest_runs.sql")),
     (4, "feedback", include_str!("../../migrations/common/0004_feedback.sql")),
     (6, "channel_cursors", include_str!("../../migrations/common/0006_channel_cursors.sql")),
-    (7, "outbox_uncertain", include_str!("../../migrations/common/0007_outbox_uncertain.sql")),
 ];
 const POSTGRES: Embedded = &[
     (1, "core", include_str!("../../migrations/postgres/0001_core.sql")),
@@ -23,7 +22,6 @@ const POSTGRES: Embedded = &[
     (3, "digest_runs", include_str!("../../migrations/common/0003_digest_runs.sql")),
     (4, "feedback", include_str!("../../migrations/common/0004_feedback.sql")),
     (6, "channel_cursors", include_str!("../../migrations/common/0006_channel_cursors.sql")),
-    (7, "outbox_uncertain", include_str!("../../migrations/common/0007_outbox_uncertain.sql")),
 ];
 
 #[derive(Debug)]

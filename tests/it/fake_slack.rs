@@ -63,22 +63,7 @@ async fn api(
     }
     let reply = match method.as_str() {
         "auth.test" => json!({"ok": true, "user_id": "U0BOT", "team_id": "T0TEAM", "team": "Example", "url": "https://example.slack.com/", "bot_id": "B0BOT"}),
-        "chat.postMessage" => {
-            let ts = posted_ts(state.calls.lock().unwrap().iter().filter(|(m, _)| m == "chat.postMessage").count());
-            json!({"ok": true, "channel": body["channel"], "ts": ts, "message": {"type": "message", "ts": ts, "text": body["text"]}})
-        }
-        // History as Slack keeps it: the bot's posts, with the metadata they were posted with.
-        "conversations.replies" | "conversations.history" => {
-            let calls = state.calls.lock().unwrap();
-            let messages: Vec<Value> = calls
-                .iter()
-                .filter(|(m, _)| m == "chat.postMessage")
-                .enumerate()
-                .filter(|(_, (_, b))| b["channel"] == body["channel"] && (method == "conversations.history" || b["thread_ts"] == body["ts"]))
-                .map(|(i, (_, b))| json!({"type": "message", "ts": posted_ts(i), "user": "U0BOT", "text": b["text"], "thread_ts": b["thread_ts"], "metadata": b["metadata"]}))
-                .collect();
-            json!({"ok": true, "messages": messages, "has_more": false})
-        }
+        "chat.postMessage" => json!({"ok": true, "channel": body["channel"], "ts": "1700009999.000001", "message": {"type": "message", "ts": "1700009999.000001", "text": body["text"]}}),
         "chat.postEphemeral" => json!({"ok": true, "message_ts": "1700009999.000002"}),
         "apps.connections.open" => json!({"ok": true, "url": ws_url}),
         "files.getUploadURLExternal" => json!({"ok": true, "upload_url": *state.upload_url.lock().unwrap(), "file_id": "F0CHART"}),
@@ -88,11 +73,6 @@ async fn api(
     state.calls.lock().unwrap().push((method, body));
     state.changed.notify_waiters();
     Json(reply).into_response()
-}
-
-/// The `ts` Slack gives the n-th posted message.
-fn posted_ts(n: usize) -> String {
-    format!("1700009999.{:06}", n + 1)
 }
 
 impl FakeSlack {

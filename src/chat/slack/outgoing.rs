@@ -65,40 +65,26 @@ impl SlackSink {
         SlackSink { client, token, moderators_channel }
     }
 
-    /// Where an action goes: the channel, and the thread (replies go in the question's thread;
-    /// moderator notices start their own).
-    fn place(&self, action: &Action) -> (String, Option<SlackTs>) {
+    async fn post(&self, action: &Action) -> Result<(), SlackClientError> {
+        let session = self.client.open_session(&self.token);
         let mut channel = action.channel.clone();
         if action.kind == ActionKind::NotifyModerators
             && let Some(id) = &self.moderators_channel
         {
             channel = id.clone();
         }
+        // Replies go in the question's thread; moderator notices start their own.
         let thread_ts = match action.kind {
             ActionKind::NotifyModerators => None,
             _ => action.in_reply_to.as_deref().and_then(split_message_id).map(|(_, ts)| SlackTs::new(ts.into())),
         };
-        (channel, thread_ts)
-    }
-
-    async fn post(&self, delivery_id: Option<i64>, action: &Action) -> Result<(), SlackClientError> {
-        let session = self.client.open_session(&self.token);
-        let (channel, thread_ts) = self.place(action);
-        let mut content = content_for(action);
-        // The outbox id travels with the message, so a resend after an uncertain attempt can
-        // look for it first (`was_delivered`): chat.postMessage has no idempotency key.
-        content.metadata = delivery_id.map(|id| SlackMessageMetadata {
-            event_type: OUTBOX_EVENT.into(),
-            event_payload: Some([(OUTBOX_KEY.to_string(), id.to_string())].into_iter().collect()),
-        });
+        let content = content_for(action);
         if let (true, Some(url)) = (action.ephemeral, action.reply_url.as_deref().and_then(|u| url::Url::parse(u).ok())) {
             // Works even where the bot is not a channel member, unlike chat.postEphemeral.
-            content.metadata = None;
             return self.client.post_webhook_message(&url, &SlackApiPostWebhookMessageRequest::new(content)).await.map(|_| ());
         }
         match (&action.recipient, action.ephemeral) {
             (Some(user), true) => {
-                content.metadata = None;
                 let mut req = SlackApiChatPostEphemeralRequest::new(channel.into(), user.clone().into(), content);
                 req.thread_ts = thread_ts;
                 session.chat_post_ephemeral(&req).await.map(|_| ())
@@ -156,49 +142,12 @@ fn send_error(e: SlackClientError) -> SendError {
     }
 }
 
-/// The metadata event type and key that carry an outbox id on the bot's Slack messages.
-const OUTBOX_EVENT: &str = "supportbot_outbox";
-const OUTBOX_KEY: &str = "outbox_id";
-
-impl SlackSink {
-    /// Looks for the bot's message carrying outbox id `delivery_id` in the action's thread (or
-    /// among the channel's latest messages). Private replies cannot be looked up: false.
-    async fn find_delivered(&self, delivery_id: i64, action: &Action) -> Result<bool, SlackClientError> {
-        if action.ephemeral {
-            return Ok(false);
-        }
-        let session = self.client.open_session(&self.token);
-        let (channel, thread_ts) = self.place(action);
-        let messages = match thread_ts {
-            Some(ts) => session.conversations_replies(&SlackApiConversationsRepliesRequest::new(channel.into(), ts).with_limit(200)).await?.messages,
-            None => {
-                let req = SlackApiConversationsHistoryRequest::new().with_channel(channel.into()).with_limit(200).with_include_all_metadata(true);
-                session.conversations_history(&req).await?.messages
-            }
-        };
-        let id = delivery_id.to_string();
-        Ok(messages.iter().any(|m| {
-            m.content.metadata.as_ref().is_some_and(|meta| {
-                meta.event_type == OUTBOX_EVENT && meta.event_payload.as_ref().and_then(|p| p.get(OUTBOX_KEY)) == Some(&id)
-            })
-        }))
-    }
-}
-
 impl ChatSink for SlackSink {
     fn platform(&self) -> &str {
         super::events::PLATFORM
     }
 
     async fn send(&self, action: &Action) -> Result<(), SendError> {
-        self.post(None, action).await.map_err(send_error)
-    }
-
-    async fn send_delivery(&self, delivery_id: i64, action: &Action) -> Result<(), SendError> {
-        self.post(Some(delivery_id), action).await.map_err(send_error)
-    }
-
-    async fn was_delivered(&self, delivery_id: i64, action: &Action) -> Result<bool, SendError> {
-        self.find_delivered(delivery_id, action).await.map_err(send_error)
+        self.post(action).await.map_err(send_error)
     }
 }
