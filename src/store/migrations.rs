@@ -14,12 +14,14 @@ const SQLITE: Embedded = &[
     (2, "embeddings", include_str!("../../migrations/sqlite/0002_embeddings.sql")),
     (3, "digest_runs", include_str!("../../migrations/common/0003_digest_runs.sql")),
     (4, "feedback", include_str!("../../migrations/common/0004_feedback.sql")),
+    (5, "delivery", include_str!("../../migrations/common/0005_delivery.sql")),
 ];
 const POSTGRES: Embedded = &[
     (1, "core", include_str!("../../migrations/postgres/0001_core.sql")),
     (2, "embeddings", include_str!("../../migrations/postgres/0002_embeddings.sql")),
     (3, "digest_runs", include_str!("../../migrations/common/0003_digest_runs.sql")),
     (4, "feedback", include_str!("../../migrations/common/0004_feedback.sql")),
+    (5, "delivery", include_str!("../../migrations/common/0005_delivery.sql")),
 ];
 
 #[derive(Debug)]
