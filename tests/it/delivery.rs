@@ -28,7 +28,7 @@ fn discord_sink(fake: &FakeDiscord) -> DiscordSink {
 
 /// An answer in the thread of question `ts` in `channel`, as the Slack adapter records it.
 fn slack_answer(channel: &str, ts: &str, text: &str) -> Action {
-    Action::new(ActionKind::Answer, channel, text).replying_to(Some(&format!("{channel}:{ts}")).map(String::as_str))
+    Action::new(ActionKind::Answer, channel, text).replying_to(Some(format!("{channel}:{ts}").as_str()))
 }
 
 fn seconds(s: f64) -> Duration {
@@ -38,6 +38,16 @@ fn seconds(s: f64) -> Duration {
 /// The whole day around the tests' clock: every give-up they can cause.
 async fn given_up(store: &Store) -> i64 {
     store.given_up_between(at(-24 * 60), at(24 * 60)).await.unwrap()
+}
+
+/// Each outbox row's failed attempts, read straight from the database.
+async fn attempts(db: &TestDb) -> Vec<i64> {
+    use sqlx::Row;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    let rows = sqlx::query("SELECT attempts FROM outbox ORDER BY id").fetch_all(&pool).await.unwrap();
+    pool.close().await;
+    rows.iter().map(|r| r.try_get::<i64, _>("attempts").unwrap()).collect()
 }
 
 /// Runs deliveries every `step` seconds from `t0` until nothing is left or `limit` seconds
@@ -61,7 +71,7 @@ async fn a_discord_rate_limit_of_30_seconds_is_waited_out_and_nothing_is_given_u
     let fake = FakeDiscord::start().await;
     *fake.state.limited_until.lock().unwrap() = Some((t0() + Duration::seconds(30), 5.0));
     let sink = discord_sink(&fake);
-    let (bot, _db) = spawn_bot().await;
+    let (bot, db) = spawn_bot().await;
     for (i, channel) in ["200", "201", "202"].iter().enumerate() {
         let answer = Action::new(ActionKind::Answer, *channel, format!("answer {i}")).replying_to(Some((1300 + i).to_string().as_str()));
         bot.store().record_actions("discord", &format!("in:discord:{i}"), &[answer], None, t0()).await.unwrap();
@@ -70,6 +80,7 @@ async fn a_discord_rate_limit_of_30_seconds_is_waited_out_and_nothing_is_given_u
     assert!(done >= t0() + Duration::seconds(30) && done <= t0() + Duration::seconds(36), "delivered once the limit lifted: {done}");
     assert_eq!(fake.state.created.lock().unwrap().len(), 3, "all three answers");
     assert_eq!(given_up(bot.store()).await, 0);
+    assert_eq!(attempts(&db).await, [0, 0, 0], "a rate limit is no failed attempt");
     let refused = *fake.state.refused.lock().unwrap();
     // Each channel asks once per `retry_after` (5 s) during the 30 s: 7 times at most.
     assert!(refused <= 3 * 7, "{refused} 429s");
@@ -80,7 +91,7 @@ async fn a_slack_rate_limit_of_30_seconds_is_waited_out_and_all_five_answers_arr
     let fake = FakeSlack::start().await;
     *fake.state.limited_until.lock().unwrap() = Some((t0() + Duration::seconds(30), 2));
     let sink = slack_sink(&fake);
-    let (bot, _db) = spawn_bot().await;
+    let (bot, db) = spawn_bot().await;
     for i in 0..5 {
         let answer = slack_answer("C0HELP", &format!("1700000000.00010{i}"), &format!("answer {i}"));
         bot.store().record_actions("slack", &format!("in:slack:{i}"), &[answer], None, t0()).await.unwrap();
@@ -90,6 +101,7 @@ async fn a_slack_rate_limit_of_30_seconds_is_waited_out_and_all_five_answers_arr
     let texts: Vec<String> = fake.calls("chat.postMessage").iter().map(|p| p["text"].as_str().unwrap().to_string()).collect();
     assert_eq!(texts, (0..5).map(|i| format!("answer {i}")).collect::<Vec<_>>(), "all five, in order");
     assert_eq!(given_up(bot.store()).await, 0);
+    assert_eq!(attempts(&db).await, [0; 5], "a rate limit is no failed attempt");
     let refused = fake.calls("chat.postMessage (429)").len();
     // The channel asks once per Retry-After (2 s) during the 30 s.
     assert!(refused <= 16, "{refused} 429s");
@@ -172,12 +184,12 @@ async fn a_slack_post_whose_answer_was_lost_is_found_and_not_posted_again() {
 }
 
 /// A sink whose database goes down right after the platform took the post.
-struct DatabaseDiesAfterSending {
-    inner: SlackSink,
+struct DatabaseDiesAfterSending<S> {
+    inner: S,
     store: Store,
 }
 
-impl ChatSink for DatabaseDiesAfterSending {
+impl<S: ChatSink> ChatSink for DatabaseDiesAfterSending<S> {
     fn platform(&self) -> &str {
         self.inner.platform()
     }
@@ -193,6 +205,57 @@ impl ChatSink for DatabaseDiesAfterSending {
     }
 }
 
+/// A platform that cannot be searched: only the memory of the send keeps it from going twice.
+#[derive(Default)]
+struct Counter(std::sync::Mutex<usize>);
+
+impl ChatSink for &Counter {
+    fn platform(&self) -> &str {
+        "test"
+    }
+
+    async fn send(&self, _action: &Action) -> Result<(), SendError> {
+        *self.0.lock().unwrap() += 1;
+        Ok(())
+    }
+}
+
+/// Fails the first send to channel "a" (a 5xx: its outcome unknown), records the rest.
+#[derive(Default)]
+struct FailsFirstInA {
+    failed: std::sync::Mutex<bool>,
+    sent: std::sync::Mutex<Vec<String>>,
+}
+
+impl ChatSink for FailsFirstInA {
+    fn platform(&self) -> &str {
+        "test"
+    }
+
+    async fn send(&self, action: &Action) -> Result<(), SendError> {
+        if action.channel == "a" && !std::mem::replace(&mut *self.failed.lock().unwrap(), true) {
+            return Err(SendError::retryable("503 from the platform"));
+        }
+        self.sent.lock().unwrap().push(action.text.clone());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_failed_send_holds_back_the_rest_of_its_channel_only() {
+    let (bot, _db) = spawn_bot().await;
+    let a = [Action::new(ActionKind::Reply, "a", "a1"), Action::new(ActionKind::Reply, "a", "a2")];
+    bot.store().record_actions("test", "in:test:a", &a, None, t0()).await.unwrap();
+    bot.store().record_actions("test", "in:test:a3", &[Action::new(ActionKind::Reply, "a", "a3")], None, t0()).await.unwrap();
+    bot.store().record_actions("test", "in:test:b", &[Action::new(ActionKind::Reply, "b", "b1")], None, t0()).await.unwrap();
+    let sink = FailsFirstInA::default();
+    assert_eq!(deliver_pending(bot.store(), &sink, t0()).await.unwrap(), 1);
+    assert_eq!(*sink.sent.lock().unwrap(), ["b1"], "channel b goes on; a2 and a3 wait behind a1");
+    assert_eq!(deliver_pending(bot.store(), &sink, t0() + Duration::seconds(1)).await.unwrap(), 0, "a1's backoff is 2 s");
+    assert_eq!(deliver_pending(bot.store(), &sink, t0() + Duration::seconds(2)).await.unwrap(), 3);
+    assert_eq!(*sink.sent.lock().unwrap(), ["b1", "a1", "a2", "a3"], "in order");
+}
+
 #[tokio::test]
 async fn a_database_error_between_send_and_mark_does_not_send_again() {
     let fake = FakeSlack::start().await;
@@ -200,20 +263,28 @@ async fn a_database_error_between_send_and_mark_does_not_send_again() {
     let db = sqlite_db();
     let store = Store::connect(&db.url, 2).await.unwrap();
     store.record_actions("slack", "in:slack:1", &[slack_answer("C0HELP", "1700000000.000100", "the answer")], None, t0()).await.unwrap();
-    let unrecorded = UnrecordedSends::default();
+    store.record_actions("test", "in:test:1", &[Action::new(ActionKind::Reply, "help", "the answer")], None, t0()).await.unwrap();
+    let (slack, counter) = (UnrecordedSends::default(), UnrecordedSends::default());
     let dying = DatabaseDiesAfterSending { inner: slack_sink(&fake), store: store.clone() };
-    let err = deliver_pending_with(&store, &dying, t0(), &unrecorded).await.unwrap_err();
+    let err = deliver_pending_with(&store, &dying, t0(), &slack).await.unwrap_err();
     assert!(err.to_string().contains("unavailable"), "{err}");
-    assert!(!unrecorded.is_empty(), "the send is remembered");
+    assert!(!slack.is_empty(), "the send is remembered");
     assert_eq!(fake.calls("chat.postMessage").len(), 1);
-
-    // The database is back (here: a new connection), long after the claim's lease.
+    let sends = Counter::default();
     let store = Store::connect(&db.url, 2).await.unwrap();
-    let sink = slack_sink(&fake);
-    deliver_pending_with(&store, &sink, t0() + Duration::minutes(5), &unrecorded).await.unwrap();
-    assert!(unrecorded.is_empty());
+    let dying = DatabaseDiesAfterSending { inner: &sends, store: store.clone() };
+    assert!(deliver_pending_with(&store, &dying, t0(), &counter).await.is_err());
+    assert_eq!(*sends.0.lock().unwrap(), 1);
+
+    // The database is back (here: a new connection), long after the claims' lease.
+    let store = Store::connect(&db.url, 2).await.unwrap();
+    let later = t0() + Duration::minutes(5);
+    deliver_pending_with(&store, &slack_sink(&fake), later, &slack).await.unwrap();
+    deliver_pending_with(&store, &&sends, later, &counter).await.unwrap();
+    assert!(slack.is_empty() && counter.is_empty());
     assert_eq!(store.unsent_count().await.unwrap(), 0, "marked sent");
     assert_eq!(fake.calls("chat.postMessage").len(), 1, "not sent again");
+    assert_eq!(*sends.0.lock().unwrap(), 1, "not sent again, where nothing could be looked up either");
     assert!(fake.calls("conversations.replies").is_empty(), "nothing needed looking up");
 }
 
@@ -244,7 +315,7 @@ async fn discords_buckets_are_waited_out_before_a_429() {
     let sink = discord_sink(&fake);
     let (bot, _db) = spawn_bot().await;
     for i in 0..20 {
-        let answer = Action::new(ActionKind::Answer, "200", &format!("answer {i}")).replying_to(Some((1400 + i).to_string().as_str()));
+        let answer = Action::new(ActionKind::Answer, "200", format!("answer {i}")).replying_to(Some((1400 + i).to_string().as_str()));
         bot.store().record_actions("discord", &format!("in:discord:{i}"), &[answer], None, t0()).await.unwrap();
     }
     let done = deliver_until_done(bot.store(), &sink, 0.5, 120.0, |now| *fake.state.now.lock().unwrap() = now).await;
