@@ -8,23 +8,54 @@ pub mod slack;
 
 use crate::bot::{Bot, BotError};
 use crate::domain::message::{Action, Incoming, IncomingKind};
+use crate::store::{Intake, OutboxItem, Store, StoreResult};
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use crate::store::{Intake, Store, StoreResult};
 use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use tokio::sync::{Notify, watch};
 use std::future::Future;
 
-/// Why a send failed, and whether trying again can help.
+/// Why a send failed, and whether trying again can help. Three kinds:
+/// - `retry_after` set: the platform's rate limit refused it for now and said when to come back.
+///   The platform has not got it; the wait is not a failed attempt and never leads to giving up.
+/// - `permanent`: the platform refused it and always will (the channel is gone, a permission is
+///   missing). It is given up on.
+/// - neither: a failure whose outcome is unknown (a timeout, a reset connection, a 5xx): the
+///   platform may have it. It is retried with backoff, up to `MAX_ATTEMPTS`, and where the
+///   platform lets us look, the retry first looks for the earlier attempt.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct SendError {
     pub message: String,
-    /// The platform asked us to wait this long (HTTP 429 `Retry-After`).
+    /// The platform asked us to wait this long (HTTP 429 `Retry-After`, an exhausted bucket).
     pub retry_after: Option<Duration>,
     /// Trying again will not help (the channel is gone, the token lacks a permission).
     pub permanent: bool,
+}
+
+impl SendError {
+    pub fn rate_limited(message: impl Into<String>, wait: Duration) -> Self {
+        SendError { message: message.into(), retry_after: Some(wait), permanent: false }
+    }
+
+    pub fn permanent(message: impl Into<String>) -> Self {
+        SendError { message: message.into(), retry_after: None, permanent: true }
+    }
+
+    pub fn retryable(message: impl Into<String>) -> Self {
+        SendError { message: message.into(), retry_after: None, permanent: false }
+    }
+}
+
+/// One outbox row on its way out.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery<'a> {
+    /// The outbox id: the same on every attempt, so a platform can recognise a repeat by it.
+    pub id: i64,
+    pub action: &'a Action,
+    /// When the row was recorded: nothing of it can be on the platform from before.
+    pub created_at: DateTime<Utc>,
 }
 
 /// Somewhere actions can be sent: a platform, the console, the replay's output.
@@ -33,11 +64,27 @@ pub trait ChatSink: Send + Sync {
     fn platform(&self) -> &str;
     fn send(&self, action: &Action) -> impl Future<Output = Result<(), SendError>> + Send;
 
-    /// Sends outbox row `delivery_id`. The id is the same on every retry, so a platform that can
-    /// drop a repeated send (Discord's `nonce`) uses it; the rest just send.
-    fn send_delivery(&self, delivery_id: i64, action: &Action) -> impl Future<Output = Result<(), SendError>> + Send {
-        let _ = delivery_id;
-        self.send(action)
+    /// Sends an outbox row. `now` is the delivery's clock, the one rate limits are counted on.
+    fn send_delivery(&self, delivery: &Delivery<'_>, now: DateTime<Utc>) -> impl Future<Output = Result<(), SendError>> + Send {
+        let _ = now;
+        self.send(delivery.action)
+    }
+
+    /// When the platform's limits let the next send to this action's destination go, if later
+    /// than `now` (an exhausted rate-limit bucket, a channel's pace). The row then waits
+    /// without an attempt.
+    fn ready_at(&self, action: &Action, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let _ = (action, now);
+        None
+    }
+
+    /// Looks on the platform for an earlier attempt at `delivery` whose outcome is unknown.
+    /// Some(true): it arrived, so it must not be sent again. Some(false): it did not. None: this
+    /// platform, or this kind of message, cannot be looked up (Discord drops a repeat itself, by
+    /// its nonce; ephemeral messages leave no trace), so it is sent again.
+    fn find_earlier(&self, delivery: &Delivery<'_>, now: DateTime<Utc>) -> impl Future<Output = Result<Option<bool>, SendError>> + Send {
+        let _ = (delivery, now);
+        std::future::ready(Ok(None))
     }
 }
 
@@ -72,47 +119,208 @@ impl<W: tokio::io::AsyncWrite + Unpin + Send> ChatSink for WriterSink<W> {
     }
 
     async fn send(&self, action: &Action) -> Result<(), SendError> {
-        self.write_action(action).await.map_err(|e| SendError { message: format!("output failed: {e}"), retry_after: None, permanent: false })
+        self.write_action(action).await.map_err(|e| SendError::retryable(format!("output failed: {e}")))
     }
 }
 
-/// Attempts before an action is given up on.
+/// Failed attempts (not rate-limit waits) before an action is given up on.
 const MAX_ATTEMPTS: i64 = 8;
+
+/// How long one send (or one look for an earlier send) may take before it counts as failed,
+/// with an unknown outcome.
+const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The shortest rate-limit wait: a platform's "retry after 0" must not make a busy loop.
+const MIN_WAIT: Duration = Duration::milliseconds(50);
+
+/// A pass stops taking new rows after this long, well inside the claims' lease.
+const MAX_PASS: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Exponential backoff: 2 s, 4 s, 8 s ... capped at 10 minutes.
 fn backoff(attempts: i64) -> Duration {
     Duration::seconds(2i64.saturating_pow(attempts.clamp(1, 20) as u32).min(600))
 }
 
+/// What happened to one outbox row: logged here, and the place to count deliveries.
+#[derive(Debug, Clone, Copy)]
+pub enum DeliveryEvent<'a> {
+    Sent,
+    /// An earlier attempt whose outcome was unknown turned out to have arrived: marked sent
+    /// without sending again.
+    FoundEarlier,
+    /// The platform's rate limit (a 429, or a bucket known to be empty): the row waits `wait`,
+    /// not counted as a failed attempt. `refused`: the platform answered 429 (an invalid
+    /// request on Discord's count); false when we waited without asking.
+    RateLimitWait { wait: Duration, refused: bool },
+    /// A failed attempt, tried again after `retry_in`.
+    Retried { attempt: i64, retry_in: Duration, error: &'a str },
+    /// Given up: a permanent error, too many failed attempts, or a row that cannot be read. The
+    /// row stays in the outbox with `failed_at` and `last_error`.
+    GivenUp { reason: &'a str },
+}
+
+/// Reports a delivery event. Never logs message bodies: errors are the platform's codes.
+pub fn observe(platform: &str, outbox_id: i64, event: DeliveryEvent<'_>) {
+    match event {
+        DeliveryEvent::Sent => tracing::debug!(platform, outbox_id, "action sent"),
+        DeliveryEvent::FoundEarlier => {
+            tracing::info!(platform, outbox_id, "an earlier attempt had arrived after all; not sending it again")
+        }
+        DeliveryEvent::RateLimitWait { wait, refused } => {
+            tracing::info!(platform, outbox_id, wait_ms = wait.num_milliseconds(), refused, "waiting for the platform's rate limit")
+        }
+        DeliveryEvent::Retried { attempt, retry_in, error } => {
+            tracing::warn!(platform, outbox_id, attempt, error, retry_in_s = retry_in.num_seconds(), "send failed; will retry")
+        }
+        DeliveryEvent::GivenUp { reason } => tracing::error!(platform, outbox_id, reason, "giving up on sending an action"),
+    }
+    // metrics: count `event` by platform here: sent, found_earlier, retried, given_up, and
+    // rate-limit waits (the number, the ones the platform refused, and the seconds waited).
+}
+
+/// Sends the platform confirmed but the database has not recorded (it was down when we tried).
+/// They are recorded before anything else is sent, so a database error between a send and its
+/// mark does not send it again. Kept in memory: after a crash the row is claimed again as
+/// uncertain, and looked for on the platform where that is possible.
+#[derive(Debug, Default)]
+pub struct UnrecordedSends(std::sync::Mutex<Vec<(i64, DateTime<Utc>)>>);
+
+impl UnrecordedSends {
+    fn push(&self, id: i64, at: DateTime<Utc>) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push((id, at));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).is_empty()
+    }
+
+    /// Records what it holds; what the database still refuses stays.
+    async fn flush(&self, store: &Store) -> StoreResult<()> {
+        let waiting: Vec<_> = std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()));
+        for (i, (id, at)) in waiting.iter().enumerate() {
+            if let Err(e) = store.mark_sent(*id, *at).await {
+                self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(&waiting[i..]);
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How one row's turn ended.
+enum Turn {
+    Sent,
+    /// Sent earlier, given up, or someone else's now: the lane goes on.
+    Done,
+    /// Waits for a retry or a rate limit: the rest of its lane waits behind it.
+    Waiting,
+}
+
 /// Sends every due action for `sink`'s platform, oldest first, marking each sent or failed.
-/// Returns how many were sent.
+/// Returns how many were sent. A send whose mark fails is forgotten: the running delivery loop
+/// uses `deliver_pending_with`, which keeps it.
 pub async fn deliver_pending<S: ChatSink>(store: &Store, sink: &S, now: DateTime<Utc>) -> StoreResult<usize> {
+    deliver_pending_with(store, sink, now, &UnrecordedSends::default()).await
+}
+
+/// `deliver_pending`, recording `unrecorded` first and keeping there any send it cannot mark.
+///
+/// The guarantee: an action the platform confirmed is not sent again, whether the database
+/// fails before its mark (it is kept in `unrecorded`) or the process dies (the row stays marked
+/// uncertain, and where the platform can be searched the next attempt looks for it first).
+/// Rate limits are waited out at the time the platform names; a channel's actions keep their order.
+pub async fn deliver_pending_with<S: ChatSink>(store: &Store, sink: &S, now: DateTime<Utc>, unrecorded: &UnrecordedSends) -> StoreResult<usize> {
     const BATCH: i64 = 100;
+    let platform = sink.platform();
+    let started = std::time::Instant::now();
     let mut sent = 0;
     loop {
-        let batch = store.claim_outbox(sink.platform(), now, BATCH).await?;
-        let last_batch = (batch.len() as i64) < BATCH;
-        for item in batch {
-            match sink.send_delivery(item.id, &item.action).await {
-                Ok(()) => {
-                    crate::faults::crash_point("deliver.after_send");
-                    store.mark_sent(item.id, now).await?;
-                    sent += 1;
-                }
-                Err(e) if e.permanent || item.attempts + 1 >= MAX_ATTEMPTS => {
-                    tracing::error!(outbox_id = item.id, error = %e, "giving up on sending an action");
-                    store.mark_dead(item.id, &e.message, now).await?;
-                }
-                Err(e) => {
-                    let wait = e.retry_after.unwrap_or_else(|| backoff(item.attempts + 1));
-                    tracing::warn!(outbox_id = item.id, error = %e, retry_in_s = wait.num_seconds(), "send failed; will retry");
-                    store.mark_failed(item.id, &e.message, now + wait).await?;
+        unrecorded.flush(store).await?;
+        for (id, reason) in store.prepare_outbox(platform, now).await? {
+            observe(platform, id, DeliveryEvent::GivenUp { reason: &reason });
+        }
+        let batch = store.claim_outbox(platform, now, BATCH).await?;
+        let Some(claim) = batch.first().map(|i| i.claimed_until) else { return Ok(sent) };
+        let mut waiting = std::collections::HashSet::new();
+        for item in &batch {
+            if started.elapsed() > MAX_PASS {
+                store.release_claim(platform, claim, None, item.id - 1).await?;
+                return Ok(sent);
+            }
+            if waiting.contains(&item.lane) {
+                continue; // given back below, with the rest of its lane
+            }
+            match deliver_one(store, sink, item, now, unrecorded).await? {
+                Turn::Sent => sent += 1,
+                Turn::Done => {}
+                Turn::Waiting => {
+                    store.release_claim(platform, claim, Some(&item.lane), item.id).await?;
+                    waiting.insert(item.lane.clone());
                 }
             }
         }
-        if last_batch {
-            return Ok(sent);
+    }
+}
+
+async fn deliver_one<S: ChatSink>(store: &Store, sink: &S, item: &OutboxItem, now: DateTime<Utc>, unrecorded: &UnrecordedSends) -> StoreResult<Turn> {
+    let platform = sink.platform();
+    if let Some(at) = sink.ready_at(&item.action, now).filter(|at| *at > now) {
+        store.defer(item.id, "waiting for the platform's rate limit", at, false).await?;
+        observe(platform, item.id, DeliveryEvent::RateLimitWait { wait: at - now, refused: false });
+        return Ok(Turn::Waiting);
+    }
+    let delivery = Delivery { id: item.id, action: &item.action, created_at: item.created_at };
+    // Whether nothing of this row can be on the platform before this attempt.
+    let mut settled = !item.uncertain;
+    if item.uncertain {
+        let looked = tokio::time::timeout(SEND_TIMEOUT, sink.find_earlier(&delivery, now)).await;
+        match looked.unwrap_or_else(|_| Err(SendError::retryable("looking for an earlier attempt took too long"))) {
+            Ok(Some(true)) => {
+                record_sent(store, unrecorded, item.id, now).await?;
+                observe(platform, item.id, DeliveryEvent::FoundEarlier);
+                return Ok(Turn::Done);
+            }
+            Ok(Some(false)) => settled = true,
+            Ok(None) => {}
+            Err(e) => return failed(store, platform, item, &e, false, now).await,
         }
+    }
+    if !store.begin_attempt(item, now).await? {
+        return Ok(Turn::Done); // the lease ran out and another instance has the row
+    }
+    let result = tokio::time::timeout(SEND_TIMEOUT, sink.send_delivery(&delivery, now)).await;
+    match result.unwrap_or_else(|_| Err(SendError::retryable("no answer from the platform within 30 s"))) {
+        Ok(()) => {
+            crate::faults::crash_point("deliver.after_send");
+            record_sent(store, unrecorded, item.id, now).await?;
+            observe(platform, item.id, DeliveryEvent::Sent);
+            Ok(Turn::Sent)
+        }
+        Err(e) => failed(store, platform, item, &e, settled, now).await,
+    }
+}
+
+async fn record_sent(store: &Store, unrecorded: &UnrecordedSends, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
+    store.mark_sent(id, now).await.inspect_err(|_| unrecorded.push(id, now))
+}
+
+/// Records a failed attempt (or look). `settled`: nothing of the row was on the platform before
+/// it, so a refusal leaves nothing there either.
+async fn failed(store: &Store, platform: &str, item: &OutboxItem, e: &SendError, settled: bool, now: DateTime<Utc>) -> StoreResult<Turn> {
+    if let Some(wait) = e.retry_after {
+        let wait = wait.max(MIN_WAIT);
+        store.defer(item.id, &e.message, now + wait, settled).await?;
+        observe(platform, item.id, DeliveryEvent::RateLimitWait { wait, refused: true });
+        Ok(Turn::Waiting)
+    } else if e.permanent || item.attempts + 1 >= MAX_ATTEMPTS {
+        store.mark_dead(item.id, &e.message, now).await?;
+        observe(platform, item.id, DeliveryEvent::GivenUp { reason: &e.message });
+        Ok(Turn::Done)
+    } else {
+        let wait = backoff(item.attempts + 1);
+        store.mark_failed(item.id, &e.message, now + wait).await?;
+        observe(platform, item.id, DeliveryEvent::Retried { attempt: item.attempts + 1, retry_in: wait, error: &e.message });
+        Ok(Turn::Waiting)
     }
 }
 
@@ -263,16 +471,23 @@ impl Inlet {
     }
 }
 
-/// Delivers `sink`'s actions until `stop` changes: when woken, and every 2 s for retries that
-/// come due.
+/// Delivers `sink`'s actions until `stop` changes: when woken, when the next row comes due (a
+/// retry, the end of a rate-limit wait), and at least every 2 s.
 pub async fn delivery_loop<S: ChatSink>(store: &Store, sink: &S, wake: &Notify, stop: &mut watch::Receiver<bool>) {
+    const POLL: std::time::Duration = std::time::Duration::from_secs(2);
+    const SHORTEST: std::time::Duration = std::time::Duration::from_millis(20);
+    let unrecorded = UnrecordedSends::default();
     loop {
-        if let Err(e) = deliver_pending(store, sink, Utc::now()).await {
+        if let Err(e) = deliver_pending_with(store, sink, Utc::now(), &unrecorded).await {
             tracing::error!(platform = sink.platform(), error = %e, "delivering actions failed");
         }
+        let pause = match store.next_outbox_due(sink.platform()).await {
+            Ok(Some(due)) => (due - Utc::now()).to_std().unwrap_or_default().clamp(SHORTEST, POLL),
+            _ => POLL,
+        };
         tokio::select! {
             _ = wake.notified() => {}
-            _ = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
+            _ = tokio::time::sleep(pause) => {}
             _ = stop.changed() => break,
         }
     }

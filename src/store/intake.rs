@@ -2,7 +2,7 @@
 //! instances can share the work and a crashed instance's work is picked up after the lease.
 
 use super::unit::OnStore;
-use super::{Store, StoreError, StoreResult, ms};
+use super::{Store, StoreError, StoreResult, ms, time};
 use crate::domain::message::{Action, Incoming};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -22,7 +22,15 @@ pub struct OutboxItem {
     pub id: i64,
     pub platform: String,
     pub action: Action,
+    /// Failed attempts so far (rate-limit waits are not counted).
     pub attempts: i64,
+    pub created_at: DateTime<Utc>,
+    /// Where it goes (its channel): the rows of one lane are sent in order.
+    pub lane: String,
+    /// An earlier attempt was cut short or failed without a clear answer: it may have arrived.
+    pub uncertain: bool,
+    /// The claim this caller holds, until this time.
+    pub claimed_until: DateTime<Utc>,
 }
 
 fn payload<T: serde::de::DeserializeOwned>(raw: &str, table: &str) -> StoreResult<T> {
@@ -151,18 +159,52 @@ impl Store {
         Ok(row.try_get("n")?)
     }
 
+    /// Gives every new row of `platform` its lane (the channel it goes to), so that the claim can
+    /// keep a channel's order. A row whose payload cannot be read is given up on at once (it
+    /// would otherwise hold up its platform for good); those come back with the reason.
+    pub async fn prepare_outbox(&self, platform: &str, now: DateTime<Utc>) -> StoreResult<Vec<(i64, String)>> {
+        let rows = sqlx::query(
+            "SELECT id, payload FROM outbox WHERE platform = $1 AND sent_at IS NULL AND failed_at IS NULL AND lane IS NULL ORDER BY id LIMIT 1000",
+        )
+        .bind(platform)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut unreadable = Vec::new();
+        for row in rows {
+            let id: i64 = row.try_get("id")?;
+            match payload::<Action>(&row.try_get::<String, _>("payload")?, "outbox") {
+                Ok(action) => {
+                    sqlx::query("UPDATE outbox SET lane = $2 WHERE id = $1 AND lane IS NULL").bind(id).bind(&action.channel).execute(&self.pool).await?;
+                }
+                Err(e) => {
+                    let reason = e.to_string();
+                    self.mark_dead(id, &reason, now).await?;
+                    unreadable.push((id, reason));
+                }
+            }
+        }
+        Ok(unreadable)
+    }
+
     /// Actions for `platform` due to be sent, claimed for this caller, oldest first.
-    /// One statement claims the batch, so two instances never claim the same action.
+    /// One statement claims the batch, so two instances never claim the same action. A row is
+    /// due only when no earlier row of its lane is waiting (for a retry or a rate limit) or held
+    /// by another claim: a channel's actions go out in the order they were recorded.
     pub async fn claim_outbox(&self, platform: &str, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<OutboxItem>> {
+        self.prepare_outbox(platform, now).await?;
+        let lease = now + self.lease;
         let rows = sqlx::query(
             "UPDATE outbox SET claimed_until = $3 WHERE id IN ( \
-                 SELECT id FROM outbox WHERE platform = $1 AND sent_at IS NULL AND failed_at IS NULL \
-                 AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $4) \
-             AND (claimed_until IS NULL OR claimed_until < $2) RETURNING id, payload, attempts",
+                 SELECT o.id FROM outbox o WHERE o.platform = $1 AND o.sent_at IS NULL AND o.failed_at IS NULL AND o.lane IS NOT NULL \
+                 AND o.next_attempt_at <= $2 AND (o.claimed_until IS NULL OR o.claimed_until < $2) \
+                 AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.platform = o.platform AND e.lane = o.lane AND e.id < o.id \
+                     AND e.sent_at IS NULL AND e.failed_at IS NULL AND (e.next_attempt_at > $2 OR e.claimed_until >= $2)) \
+                 ORDER BY o.id LIMIT $4) \
+             AND (claimed_until IS NULL OR claimed_until < $2) RETURNING id, payload, attempts, created_at, lane, uncertain",
         )
         .bind(platform)
         .bind(ms(now))
-        .bind(ms(now + self.lease))
+        .bind(ms(lease))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
@@ -174,6 +216,10 @@ impl Store {
                     platform: platform.to_string(),
                     action: payload(&row.try_get::<String, _>("payload")?, "outbox")?,
                     attempts: row.try_get("attempts")?,
+                    created_at: time(row.try_get("created_at")?)?,
+                    lane: row.try_get::<Option<String>, _>("lane")?.unwrap_or_default(),
+                    uncertain: row.try_get::<i64, _>("uncertain")? != 0,
+                    claimed_until: lease,
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?;
@@ -181,12 +227,28 @@ impl Store {
         Ok(items)
     }
 
+    /// Records that a send of a claimed row starts now: from here until its outcome is recorded
+    /// it may reach the platform, so a crash leaves it marked uncertain. False when the claim
+    /// was lost (the lease ran out and another instance took the row): then do not send.
+    pub async fn begin_attempt(&self, item: &OutboxItem, now: DateTime<Utc>) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE outbox SET uncertain = 1, attempted_at = $3 WHERE id = $1 AND claimed_until = $2 AND sent_at IS NULL AND failed_at IS NULL",
+        )
+        .bind(item.id)
+        .bind(ms(item.claimed_until))
+        .bind(ms(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn mark_sent(&self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
         sqlx::query("UPDATE outbox SET sent_at = $2, claimed_until = NULL WHERE id = $1").bind(id).bind(ms(now)).execute(&self.pool).await?;
         Ok(())
     }
 
-    /// Records a failed attempt; the item is tried again at `retry_at`.
+    /// Records a failed attempt; the item is tried again at `retry_at`. It stays uncertain when
+    /// the attempt began: the platform may have it.
     pub async fn mark_failed(&self, id: i64, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()> {
         sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, claimed_until = NULL WHERE id = $1")
             .bind(id)
@@ -194,6 +256,41 @@ impl Store {
             .bind(ms(retry_at))
             .execute(&self.pool)
             .await?;
+        Ok(())
+    }
+
+    /// Puts an item off until `until` without counting a failed attempt: the platform's rate
+    /// limit said to wait. `settled`: nothing of this row is on the platform (the platform
+    /// refused this attempt, and any earlier one was looked for and not found), so the next
+    /// attempt need not look first.
+    pub async fn defer(&self, id: i64, reason: &str, until: DateTime<Utc>, settled: bool) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET last_error = $2, next_attempt_at = $3, claimed_until = NULL, \
+             uncertain = CASE WHEN $4 = 1 THEN 0 ELSE uncertain END WHERE id = $1",
+        )
+        .bind(id)
+        .bind(reason.chars().take(500).collect::<String>())
+        .bind(ms(until))
+        .bind(i64::from(settled))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Gives claimed rows back untouched (none of them was attempted): `lane`'s rows after
+    /// `after_id`, or with `lane` None every row of this claim.
+    pub async fn release_claim(&self, platform: &str, claimed_until: DateTime<Utc>, lane: Option<&str>, after_id: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE outbox SET claimed_until = NULL WHERE platform = $1 AND claimed_until = $2 AND id > $3 \
+             AND ($4 = '' OR lane = $5) AND sent_at IS NULL AND failed_at IS NULL",
+        )
+        .bind(platform)
+        .bind(ms(claimed_until))
+        .bind(after_id)
+        .bind(if lane.is_some() { "lane" } else { "" })
+        .bind(lane.unwrap_or_default())
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -212,5 +309,30 @@ impl Store {
     pub async fn unsent_count(&self) -> StoreResult<i64> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL").fetch_one(&self.pool).await?;
         Ok(row.try_get("n")?)
+    }
+
+    /// How many actions were given up on in [from, to) (for the digest).
+    pub async fn given_up_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE failed_at >= $1 AND failed_at < $2")
+            .bind(ms(from))
+            .bind(ms(to))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// When `platform`'s next action comes due: the earliest retry time, or the end of another
+    /// claim, among the rows at the head of their lanes. None when nothing waits.
+    pub async fn next_outbox_due(&self, platform: &str) -> StoreResult<Option<DateTime<Utc>>> {
+        let row = sqlx::query(
+            "SELECT MIN(CASE WHEN o.claimed_until IS NOT NULL AND o.claimed_until > o.next_attempt_at THEN o.claimed_until ELSE o.next_attempt_at END) AS due \
+             FROM outbox o WHERE o.platform = $1 AND o.sent_at IS NULL AND o.failed_at IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.platform = o.platform AND e.lane = o.lane AND e.id < o.id \
+                 AND e.sent_at IS NULL AND e.failed_at IS NULL)",
+        )
+        .bind(platform)
+        .fetch_one(&self.pool)
+        .await?;
+        row.try_get::<Option<i64>, _>("due")?.map(time).transpose()
     }
 }

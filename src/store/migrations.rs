@@ -14,6 +14,7 @@ const SQLITE: Embedded = &[
     (2, "embeddings", include_str!("../../migrations/sqlite/0002_embeddings.sql")),
     (3, "digest_runs", include_str!("../../migrations/common/0003_digest_runs.sql")),
     (4, "feedback", include_str!("../../migrations/common/0004_feedback.sql")),
+    (5, "delivery", include_str!("../../migrations/common/0005_delivery.sql")),
     (6, "channel_cursors", include_str!("../../migrations/common/0006_channel_cursors.sql")),
 ];
 const POSTGRES: Embedded = &[
@@ -21,6 +22,7 @@ const POSTGRES: Embedded = &[
     (2, "embeddings", include_str!("../../migrations/postgres/0002_embeddings.sql")),
     (3, "digest_runs", include_str!("../../migrations/common/0003_digest_runs.sql")),
     (4, "feedback", include_str!("../../migrations/common/0004_feedback.sql")),
+    (5, "delivery", include_str!("../../migrations/common/0005_delivery.sql")),
     (6, "channel_cursors", include_str!("../../migrations/common/0006_channel_cursors.sql")),
 ];
 

@@ -6,6 +6,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, Utc};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -34,6 +35,22 @@ pub struct Recorded {
     pub rate_limit_next: Mutex<usize>,
     /// Close the gateway with this code right after IDENTIFY.
     pub close_code: Mutex<Option<u16>>,
+    /// The fake's clock, which the test moves.
+    pub now: Mutex<DateTime<Utc>>,
+    /// Message posts answer 429 with this `retry_after` (seconds) until this time.
+    pub limited_until: Mutex<Option<(DateTime<Utc>, f64)>>,
+    /// A bucket per channel, as Discord has: (requests, per seconds). With it every message post
+    /// carries the X-RateLimit headers.
+    pub channel_bucket: Mutex<Option<(i64, f64)>>,
+    buckets: Mutex<HashMap<String, (i64, DateTime<Utc>)>>,
+    /// How many 429s the fake answered to message posts.
+    pub refused: Mutex<usize>,
+    /// How many coming message posts are created, then answered 500.
+    pub fail_after_create: Mutex<usize>,
+    /// Messages created by posts to a channel; a post repeating a nonce with `enforce_nonce`
+    /// gets the earlier message back instead, as Discord does.
+    pub created: Mutex<Vec<Value>>,
+    nonces: Mutex<HashMap<String, Value>>,
     dispatches: Mutex<Option<mpsc::UnboundedReceiver<(String, Value)>>>,
     next_id: Mutex<u64>,
     gateway_url: Mutex<String>,
@@ -136,12 +153,59 @@ async fn rest(State(state): State<Arc<Recorded>>, method: Method, uri: Uri, head
         return (StatusCode::UNAUTHORIZED, axum::Json(json!({"message": "401: Unauthorized", "code": 0}))).into_response();
     }
     let segments: Vec<&str> = path.trim_start_matches("/api/v10/").split('/').collect();
+    let mut rate_headers: Vec<(&'static str, String)> = Vec::new();
     if method == Method::POST && segments.first() == Some(&"channels") {
         let mut limited = state.rate_limit_next.lock().unwrap();
         if *limited > 0 {
             *limited -= 1;
             let body = json!({"message": "You are being rate limited.", "retry_after": 0.5, "global": false});
             return (StatusCode::TOO_MANY_REQUESTS, [("Retry-After", "1")], axum::Json(body)).into_response();
+        }
+        drop(limited);
+        let now = *state.now.lock().unwrap();
+        let channel = segments.get(1).copied().unwrap_or_default().to_string();
+        let refused = if let Some((until, retry_after)) = *state.limited_until.lock().unwrap()
+            && now < until
+        {
+            Some(retry_after)
+        } else if let Some((limit, per)) = *state.channel_bucket.lock().unwrap() {
+            let mut buckets = state.buckets.lock().unwrap();
+            let bucket = buckets.entry(channel).or_insert((limit, now));
+            if bucket.1 <= now {
+                *bucket = (limit, now + Duration::milliseconds((per * 1000.0) as i64));
+            }
+            let reset_after = (bucket.1 - now).num_milliseconds() as f64 / 1000.0;
+            rate_headers = vec![
+                ("X-RateLimit-Limit", limit.to_string()),
+                ("X-RateLimit-Bucket", "fakechannelbucket".into()),
+                ("X-RateLimit-Reset-After", format!("{reset_after:.3}")),
+            ];
+            if bucket.0 == 0 {
+                Some(reset_after)
+            } else {
+                bucket.0 -= 1;
+                rate_headers.push(("X-RateLimit-Remaining", bucket.0.to_string()));
+                None
+            }
+        } else {
+            None
+        };
+        if let Some(retry_after) = refused {
+            *state.refused.lock().unwrap() += 1;
+            let body = json!({"message": "You are being rate limited.", "retry_after": retry_after, "global": false, "code": 0});
+            let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+            let headers = [
+                ("Retry-After", (retry_after.ceil() as i64).to_string()),
+                ("X-RateLimit-Limit", "5".into()),
+                ("X-RateLimit-Remaining", "0".into()),
+                ("X-RateLimit-Reset-After", format!("{retry_after:.3}")),
+                ("X-RateLimit-Bucket", "fakechannelbucket".into()),
+                ("X-RateLimit-Scope", "user".into()),
+            ];
+            for (k, v) in headers {
+                response.headers_mut().insert(k, v.parse().unwrap());
+            }
+            return response;
         }
     }
     let ws_url = state.gateway_url.lock().unwrap().clone();
@@ -177,15 +241,34 @@ async fn rest(State(state): State<Arc<Recorded>>, method: Method, uri: Uri, head
                 9_000_000 + *n
             };
             let channel = if segments[0] == "webhooks" { "200" } else { channel };
+            let nonce = body["nonce"].as_str().filter(|_| body["enforce_nonce"] == true).map(|n| format!("{channel}/{n}"));
+            if let Some(earlier) = nonce.as_ref().and_then(|n| state.nonces.lock().unwrap().get(n).cloned()) {
+                return axum::Json(earlier).into_response();
+            }
             let mut m = message_create(&id.to_string(), channel, &BOT_ID.to_string(), "supportbot", body["content"].as_str().unwrap_or_default());
             m["author"]["bot"] = json!(true);
+            if segments[0] == "channels" {
+                state.created.lock().unwrap().push(m.clone());
+                if let Some(n) = nonce {
+                    state.nonces.lock().unwrap().insert(n, m.clone());
+                }
+                let fail = *state.fail_after_create.lock().unwrap();
+                if fail > 0 {
+                    *state.fail_after_create.lock().unwrap() = fail - 1;
+                    return (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(json!({"message": "500: Internal Server Error", "code": 0}))).into_response();
+                }
+            }
             m
         }
         ("POST", ["users", "@me", "channels"]) => json!({"id": "990", "type": 1, "recipients": [body["recipient_id"].clone()]}),
         ("POST", ["interactions", _, _, "callback"]) | ("DELETE", ["webhooks", ..]) => return StatusCode::NO_CONTENT.into_response(),
         _ => return (StatusCode::NOT_FOUND, axum::Json(json!({"message": "404: Not Found", "code": 0}))).into_response(),
     };
-    axum::Json(reply).into_response()
+    let mut response = axum::Json(reply).into_response();
+    for (k, v) in rate_headers {
+        response.headers_mut().insert(k, v.parse().unwrap());
+    }
+    response
 }
 
 impl FakeDiscord {

@@ -318,5 +318,6 @@ async fn a_digest_is_posted_with_its_chart_shared_in_its_thread() {
     assert_eq!(asked["length"].as_str().unwrap(), uploaded["len"].to_string(), "the announced length is the real one");
     let shared = &fake.calls("files.completeUploadExternal")[0];
     assert_eq!(shared["channel_id"], "C0NEWS");
-    assert_eq!(shared["thread_ts"], "1700009999.000001", "in the digest's thread");
+    let digest_ts = fake.state.messages.lock().unwrap()[0].1["ts"].clone();
+    assert_eq!(shared["thread_ts"], digest_ts, "in the digest's thread");
 }

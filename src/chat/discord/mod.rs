@@ -114,9 +114,11 @@ pub async fn start(settings: &DiscordSettings, default_moderators_channel: &str,
         anyhow::anyhow!("Discord: [discord] token is missing: copy it from the Developer Portal (your application, Bot, Reset Token)")
     })?;
     let base = rest_base(&settings.api_url)?;
-    // serenity's rate limiter always calls discord.com itself, so it only runs against the real
-    // API; elsewhere (a local fake, a rate-limiting proxy such as twilight-http-proxy) calls go
-    // to `api_url` and a 429 is retried by the outbox.
+    // serenity's rate limiter always calls discord.com itself (its requests are built without
+    // the proxy), so it only runs against the real API, for the calls the gateway side makes;
+    // elsewhere (a local fake, a rate-limiting proxy such as twilight-http-proxy) calls go to
+    // `api_url` unlimited. The outbox's own posts keep Discord's buckets either way
+    // (`DiscordSink`), from the rate-limit headers.
     let http = if base == DISCORD_BASE { HttpBuilder::new(&token) } else { HttpBuilder::new(&token).proxy(base).ratelimiter_disabled(true) }.build();
     let me = http.get_current_user().await.map_err(|e| match e {
         serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) if r.status_code.as_u16() == 401 => {

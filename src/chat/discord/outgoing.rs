@@ -2,15 +2,17 @@
 //! private replies through the interaction, and no pings unless someone decides otherwise.
 
 use super::interactions::{buttons, interaction_token};
-use crate::chat::{ChatSink, SendError};
+use crate::chat::{ChatSink, Delivery, SendError};
 use crate::domain::message::{Action, ActionKind};
 use crate::domain::text::split_message;
-use serenity::builder::{Builder, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton, CreateInteractionResponseFollowup, CreateMessage};
-use serenity::http::{Http, HttpError};
+use chrono::{DateTime, Duration, Utc};
+use serenity::builder::{CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton, CreateInteractionResponseFollowup, CreateMessage};
+use serenity::http::{Http, LightMethod, Multipart, MultipartUpload, Request, Route};
 use serenity::model::application::ButtonStyle;
 use serenity::model::channel::{MessageReference, Nonce};
-use serenity::model::id::{ChannelId, MessageId, UserId};
-use std::sync::Arc;
+use serenity::model::id::{ChannelId, MessageId};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// Discord refuses longer message content.
 const MAX_CONTENT_CHARS: usize = 2000;
@@ -45,16 +47,166 @@ fn snowflake(text: &str) -> Option<u64> {
     text.parse::<u64>().ok().filter(|n| *n > 0)
 }
 
+/// The nonce of piece `piece` (of `pieces`) of outbox row `id`: the same on every attempt, so
+/// Discord (with `enforce_nonce`) returns the message an earlier attempt created instead of
+/// posting it again. At most 18 characters; Discord allows 25.
+pub fn nonce_for(id: i64, piece: usize, pieces: usize) -> String {
+    let mut n = id.unsigned_abs();
+    let mut digits = Vec::new();
+    loop {
+        digits.push(b"0123456789abcdefghijklmnopqrstuvwxyz"[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    digits.reverse();
+    let base = format!("sb{}", String::from_utf8(digits).expect("ascii digits"));
+    if pieces > 1 { format!("{base}.{piece}") } else { base }
+}
+
+/// A REST route the outbox uses, and its rate-limit major parameter (the channel, the webhook).
+#[derive(Debug, Clone)]
+struct RouteKey {
+    route: &'static str,
+    major: String,
+}
+
+const CHANNEL_MESSAGES: &str = "POST /channels/{channel}/messages";
+const FOLLOWUPS: &str = "POST /webhooks/{application}/{token}";
+const DM_CHANNELS: &str = "POST /users/@me/channels";
+
+/// What one response said about the limits.
+#[derive(Debug, Default)]
+struct RateHeaders {
+    bucket: Option<String>,
+    remaining: Option<i64>,
+    reset_after: Option<f64>,
+    retry_after: Option<f64>,
+    global: bool,
+}
+
+impl RateHeaders {
+    fn read(headers: &reqwest::header::HeaderMap) -> Self {
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        RateHeaders {
+            bucket: text("x-ratelimit-bucket"),
+            remaining: text("x-ratelimit-remaining").and_then(|v| v.parse().ok()),
+            reset_after: text("x-ratelimit-reset-after").and_then(|v| v.parse().ok()),
+            retry_after: text("retry-after").and_then(|v| v.parse().ok()),
+            global: text("x-ratelimit-global").is_some_and(|v| v.eq_ignore_ascii_case("true")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    remaining: i64,
+    reset_at: DateTime<Utc>,
+}
+
+/// Discord's rate limits as the responses describe them: routes map to buckets
+/// (`X-RateLimit-Bucket`), a bucket per major parameter has `X-RateLimit-Remaining` requests
+/// until `X-RateLimit-Reset-After`; a global limit holds every route. An empty bucket is waited
+/// out before the next request on it, so 429s (which count toward Discord's ban threshold of
+/// 10,000 invalid requests in 10 minutes) stay rare.
+#[derive(Debug, Default)]
+struct Buckets {
+    hashes: HashMap<&'static str, String>,
+    buckets: HashMap<String, Bucket>,
+    global_until: Option<DateTime<Utc>>,
+}
+
+fn seconds(s: f64) -> Duration {
+    Duration::milliseconds((s.max(0.0) * 1000.0).ceil() as i64)
+}
+
+impl Buckets {
+    fn key(&self, r: &RouteKey) -> String {
+        format!("{} {}", self.hashes.get(r.route).map(String::as_str).unwrap_or(r.route), r.major)
+    }
+
+    /// When a request on `r` may go, if not now.
+    fn ready_at(&self, r: &RouteKey, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if let Some(until) = self.global_until.filter(|u| *u > now) {
+            return Some(until);
+        }
+        let bucket = self.buckets.get(&self.key(r))?;
+        (bucket.remaining <= 0 && bucket.reset_at > now).then_some(bucket.reset_at)
+    }
+
+    /// Learns from a response; on a 429, returns how long to wait and whether it was global.
+    fn learn(&mut self, r: &RouteKey, headers: &RateHeaders, status: u16, body: &serde_json::Value, now: DateTime<Utc>) -> Option<(Duration, bool)> {
+        if let Some(hash) = &headers.bucket {
+            self.hashes.insert(r.route, hash.clone());
+        }
+        let key = self.key(r);
+        if self.buckets.len() > 1000 {
+            self.buckets.retain(|_, b| b.reset_at > now);
+        }
+        if status == 429 {
+            // The body's `retry_after` is the precise one (seconds, with a fraction).
+            let wait = seconds(body["retry_after"].as_f64().or(headers.retry_after).or(headers.reset_after).unwrap_or(1.0));
+            let global = headers.global || body["global"].as_bool() == Some(true);
+            if global {
+                self.global_until = Some(now + wait);
+            } else {
+                self.buckets.insert(key, Bucket { remaining: 0, reset_at: now + wait });
+            }
+            return Some((wait, global));
+        }
+        if let (Some(remaining), Some(reset_after)) = (headers.remaining, headers.reset_after) {
+            self.buckets.insert(key, Bucket { remaining, reset_at: now + seconds(reset_after) });
+        }
+        None
+    }
+}
+
+/// A POST with a JSON body, or multipart when a file goes with it (the JSON names the file).
+fn request(route: Route<'_>, json: Vec<u8>, file: Option<CreateAttachment>) -> Request<'_> {
+    let request = Request::new(route, LightMethod::Post);
+    match file {
+        Some(f) => request.multipart(Some(Multipart {
+            upload: MultipartUpload::Attachments(vec![f]),
+            payload_json: Some(String::from_utf8(json).expect("JSON is UTF-8")),
+            fields: vec![],
+        })),
+        None => request.body(Some(json)),
+    }
+}
+
 /// Sends actions through Discord's REST API as the bot.
+///
+/// Requests are built by serenity but sent here, so their rate-limit headers can be read:
+/// serenity's own limiter reads them but always calls discord.com itself, never a proxy
+/// (`Ratelimiter::perform` builds its requests without the proxy), and a plain serenity call
+/// returns neither the headers nor the body's `retry_after`.
 pub struct DiscordSink {
     http: Arc<Http>,
+    client: reqwest::Client,
     /// The channel id new tickets are announced in.
     moderators_channel: Option<String>,
+    buckets: Mutex<Buckets>,
+    /// Pieces of a long message already posted, by outbox id, so a retry goes on from there.
+    progress: Mutex<HashMap<i64, usize>>,
 }
 
 impl DiscordSink {
     pub fn new(http: Arc<Http>, moderators_channel: Option<String>) -> Self {
-        DiscordSink { http, moderators_channel }
+        let client = reqwest::Client::builder()
+            .use_rustls_tls()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .expect("a TLS client with the built-in roots always builds");
+        DiscordSink { http, client, moderators_channel, buckets: Mutex::default(), progress: Mutex::default() }
+    }
+
+    fn buckets(&self) -> std::sync::MutexGuard<'_, Buckets> {
+        self.buckets.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn progress(&self) -> std::sync::MutexGuard<'_, HashMap<i64, usize>> {
+        self.progress.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn channel_for(&self, action: &Action) -> Result<ChannelId, SendError> {
@@ -62,77 +214,124 @@ impl DiscordSink {
             (ActionKind::NotifyModerators, Some(id)) => id.as_str(),
             _ => action.channel.as_str(),
         };
-        snowflake(name).map(ChannelId::new).ok_or_else(|| SendError {
-            message: format!("{name:?} is not a Discord channel id (set [discord] moderators_channel to the moderators' channel id)"),
-            retry_after: None,
-            permanent: true,
+        snowflake(name).map(ChannelId::new).ok_or_else(|| {
+            SendError::permanent(format!("{name:?} is not a Discord channel id (set [discord] moderators_channel to the moderators' channel id)"))
         })
     }
 
-    async fn post(&self, delivery_id: Option<i64>, action: &Action) -> Result<(), SendError> {
+    /// The route an action's (first) request goes to.
+    fn route_for(&self, action: &Action) -> Option<RouteKey> {
+        if let Some(token) = interaction_token(action.reply_url.as_deref()) {
+            let application = self.http.application_id().map(|a| a.to_string()).unwrap_or_default();
+            return Some(RouteKey { route: FOLLOWUPS, major: format!("{application}/{token}") });
+        }
+        if action.ephemeral && action.recipient.as_deref().and_then(snowflake).is_some() {
+            return Some(RouteKey { route: DM_CHANNELS, major: String::new() });
+        }
+        let channel = self.channel_for(action).ok()?;
+        Some(RouteKey { route: CHANNEL_MESSAGES, major: channel.to_string() })
+    }
+
+    /// One REST call, unless the route's bucket (or the global limit) is known to be empty.
+    async fn call(&self, route: &RouteKey, request: Request<'_>, now: DateTime<Utc>) -> Result<serde_json::Value, SendError> {
+        if let Some(until) = self.buckets().ready_at(route, now) {
+            return Err(SendError::rate_limited("Discord rate limit: waiting for the bucket to reset", until - now));
+        }
+        let built = request
+            .build(&self.client, self.http.token(), self.http.proxy.as_deref())
+            .map_err(|e| SendError::permanent(format!("Discord request could not be built: {e}")))?;
+        // `without_url`: an interaction's URL holds its token.
+        let response = built.send().await.map_err(|e| SendError::retryable(format!("Discord request failed: {}", e.without_url())))?;
+        let status = response.status().as_u16();
+        let headers = RateHeaders::read(response.headers());
+        let bytes = response.bytes().await.map_err(|e| SendError::retryable(format!("Discord's answer was cut short: {}", e.without_url())))?;
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        if let Some((wait, global)) = self.buckets().learn(route, &headers, status, &body, now) {
+            let scope = if global { "global " } else { "" };
+            return Err(SendError::rate_limited(format!("Discord {scope}rate limit (429)"), wait));
+        }
+        if (200..300).contains(&status) {
+            return Ok(body);
+        }
+        let message = format!("Discord answered {status} (code {}): {}", body["code"], body["message"].as_str().unwrap_or_default());
+        // 4xx (missing access, unknown channel, invalid form) will fail the same way again; a
+        // 5xx may have been done anyway.
+        Err(if (400..500).contains(&status) && status != 408 { SendError::permanent(message) } else { SendError::retryable(message) })
+    }
+
+    async fn dm_channel(&self, user: u64, now: DateTime<Utc>) -> Result<ChannelId, SendError> {
+        let body = serde_json::to_vec(&serde_json::json!({"recipient_id": user.to_string()})).expect("JSON");
+        let route = RouteKey { route: DM_CHANNELS, major: String::new() };
+        let channel = self.call(&route, Request::new(Route::UserMeDmChannels, LightMethod::Post).body(Some(body)), now).await?;
+        channel["id"].as_str().and_then(snowflake).map(ChannelId::new).ok_or_else(|| SendError::retryable("Discord's new direct-message channel had no id"))
+    }
+
+    async fn post(&self, delivery: Option<i64>, action: &Action, now: DateTime<Utc>) -> Result<(), SendError> {
         // Long texts (a digest) go as several messages; buttons and the file go with the last.
         let pieces = split_message(&action.text, MAX_CONTENT_CHARS);
-        let last = pieces.len() - 1;
+        let count = pieces.len();
+        let last = count - 1;
         let file = |i: usize| action.attachment.as_ref().filter(|_| i == last).map(|a| CreateAttachment::bytes(a.bytes.clone(), a.filename.clone()));
         let buttons = |i: usize| if i == last { components_for(action) } else { Vec::new() };
-        if let Some(token) = interaction_token(action.reply_url.as_deref()) {
-            for (i, piece) in pieces.into_iter().enumerate() {
-                let mut followup =
-                    CreateInteractionResponseFollowup::new().content(piece).ephemeral(action.ephemeral).allowed_mentions(no_pings()).components(buttons(i));
-                if let Some(f) = file(i) {
-                    followup = followup.add_file(f);
-                }
-                followup.execute(&self.http, (None, token)).await.map_err(send_error)?;
+        let first = delivery.and_then(|id| self.progress().get(&id).copied()).unwrap_or(0);
+        let followup = interaction_token(action.reply_url.as_deref());
+        let mut channel = None;
+        if followup.is_none() {
+            let mut target = self.channel_for(action)?;
+            if let (true, Some(user)) = (action.ephemeral, action.recipient.as_deref().and_then(snowflake)) {
+                // Outside an interaction Discord has no private replies: a direct message is
+                // the closest thing.
+                target = self.dm_channel(user, now).await?;
             }
-            return Ok(());
-        }
-        let mut channel = self.channel_for(action)?;
-        if let (true, Some(user)) = (action.ephemeral, action.recipient.as_deref().and_then(snowflake)) {
-            // Outside an interaction Discord has no private replies: a direct message is the
-            // closest thing.
-            channel = UserId::new(user).create_dm_channel(&self.http).await.map_err(send_error)?.id;
+            channel = Some(target);
         }
         let question = action.in_reply_to.as_deref().and_then(snowflake).filter(|_| action.kind != ActionKind::NotifyModerators && !action.ephemeral);
-        for (i, piece) in pieces.into_iter().enumerate() {
-            let mut message = CreateMessage::new().content(piece).allowed_mentions(no_pings()).components(buttons(i));
-            if let Some(f) = file(i) {
-                message = message.add_file(f);
+        for (i, piece) in pieces.into_iter().enumerate().skip(first) {
+            match (followup, channel) {
+                (Some(token), _) => {
+                    // Follow-ups take no nonce: after an uncertain attempt one may show twice
+                    // (privately, to the one person who asked).
+                    let application = self.http.application_id().ok_or_else(|| SendError::retryable("Discord has not told us the application id yet"))?;
+                    let mut message =
+                        CreateInteractionResponseFollowup::new().content(piece).ephemeral(action.ephemeral).allowed_mentions(no_pings()).components(buttons(i));
+                    if let Some(f) = file(i) {
+                        message = message.add_file(f);
+                    }
+                    let json = serde_json::to_vec(&message).map_err(|e| SendError::permanent(format!("the message could not be encoded: {e}")))?;
+                    let route = RouteKey { route: FOLLOWUPS, major: format!("{application}/{token}") };
+                    let endpoint = Route::WebhookFollowupMessages { application_id: application, token };
+                    self.call(&route, request(endpoint, json, file(i)), now).await?;
+                }
+                (None, Some(channel)) => {
+                    let mut message = CreateMessage::new().content(piece).allowed_mentions(no_pings()).components(buttons(i));
+                    if let Some(f) = file(i) {
+                        message = message.add_file(f);
+                    }
+                    // The same nonce on every retry of this outbox row (and piece): if an
+                    // earlier attempt did reach Discord, it returns that message instead of
+                    // posting a second one.
+                    if let Some(id) = delivery {
+                        message = message.nonce(Nonce::String(nonce_for(id, i, count))).enforce_nonce(true);
+                    }
+                    if let (Some(question), 0) = (question, i) {
+                        let mut reference = MessageReference::from((channel, MessageId::new(question)));
+                        reference.fail_if_not_exists = Some(false); // a deleted question still gets its answer
+                        message = message.reference_message(reference);
+                    }
+                    let json = serde_json::to_vec(&message).map_err(|e| SendError::permanent(format!("the message could not be encoded: {e}")))?;
+                    let route = RouteKey { route: CHANNEL_MESSAGES, major: channel.to_string() };
+                    self.call(&route, request(Route::ChannelMessages { channel_id: channel }, json, file(i)), now).await?;
+                }
+                (None, None) => unreachable!("a channel is chosen whenever there is no interaction"),
             }
-            // The same nonce on every retry of this outbox row (and piece): if an earlier attempt
-            // did reach Discord, it returns that message instead of posting a second one.
-            if let Some(id) = delivery_id {
-                let nonce = if last == 0 { format!("supportbot-{id}") } else { format!("supportbot-{id}-{i}") };
-                message = message.nonce(Nonce::String(nonce)).enforce_nonce(true);
+            if let Some(id) = delivery.filter(|_| i < last) {
+                self.progress().insert(id, i + 1);
             }
-            if let (Some(question), 0) = (question, i) {
-                let mut reference = MessageReference::from((channel, MessageId::new(question)));
-                reference.fail_if_not_exists = Some(false); // a deleted question still gets its answer
-                message = message.reference_message(reference);
-            }
-            channel.send_message(&self.http, message).await.map_err(send_error)?;
+        }
+        if let Some(id) = delivery {
+            self.progress().remove(&id);
         }
         Ok(())
-    }
-}
-
-/// Discord errors as retryable or not. Against the real API serenity's rate limiter waits out
-/// 429s itself; without it (a proxy, a fake) a 429 comes here and is retried after a pause.
-fn send_error(e: serenity::Error) -> SendError {
-    match e {
-        serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) if r.status_code.as_u16() == 429 => {
-            SendError { message: "Discord rate limit (429)".into(), retry_after: Some(chrono::Duration::seconds(1)), permanent: false }
-        }
-        serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) => {
-            let status = r.status_code.as_u16();
-            SendError {
-                message: format!("Discord answered {status} (code {}): {}", r.error.code, r.error.message),
-                retry_after: None,
-                // 4xx (missing access, unknown channel, invalid form) will fail the same way again.
-                permanent: (400..500).contains(&status) && status != 408 && status != 429,
-            }
-        }
-        serenity::Error::Model(m) => SendError { message: format!("Discord would refuse this message: {m}"), retry_after: None, permanent: true },
-        other => SendError { message: format!("Discord request failed: {other}"), retry_after: None, permanent: false },
     }
 }
 
@@ -142,10 +341,47 @@ impl ChatSink for DiscordSink {
     }
 
     async fn send(&self, action: &Action) -> Result<(), SendError> {
-        self.post(None, action).await
+        self.post(None, action, Utc::now()).await
     }
 
-    async fn send_delivery(&self, delivery_id: i64, action: &Action) -> Result<(), SendError> {
-        self.post(Some(delivery_id), action).await
+    async fn send_delivery(&self, delivery: &Delivery<'_>, now: DateTime<Utc>) -> Result<(), SendError> {
+        self.post(Some(delivery.id), delivery.action, now).await
+    }
+
+    fn ready_at(&self, action: &Action, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.buckets().ready_at(&self.route_for(action)?, now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonces_are_stable_distinct_and_fit_discords_limit() {
+        assert_eq!(nonce_for(1, 0, 1), "sb1");
+        assert_eq!(nonce_for(36, 0, 1), "sb10");
+        assert_eq!(nonce_for(7, 1, 3), "sb7.1");
+        assert_ne!(nonce_for(7, 0, 3), nonce_for(7, 1, 3));
+        assert!(nonce_for(i64::MAX, 99, 100).len() <= 25, "{}", nonce_for(i64::MAX, 99, 100));
+    }
+
+    #[test]
+    fn an_empty_bucket_is_waited_out_and_a_429_sets_the_wait() {
+        let t0 = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let mut b = Buckets::default();
+        let route = RouteKey { route: CHANNEL_MESSAGES, major: "200".into() };
+        let other = RouteKey { route: CHANNEL_MESSAGES, major: "201".into() };
+        let ok = RateHeaders { bucket: Some("abcd".into()), remaining: Some(0), reset_after: Some(2.5), ..Default::default() };
+        assert!(b.learn(&route, &ok, 200, &serde_json::Value::Null, t0).is_none());
+        assert_eq!(b.ready_at(&route, t0), Some(t0 + Duration::milliseconds(2500)));
+        assert_eq!(b.ready_at(&other, t0), None, "another channel has its own bucket");
+        assert_eq!(b.ready_at(&route, t0 + Duration::seconds(3)), None);
+        let body = serde_json::json!({"retry_after": 5.0, "global": false});
+        assert_eq!(b.learn(&other, &RateHeaders::default(), 429, &body, t0), Some((Duration::seconds(5), false)));
+        assert_eq!(b.ready_at(&other, t0), Some(t0 + Duration::seconds(5)));
+        let global = RateHeaders { global: true, retry_after: Some(1.0), ..Default::default() };
+        assert_eq!(b.learn(&route, &global, 429, &serde_json::Value::Null, t0), Some((Duration::seconds(1), true)));
+        assert_eq!(b.ready_at(&RouteKey { route: DM_CHANNELS, major: String::new() }, t0), Some(t0 + Duration::seconds(1)));
     }
 }

@@ -2,12 +2,13 @@
 
 use super::events::{actions, split_message_id};
 use super::format::markdown_to_mrkdwn;
-use crate::chat::{ChatSink, SendError};
+use crate::chat::{ChatSink, Delivery, SendError};
 use crate::domain::message::{Action, ActionKind, Attachment};
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// The Web API client: https to Slack, or plain http to a local fake or a proxy.
 pub type WebClient = SlackClient<SlackClientHyperConnector<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>>>;
@@ -52,21 +53,131 @@ pub fn content_for(action: &Action) -> SlackMessageContent {
     content
 }
 
+/// The `event_type` of the metadata on every message the outbox posts; its `event_payload`
+/// carries `outbox_id`, so a resend after an uncertain attempt can find the first one. The id is
+/// a string: slack-morphism reads payload values as strings, and so can every event we receive.
+pub const OUTBOX_EVENT: &str = "supportbot_outbox";
+
+/// chat.postMessage's documented pace: about one message a second per channel, short bursts
+/// allowed. A burst to one channel goes out at this pace, in order, instead of collecting 429s.
+const POSTS_PER_SECOND: f64 = 1.0;
+const POST_BURST: f64 = 3.0;
+
+/// A look for an earlier attempt starts this long before the row was recorded (clocks differ).
+const LOOKBACK: Duration = Duration::minutes(5);
+/// Pages of 200 messages a look reads at most.
+const LOOKUP_PAGES: usize = 5;
+
+/// Where an action goes, and how.
+enum Target {
+    /// A slash command's response_url.
+    Webhook(url::Url),
+    Ephemeral { channel: String, user: String, thread_ts: Option<SlackTs> },
+    Post { channel: String, thread_ts: Option<SlackTs> },
+}
+
+impl Target {
+    /// The key its rate limit is kept under, and whether it is paced (only posts are).
+    fn limit_key(&self) -> (String, bool) {
+        match self {
+            Target::Webhook(url) => (format!("webhook {url}"), false),
+            Target::Ephemeral { channel, .. } => (format!("ephemeral {channel}"), false),
+            Target::Post { channel, .. } => (format!("post {channel}"), true),
+        }
+    }
+}
+
+/// One destination's rate limit: a token bucket (for paced ones) and a 429's wait.
+#[derive(Debug, Clone)]
+struct Limit {
+    tokens: f64,
+    at: DateTime<Utc>,
+    blocked_until: Option<DateTime<Utc>>,
+}
+
+impl Limit {
+    fn tokens_at(&self, now: DateTime<Utc>) -> f64 {
+        let elapsed = (now - self.at).num_milliseconds().max(0) as f64 / 1000.0;
+        (self.tokens + elapsed * POSTS_PER_SECOND).min(POST_BURST)
+    }
+}
+
+/// Slack's limits as this instance has met them, per destination.
+#[derive(Debug, Default)]
+struct Limits(HashMap<String, Limit>);
+
+impl Limits {
+    fn ready_at(&self, key: &str, paced: bool, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let limit = self.0.get(key)?;
+        if let Some(until) = limit.blocked_until.filter(|u| *u > now) {
+            return Some(until);
+        }
+        let missing = 1.0 - limit.tokens_at(now);
+        (paced && missing > 0.0).then(|| now + Duration::milliseconds((missing / POSTS_PER_SECOND * 1000.0).ceil() as i64))
+    }
+
+    fn take(&mut self, key: &str, paced: bool, now: DateTime<Utc>) {
+        if !paced {
+            return;
+        }
+        if self.0.len() > 1000 {
+            // Forget destinations that are idle again.
+            self.0.retain(|_, l| l.tokens_at(now) < POST_BURST || l.blocked_until.is_some_and(|u| u > now));
+        }
+        let limit = self.0.entry(key.to_string()).or_insert(Limit { tokens: POST_BURST, at: now, blocked_until: None });
+        limit.tokens = limit.tokens_at(now) - 1.0;
+        limit.at = now;
+    }
+
+    /// Slack answered 429: nothing more goes there before `until`, then one at a time again.
+    fn refused(&mut self, key: &str, until: DateTime<Utc>) {
+        let limit = self.0.entry(key.to_string()).or_insert(Limit { tokens: 0.0, at: until, blocked_until: None });
+        limit.blocked_until = Some(until);
+        limit.tokens = 1.0;
+        limit.at = until;
+    }
+}
+
+/// A page of conversations.history or conversations.replies, read loosely: other apps'
+/// metadata may hold any JSON.
+#[derive(Debug, serde::Deserialize)]
+struct HistoryPage {
+    #[serde(default)]
+    messages: Vec<serde_json::Value>,
+    response_metadata: Option<NextCursor>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct NextCursor {
+    next_cursor: Option<String>,
+}
+
 /// Sends actions through the Web API as the bot.
 pub struct SlackSink {
     client: Arc<WebClient>,
     token: SlackApiToken,
     /// Replaces the core's moderators channel name with a Slack channel id, when configured.
     moderators_channel: Option<String>,
+    /// The bot's own user id: only its messages count when looking for an earlier attempt.
+    bot_user: Option<String>,
+    limits: Mutex<Limits>,
 }
 
 impl SlackSink {
     pub fn new(client: Arc<WebClient>, token: SlackApiToken, moderators_channel: Option<String>) -> Self {
-        SlackSink { client, token, moderators_channel }
+        SlackSink { client, token, moderators_channel, bot_user: None, limits: Mutex::default() }
     }
 
-    async fn post(&self, action: &Action) -> Result<(), SlackClientError> {
-        let session = self.client.open_session(&self.token);
+    pub fn with_bot_user(mut self, user_id: impl Into<String>) -> Self {
+        self.bot_user = Some(user_id.into());
+        self
+    }
+
+    fn target(&self, action: &Action) -> Target {
+        if let (true, Some(url)) = (action.ephemeral, action.reply_url.as_deref().and_then(|u| url::Url::parse(u).ok())) {
+            // Works even where the bot is not a channel member, unlike chat.postEphemeral.
+            return Target::Webhook(url);
+        }
         let mut channel = action.channel.clone();
         if action.kind == ActionKind::NotifyModerators
             && let Some(id) = &self.moderators_channel
@@ -78,31 +189,111 @@ impl SlackSink {
             ActionKind::NotifyModerators => None,
             _ => action.in_reply_to.as_deref().and_then(split_message_id).map(|(_, ts)| SlackTs::new(ts.into())),
         };
-        let content = content_for(action);
-        if let (true, Some(url)) = (action.ephemeral, action.reply_url.as_deref().and_then(|u| url::Url::parse(u).ok())) {
-            // Works even where the bot is not a channel member, unlike chat.postEphemeral.
-            return self.client.post_webhook_message(&url, &SlackApiPostWebhookMessageRequest::new(content)).await.map(|_| ());
-        }
         match (&action.recipient, action.ephemeral) {
-            (Some(user), true) => {
-                let mut req = SlackApiChatPostEphemeralRequest::new(channel.into(), user.clone().into(), content);
-                req.thread_ts = thread_ts;
+            (Some(user), true) => Target::Ephemeral { channel, user: user.clone(), thread_ts },
+            _ => Target::Post { channel, thread_ts },
+        }
+    }
+
+    fn limits(&self) -> std::sync::MutexGuard<'_, Limits> {
+        self.limits.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sends an action; `delivery` (the outbox id) goes into a post's metadata.
+    async fn post(&self, delivery: Option<i64>, action: &Action, now: DateTime<Utc>) -> Result<(), SendError> {
+        let target = self.target(action);
+        let (key, paced) = target.limit_key();
+        self.limits().take(&key, paced, now);
+        let sent = self.call(&target, delivery, action).await.map_err(send_error);
+        if let Err(SendError { retry_after: Some(wait), .. }) = &sent {
+            self.limits().refused(&key, now + *wait);
+        }
+        sent
+    }
+
+    async fn call(&self, target: &Target, delivery: Option<i64>, action: &Action) -> Result<(), SlackClientError> {
+        let session = self.client.open_session(&self.token);
+        let mut content = content_for(action);
+        match target {
+            Target::Webhook(url) => self.client.post_webhook_message(url, &SlackApiPostWebhookMessageRequest::new(content)).await.map(|_| ()),
+            Target::Ephemeral { channel, user, thread_ts } => {
+                let mut req = SlackApiChatPostEphemeralRequest::new(channel.clone().into(), user.clone().into(), content);
+                req.thread_ts = thread_ts.clone();
                 session.chat_post_ephemeral(&req).await.map(|_| ())
             }
-            _ => {
+            Target::Post { channel, thread_ts } => {
+                if let Some(id) = delivery {
+                    content.metadata = Some(SlackMessageMetadata {
+                        event_type: OUTBOX_EVENT.into(),
+                        event_payload: Some([("outbox_id".to_string(), id.to_string())].into()),
+                    });
+                }
                 let mut req = SlackApiChatPostMessageRequest::new(channel.clone().into(), content);
-                req.thread_ts = thread_ts;
-                let posted = session.chat_post_message(&req).await?;
+                req.thread_ts = thread_ts.clone();
+                let posted: PostedMessage = session.http_session_api.http_post("chat.postMessage", &req, None).await?;
                 if let Some(file) = &action.attachment {
                     // The text is out; a chart that fails to upload must not make the outbox
                     // post the text again, so its failure is only logged.
-                    if let Err(e) = self.upload(&channel, &posted.ts, file).await {
-                        tracing::warn!(error = %e, "uploading the digest chart to Slack failed; the digest was posted without it");
+                    if let Err(e) = self.upload(channel, &posted.ts, file).await {
+                        tracing::warn!(error = %short(&e), "uploading the digest chart to Slack failed; the digest was posted without it");
                     }
                 }
                 Ok(())
             }
         }
+    }
+
+    /// Looks for a post carrying outbox id `delivery.id` in the action's thread (or channel)
+    /// since the row was recorded.
+    async fn look_for(&self, delivery: &Delivery<'_>) -> Result<Option<bool>, SendError> {
+        let Target::Post { channel, thread_ts } = self.target(delivery.action) else {
+            // Ephemeral messages (chat.postEphemeral, a command's response_url) leave nothing
+            // to look up: they are sent again, and at worst their one reader sees them twice.
+            return Ok(None);
+        };
+        let oldest = format!("{}.000000", (delivery.created_at - LOOKBACK).timestamp());
+        let mut params: Vec<(&str, Option<String>)> =
+            vec![("channel", Some(channel)), ("oldest", Some(oldest)), ("include_all_metadata", Some("true".into())), ("limit", Some("200".into()))];
+        let method = match thread_ts {
+            Some(ts) => {
+                params.push(("ts", Some(ts.to_string())));
+                "conversations.replies"
+            }
+            None => "conversations.history",
+        };
+        let session = self.client.open_session(&self.token);
+        for _ in 0..LOOKUP_PAGES {
+            let page: HistoryPage = match session.http_session_api.http_get(method, &params, None).await {
+                Ok(page) => page,
+                Err(SlackClientError::ApiError(api)) if CANNOT_LOOK.contains(&api.code.as_str()) => {
+                    tracing::warn!(outbox_id = delivery.id, error = %api.code, "cannot look in Slack for an earlier attempt; sending again");
+                    return Ok(None);
+                }
+                Err(e) => return Err(send_error(e)),
+            };
+            if page.messages.iter().any(|m| self.is_delivery(m, delivery.id)) {
+                return Ok(Some(true));
+            }
+            match page.response_metadata.and_then(|m| m.next_cursor).filter(|c| !c.is_empty()) {
+                Some(cursor) => {
+                    params.retain(|(k, _)| *k != "cursor");
+                    params.push(("cursor", Some(cursor)));
+                }
+                None => return Ok(Some(false)),
+            }
+        }
+        Ok(None) // more messages than we read: not sure
+    }
+
+    fn is_delivery(&self, message: &serde_json::Value, id: i64) -> bool {
+        let metadata = &message["metadata"];
+        let payload_id = &metadata["event_payload"]["outbox_id"];
+        let same_id = payload_id.as_str().and_then(|s| s.parse::<i64>().ok()).or_else(|| payload_id.as_i64()) == Some(id);
+        let ours = match (&self.bot_user, message["user"].as_str()) {
+            (Some(me), Some(author)) => me == author,
+            _ => true,
+        };
+        metadata["event_type"] == OUTBOX_EVENT && same_id && ours
     }
 
     /// Slack's upload flow: ask for an upload URL, send the bytes there, then share the file in
@@ -120,25 +311,46 @@ impl SlackSink {
     }
 }
 
+/// chat.postMessage's answer, read loosely (the echoed message carries our metadata).
+#[derive(Debug, serde::Deserialize)]
+struct PostedMessage {
+    ts: SlackTs,
+}
+
 /// Slack errors that no retry can fix.
 const PERMANENT: &[&str] = &[
     "channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "account_inactive", "token_revoked",
-    "missing_scope", "msg_too_long", "no_text", "invalid_blocks", "user_not_in_channel",
+    "missing_scope", "msg_too_long", "no_text", "invalid_blocks", "user_not_in_channel", "invalid_metadata_format",
+    "invalid_metadata_schema", "metadata_too_large",
 ];
 
-fn send_error(e: SlackClientError) -> SendError {
+/// Errors of a look for an earlier attempt after which the look is skipped, not retried: posting
+/// may still work (a missing history scope), or will fail on its own.
+const CANNOT_LOOK: &[&str] = &["missing_scope", "not_in_channel", "channel_not_found", "thread_not_found", "not_allowed_token_type"];
+
+/// An error in one line without the response body (which may hold people's messages).
+fn short(e: &SlackClientError) -> String {
     match e {
-        SlackClientError::RateLimitError(r) => SendError {
-            message: "Slack rate limit (429)".into(),
-            retry_after: Some(r.retry_after.map(|d| Duration::milliseconds(d.as_millis() as i64)).unwrap_or(Duration::seconds(1))),
-            permanent: false,
-        },
-        SlackClientError::ApiError(api) => SendError {
-            permanent: PERMANENT.contains(&api.code.as_str()),
-            message: format!("Slack API error: {}", api.code),
-            retry_after: None,
-        },
-        other => SendError { message: format!("Slack request failed: {other}"), retry_after: None, permanent: false },
+        SlackClientError::ApiError(api) => format!("Slack API error: {}", api.code),
+        SlackClientError::HttpError(h) => format!("Slack answered HTTP {}", h.status_code.as_u16()),
+        SlackClientError::ProtocolError(p) => format!("Slack's answer could not be read (line {}, column {})", p.json_error.line(), p.json_error.column()),
+        SlackClientError::RateLimitError(_) => "Slack rate limit (429)".into(),
+        other => format!("Slack request failed: {other}"),
+    }
+}
+
+fn send_error(e: SlackClientError) -> SendError {
+    let message = short(&e);
+    match e {
+        SlackClientError::RateLimitError(r) => {
+            SendError::rate_limited(message, r.retry_after.map(|d| Duration::milliseconds(d.as_millis() as i64)).unwrap_or(Duration::seconds(1)))
+        }
+        SlackClientError::ApiError(api) if api.code == "ratelimited" => SendError::rate_limited(message, Duration::seconds(1)),
+        SlackClientError::ApiError(api) if PERMANENT.contains(&api.code.as_str()) => SendError::permanent(message),
+        // A 4xx (an expired response_url, a malformed request) fails the same way again.
+        SlackClientError::HttpError(h) if h.status_code.is_client_error() && ![408, 429].contains(&h.status_code.as_u16()) => SendError::permanent(message),
+        // The rest (a 5xx, a reset connection, an internal_error) may have reached Slack.
+        _ => SendError::retryable(message),
     }
 }
 
@@ -148,6 +360,19 @@ impl ChatSink for SlackSink {
     }
 
     async fn send(&self, action: &Action) -> Result<(), SendError> {
-        self.post(action).await.map_err(send_error)
+        self.post(None, action, Utc::now()).await
+    }
+
+    async fn send_delivery(&self, delivery: &Delivery<'_>, now: DateTime<Utc>) -> Result<(), SendError> {
+        self.post(Some(delivery.id), delivery.action, now).await
+    }
+
+    fn ready_at(&self, action: &Action, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let (key, paced) = self.target(action).limit_key();
+        self.limits().ready_at(&key, paced, now)
+    }
+
+    async fn find_earlier(&self, delivery: &Delivery<'_>, _now: DateTime<Utc>) -> Result<Option<bool>, SendError> {
+        self.look_for(delivery).await
     }
 }
