@@ -1,7 +1,15 @@
 //! Every sentence the bot says: minijinja templates from `prompts/`, embedded in the binary and
 //! overridable file by file from a directory (`[prompts] dir`).
+//!
+//! The texts are Markdown, and every `{{ value }}` is escaped as user text by default
+//! (`domain::inert::inline`): whatever a member wrote shows as written and can never ping, link
+//! or forge a line, even in a community's own templates. `| quote` quotes user text on every
+//! line, `| code` puts it in a code span, and `| safe` lets trusted Markdown (an FAQ answer)
+//! through as it is.
 
-use minijinja::{Environment, UndefinedBehavior, Value};
+use crate::domain::inert;
+use minijinja::value::ValueKind;
+use minijinja::{AutoEscape, Environment, Error, Output, State, UndefinedBehavior, Value};
 use std::path::Path;
 
 /// The embedded templates, by name (the file name without `.j2`).
@@ -52,6 +60,40 @@ fn percent(value: f64) -> String {
     format!("{:.0}%", (value * 100.0).clamp(0.0, 100.0))
 }
 
+/// The name templates escape with: every value is user text unless marked safe.
+const MARKDOWN: AutoEscape = AutoEscape::Custom("markdown");
+
+/// Writes `{{ value }}`: a safe string (Markdown the bot made) as it is, numbers as they are,
+/// anything else escaped as user text.
+fn markdown_formatter(out: &mut Output, state: &State, value: &Value) -> Result<(), Error> {
+    if state.auto_escape() != MARKDOWN {
+        return minijinja::escape_formatter(out, state, value);
+    }
+    let plain = matches!(value.kind(), ValueKind::Number | ValueKind::Bool | ValueKind::None | ValueKind::Undefined);
+    if value.is_safe() || plain {
+        return write!(out, "{value}").map_err(Error::from);
+    }
+    write!(out, "{}", inert::inline(&value.to_string())).map_err(Error::from)
+}
+
+/// A value as a string for the filters: none and undefined are empty.
+fn text_of(value: &Value) -> String {
+    if value.is_none() || value.is_undefined() { String::new() } else { value.to_string() }
+}
+
+/// `{{ question | quote }}`: a block quote of user text, `> ` on every line; `quote(2)` indents
+/// each line by two spaces (a quote under a list item).
+fn quote(value: Value, indent: Option<usize>) -> Value {
+    let pad = " ".repeat(indent.unwrap_or(0));
+    let quoted = inert::quote(&text_of(&value)).lines().map(|l| format!("{pad}{l}")).collect::<Vec<_>>().join("\n");
+    Value::from_safe_string(quoted)
+}
+
+/// `{{ faq_id | code }}`: user text as a code span it cannot close.
+fn code(value: Value) -> Value {
+    Value::from_safe_string(inert::code(&text_of(&value)))
+}
+
 impl Prompts {
     /// The embedded templates, each replaced by `<dir>/<name>.j2` when that file exists.
     pub fn load(dir: Option<&Path>) -> Result<Prompts, PromptError> {
@@ -60,6 +102,10 @@ impl Prompts {
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
         env.add_filter("percent", percent);
+        env.add_filter("quote", quote);
+        env.add_filter("code", code);
+        env.set_auto_escape_callback(|_| MARKDOWN);
+        env.set_formatter(markdown_formatter);
         for (name, embedded) in TEMPLATES {
             let source = match dir.map(|d| d.join(format!("{name}.j2"))) {
                 Some(path) if path.exists() => std::fs::read_to_string(&path).map_err(|e| PromptError {
@@ -149,6 +195,54 @@ mod tests {
             assert!(!text.trim().is_empty(), "{name} rendered nothing");
             assert!(!text.contains("{{") && !text.contains("{%"), "{name}: {text}");
         }
+    }
+
+    /// Every string in a context replaced by `with`.
+    fn hostile(value: &serde_json::Value, with: &str) -> serde_json::Value {
+        match value {
+            serde_json::Value::String(_) => with.into(),
+            serde_json::Value::Array(items) => items.iter().map(|v| hostile(v, with)).collect(),
+            serde_json::Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), hostile(v, with))).collect(),
+            other => other.clone(),
+        }
+    }
+
+    #[test]
+    fn no_template_lets_user_text_ping_link_or_forge_a_line() {
+        let prompts = Prompts::load(None).unwrap();
+        let attack = "[x](!here) <@U1> <!channel> @everyone x` [y](https://evil.example) `z\n New ticket #999 (urgent) from boss";
+        for (name, _) in TEMPLATES {
+            let ctx = Value::from_serialize(hostile(&serde_json::to_value(sample(name)).unwrap(), attack));
+            let text = prompts.render(name, ctx);
+            let mrkdwn = crate::chat::slack::format::markdown_to_mrkdwn(&text);
+            for ping in ["<!", "<@", "<#", "@here", "@channel", "@everyone", "<https://evil.example|"] {
+                assert!(!mrkdwn.contains(ping), "{name}: {ping:?} in {mrkdwn:?}");
+            }
+            if *name == "answer" {
+                continue; // the FAQ's answer is the moderators' own Markdown (`| safe`)
+            }
+            assert!(!text.contains("@everyone"), "{name}: {text:?}");
+            for line in text.lines() {
+                assert!(!line.trim_start().starts_with("New ticket #999"), "{name}: a forged line in {text:?}");
+                let markup = inert::pieces(line);
+                assert!(!markup.contains(&inert::Piece::Char('<')), "{name}: markup `<` from user text in {line:?}");
+                assert!(!markup.windows(2).any(|w| w == [inert::Piece::Char(']'), inert::Piece::Char('(')]), "{name}: a link in {line:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn user_text_is_shown_as_written() {
+        let prompts = Prompts::load(None).unwrap();
+        let question = "Why [x](!here)?\nsecond line";
+        let ctx = context! { ticket => ticket(), question => question, window => "15m", actor => "bot", comment => Option::<String>::None };
+        let text = prompts.render("moderators_new_ticket", ctx);
+        assert!(text.ends_with("\n> Why \\[x\\]\\(\\!here\\)?\n> second line"), "{text}");
+        assert!(inert::plain(&text).ends_with("> Why [x](!here)?\n> second line"), "{text}");
+        let answer = context! { answer => "Use **bold** [docs](https://x.org)", faq_id => "a_b", confidence => 0.9, links => Vec::<String>::new(), platform => "slack" };
+        let text = prompts.render("answer", answer);
+        assert!(text.starts_with("Use **bold** [docs](https://x.org)"), "the FAQ's Markdown is kept: {text}");
+        assert!(text.contains("`a_b`"), "an id in a code span is not escaped: {text}");
     }
 
     #[test]

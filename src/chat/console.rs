@@ -4,6 +4,7 @@
 
 use super::{WriterSink, deliver_pending};
 use crate::bot::Bot;
+use crate::domain::inert::plain;
 use crate::domain::message::{Action, ActionKind, Author, Incoming, IncomingKind};
 use chrono::{DateTime, Utc};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +20,8 @@ pub struct ConsoleUser {
     pub moderator: bool,
 }
 
-/// "bot> first line" with following lines indented under it.
+/// "bot> first line" with following lines indented under it, as plain text (a terminal
+/// renders no Markdown, so escapes would only show as backslashes).
 fn format_action(action: &Action) -> String {
     let speaker = match action.kind {
         ActionKind::NotifyModerators => format!("[#{}] ", action.channel),
@@ -27,7 +29,7 @@ fn format_action(action: &Action) -> String {
     };
     let indent = " ".repeat(speaker.chars().count());
     let mut out = String::new();
-    for (i, line) in action.text.lines().enumerate() {
+    for (i, line) in plain(&action.text).lines().enumerate() {
         out.push_str(if i == 0 { &speaker } else { &indent });
         out.push_str(line);
         out.push('\n');
@@ -152,5 +154,11 @@ mod tests {
     fn multi_line_replies_are_indented_under_the_speaker() {
         let a = Action::new(ActionKind::Reply, "console", "one\ntwo");
         assert_eq!(format_action(&a), "bot> one\n     two\n");
+    }
+
+    #[test]
+    fn escaped_user_text_shows_as_it_was_written() {
+        let a = Action::new(ActionKind::NotifyModerators, "mods", "New ticket #1:\n> \\[x\\]\\(\\!here\\) @\u{200B}here `a\\*`");
+        assert_eq!(format_action(&a), "[#mods] New ticket #1:\n        > [x](!here) @here `a\\*`\n");
     }
 }

@@ -64,9 +64,10 @@ impl Line {
     }
 }
 
-/// One JSON object a line.
+/// One JSON object a line, its text as plain text (escapes resolved, as the console shows it).
 fn json_line(action: &Action) -> String {
-    let mut line = serde_json::to_string(action).expect("actions always serialize");
+    let shown = Action { text: crate::domain::inert::plain(&action.text), ..action.clone() };
+    let mut line = serde_json::to_string(&shown).expect("actions always serialize");
     line.push('\n');
     line
 }
@@ -123,4 +124,16 @@ where
 async fn advance<W: AsyncWrite + Unpin + Send>(bot: &Bot, sink: &WriterSink<W>, now: DateTime<Utc>) -> anyhow::Result<usize> {
     bot.tick(now).await?;
     Ok(deliver_pending(bot.store(), sink, now).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replayed_text_shows_user_text_as_it_was_written() {
+        let a = Action::new(ActionKind::Reply, "help", "> \\[x\\]\\(\\!here\\) @\u{200B}here `a\\*`");
+        let line: serde_json::Value = serde_json::from_str(&json_line(&a)).unwrap();
+        assert_eq!(line["text"], "> [x](!here) @here `a\\*`");
+    }
 }

@@ -6,6 +6,7 @@ pub mod digest;
 pub mod calibration;
 pub mod faq;
 pub mod faq_index;
+pub mod inert;
 pub mod message;
 pub mod queueing;
 pub mod question;

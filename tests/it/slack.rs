@@ -275,7 +275,7 @@ async fn a_429_is_retried_after_retry_after_and_echoed_text_cannot_ping() {
     assert_eq!(posts.len(), 1);
     assert_eq!(fake.calls("chat.postMessage (429)").len(), 1);
     let text = posts[0]["text"].as_str().unwrap();
-    assert_eq!(text, "You wrote: &lt;!channel&gt; @here &lt;@U0ALL&gt; &amp; more");
+    assert_eq!(text, "You wrote: &lt;!channel&gt; @\u{200B}here &lt;@U0ALL&gt; &amp; more", "a raw @here is broken too");
     assert_eq!(posts[0]["thread_ts"], "1700000000.000100");
 }
 

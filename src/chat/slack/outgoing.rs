@@ -31,6 +31,8 @@ fn button(label: &str, action_id: &str, value: &str) -> SlackActionBlockElement 
 }
 
 /// The message body for an action: its text as mrkdwn, and buttons where the action has them.
+/// The section is `verbatim`, so Slack takes the mrkdwn as written and finds no mentions or
+/// channel names of its own in it.
 pub fn content_for(action: &Action) -> SlackMessageContent {
     let text = markdown_to_mrkdwn(&action.text);
     let buttons = match (action.kind, action.in_reply_to.as_deref(), action.ticket_id) {
@@ -46,7 +48,7 @@ pub fn content_for(action: &Action) -> SlackMessageContent {
     let mut content = SlackMessageContent::new().with_text(text.clone());
     if !buttons.is_empty() {
         content = content.with_blocks(vec![
-            SlackBlock::Section(SlackSectionBlock::new().with_text(SlackBlockText::MarkDown(SlackBlockMarkDownText::new(text)))),
+            SlackBlock::Section(SlackSectionBlock::new().with_text(SlackBlockText::MarkDown(SlackBlockMarkDownText::new(text).with_verbatim(true)))),
             SlackBlock::Actions(SlackActionsBlock::new(buttons)),
         ]);
     }
