@@ -22,6 +22,8 @@ pub struct Recorded {
     pub acks: Mutex<Vec<Value>>,
     /// Where files.getUploadURLExternal says to send a file's bytes.
     pub upload_url: Mutex<String>,
+    /// Channels the bot is not in: posting there answers `not_in_channel`, as Slack does.
+    pub not_member_of: Mutex<Vec<String>>,
 }
 
 pub struct FakeSlack {
@@ -60,6 +62,11 @@ async fn api(
         state.calls.lock().unwrap().push((method, body));
         state.changed.notify_waiters();
         return "ok".into_response();
+    }
+    if method.starts_with("chat.post") && state.not_member_of.lock().unwrap().iter().any(|c| body["channel"] == c.as_str()) {
+        state.calls.lock().unwrap().push((method, body));
+        state.changed.notify_waiters();
+        return Json(json!({"ok": false, "error": "not_in_channel"})).into_response();
     }
     let reply = match method.as_str() {
         "auth.test" => json!({"ok": true, "user_id": "U0BOT", "team_id": "T0TEAM", "team": "Example", "url": "https://example.slack.com/", "bot_id": "B0BOT"}),

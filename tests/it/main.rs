@@ -14,4 +14,5 @@ mod replay;
 mod restart;
 mod semantic;
 mod slack;
+mod slack_ask;
 mod storage;
