@@ -21,6 +21,7 @@ impl Bot {
     /// itself goes back the way it came, to its author only (Slack's `response_url`, Discord's
     /// interaction), which also reaches people in channels the bot is not in.
     pub(super) async fn on_command(&self, event: &Incoming, line: &str, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
+        crate::metrics::decided(&event.platform, crate::metrics::Outcome::Command);
         let mut actions = self.run_command(event, line, now).await?;
         if let Some(url) = &event.reply_url {
             for a in actions.iter_mut().filter(|a| a.kind != ActionKind::NotifyModerators && a.in_reply_to.as_deref() == Some(event.event_id.as_str())) {

@@ -59,14 +59,17 @@ impl Bot {
             {
                 tracing::debug!(question = parent, "answered by the community");
             }
+            crate::metrics::decided(&event.platform, crate::metrics::Outcome::ThreadReply);
             return Ok(Vec::new());
         }
         if self.config.digest.feedback_channels.contains(&event.channel) {
             // In a feedback channel every message is feedback, not a support question.
             self.keep_feedback(event, id, &analyzed, "channel").await?;
+            crate::metrics::decided(&event.platform, crate::metrics::Outcome::Feedback);
             return Ok(Vec::new());
         }
         if !detection.is_support {
+            crate::metrics::decided(&event.platform, crate::metrics::Outcome::NotAQuestion);
             return Ok(Vec::new());
         }
         self.take_question(event, id, &analyzed, false).await
@@ -95,6 +98,7 @@ impl Bot {
             })
             .await?;
         if !recorded {
+            crate::metrics::decided(&event.platform, crate::metrics::Outcome::Duplicate);
             return Ok(Vec::new()); // the same question twice (a redelivery): already handled
         }
         tracing::info!(
@@ -105,6 +109,7 @@ impl Bot {
             answered = confident.is_some(),
             "support question"
         );
+        crate::metrics::question_taken(&event.platform, confident.is_some());
         if let Some(m) = confident {
             let text = self.say(
                 "answer",

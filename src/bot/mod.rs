@@ -181,6 +181,7 @@ impl Bot {
     /// 3 seconds) record, acknowledge, then `process` a `Claimed` event.
     pub async fn record(&self, event: &Incoming, now: DateTime<Utc>) -> BotResult<Intake> {
         let intake = self.store.record_incoming(event, now).await?;
+        crate::metrics::event_recorded(&event.platform, &event.kind, intake == Intake::Duplicate);
         if intake == Intake::Duplicate {
             tracing::debug!(platform = %event.platform, event_id = %event.event_id, "duplicate event dropped");
         }
@@ -189,6 +190,7 @@ impl Bot {
 
     /// Handles a recorded event this caller claimed, recording the actions it produces.
     pub async fn process(&self, event: &Incoming, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
+        let _timer = crate::metrics::decision_timer(&event.platform);
         let actions = self.handle(event, now).await?;
         let origin = format!("in:{}:{}", event.platform, event.event_id);
         self.store.record_actions(&event.platform, &origin, &actions, Some(event), now).await?;

@@ -98,11 +98,13 @@ pub async fn deliver_pending<S: ChatSink>(store: &Store, sink: &S, now: DateTime
                 }
                 Err(e) if e.permanent || item.attempts + 1 >= MAX_ATTEMPTS => {
                     tracing::error!(outbox_id = item.id, error = %e, "giving up on sending an action");
+                    crate::metrics::delivery_given_up(sink.platform());
                     store.mark_dead(item.id, &e.message, now).await?;
                 }
                 Err(e) => {
                     let wait = e.retry_after.unwrap_or_else(|| backoff(item.attempts + 1));
                     tracing::warn!(outbox_id = item.id, error = %e, retry_in_s = wait.num_seconds(), "send failed; will retry");
+                    crate::metrics::delivery_retried(sink.platform(), e.retry_after);
                     store.mark_failed(item.id, &e.message, now + wait).await?;
                 }
             }

@@ -10,6 +10,7 @@ mod fake_discord;
 mod fake_hub;
 mod fake_slack;
 mod helpers;
+mod metrics;
 mod replay;
 mod restart;
 mod semantic;
