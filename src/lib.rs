@@ -7,7 +7,7 @@
 //! - [`chat`]: adapters that turn channels into events and send the bot's actions.
 //! - [`prompts`]: every sentence the bot says, as editable templates.
 //! - [`eval`]: the measurement protocols (`supportbot eval`).
-//! - [`config`], [`telemetry`], [`app`] (wiring), [`server`] (HTTP), [`cli`].
+//! - [`config`], [`telemetry`], [`metrics`] (Prometheus), [`app`] (wiring), [`server`] (HTTP), [`cli`].
 //! - [`faults`]: crash points for the fault-injection tests.
 
 pub mod app;
@@ -20,6 +20,7 @@ pub mod digest;
 pub mod domain;
 pub mod eval;
 pub mod faults;
+pub mod metrics;
 pub mod prompts;
 pub mod semantic;
 pub mod server;

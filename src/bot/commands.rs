@@ -17,7 +17,23 @@ const MAX_COMMAND_CHARS: usize = 4_000;
 const LIST_LIMIT: i64 = 25;
 
 impl Bot {
+    /// A command is no chat message a reply can be threaded under: what answers the command
+    /// itself goes back the way it came, to its author only (Slack's `response_url`, Discord's
+    /// interaction), which also reaches people in channels the bot is not in.
     pub(super) async fn on_command(&self, event: &Incoming, line: &str, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
+        crate::metrics::decided(&event.platform, crate::metrics::Outcome::Command);
+        let mut actions = self.run_command(event, line, now).await?;
+        if let Some(url) = &event.reply_url {
+            for a in actions.iter_mut().filter(|a| a.kind != ActionKind::NotifyModerators && a.in_reply_to.as_deref() == Some(event.event_id.as_str())) {
+                a.ephemeral = true;
+                a.recipient = Some(event.author.id.clone());
+                a.reply_url = Some(url.clone());
+            }
+        }
+        Ok(actions)
+    }
+
+    async fn run_command(&self, event: &Incoming, line: &str, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
         if line.chars().count() > MAX_COMMAND_CHARS {
             return Ok(vec![self.command_reply(event, "message_too_long", context! { limit => MAX_COMMAND_CHARS })]);
         }

@@ -59,14 +59,17 @@ impl Bot {
             {
                 tracing::debug!(question = parent, "answered by the community");
             }
+            crate::metrics::decided(&event.platform, crate::metrics::Outcome::ThreadReply);
             return Ok(Vec::new());
         }
         if self.shared.config.digest.feedback_channels.contains(&event.channel) {
             // In a feedback channel every message is feedback, not a support question.
             self.keep_feedback(event, id, &analyzed, "channel").await?;
+            crate::metrics::decided(&event.platform, crate::metrics::Outcome::Feedback);
             return Ok(Vec::new());
         }
         if !detection.is_support {
+            crate::metrics::decided(&event.platform, crate::metrics::Outcome::NotAQuestion);
             return Ok(Vec::new());
         }
         self.take_question(event, id, &analyzed, false).await
@@ -95,6 +98,7 @@ impl Bot {
             })
             .await?;
         if !recorded {
+            crate::metrics::decided(&event.platform, crate::metrics::Outcome::Duplicate);
             return Ok(Vec::new()); // the same question twice (a redelivery): already handled
         }
         tracing::info!(
@@ -105,6 +109,7 @@ impl Bot {
             answered = confident.is_some(),
             "support question"
         );
+        crate::metrics::question_taken(&event.platform, confident.is_some());
         if let Some(m) = confident {
             let text = self.say(
                 "answer",
@@ -120,16 +125,12 @@ impl Bot {
             let mut answer = Action::new(ActionKind::Answer, &event.channel, text).replying_to(Some(id));
             answer.faq_id = Some(m.entry.id.clone());
             answer.confidence = Some(m.confidence);
-            // An `ask` command's answer goes back the way the command came (Discord's interaction).
-            answer.reply_url = event.reply_url.clone();
             return Ok(vec![answer]);
         }
         if explicit {
             let best = best.map(|m| context! { faq_id => m.entry.id, confidence => m.confidence });
             let text = self.say("ask_unsure", context! { best => best, window => self.shared.config.window_text() });
-            let mut reply = Action::new(ActionKind::Reply, &event.channel, text).replying_to(Some(id));
-            reply.reply_url = event.reply_url.clone();
-            return Ok(vec![reply]);
+            return Ok(vec![Action::new(ActionKind::Reply, &event.channel, text).replying_to(Some(id))]);
         }
         Ok(Vec::new())
     }
@@ -147,7 +148,17 @@ impl Bot {
                 && q.faq_id.is_some()
                 && q.confidence.is_some_and(|c| c >= self.shared.config.threshold_for(&q.channel) as f64)
         });
-        let reply = |template: &str, ctx| Action::new(ActionKind::Reply, &event.channel, self.say(template, ctx)).replying_to(Some(on)).private_to(&event.author.id);
+        // An answer to `ask` was private (no chat message to reply under): what its asker hears
+        // about it goes back privately through the click, which works where the bot is not a member.
+        let private = event.reply_url.is_some() && self.store.message(&event.platform, on).await?.is_none();
+        let back = |mut a: Action| {
+            if private && a.kind != ActionKind::NotifyModerators {
+                a = a.private_to(&event.author.id);
+                a.reply_url = event.reply_url.clone();
+            }
+            a
+        };
+        let reply = |template: &str, ctx| back(Action::new(ActionKind::Reply, &event.channel, self.say(template, ctx)).replying_to(Some(on)).private_to(&event.author.id));
         let Some(q) = answered else {
             return Ok(vec![reply("feedback_nothing_to_rate", context! {})]);
         };
@@ -180,7 +191,7 @@ impl Bot {
             )
             .await?;
         self.store.set_question_ticket(&event.platform, on, ticket.id).await?;
-        Ok(actions)
+        Ok(actions.into_iter().map(back).collect())
     }
 
     /// Stores a piece of feedback for the digest's themes.

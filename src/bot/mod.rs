@@ -244,6 +244,7 @@ impl Bot {
     /// 3 seconds) record, acknowledge, then `process` a `Claimed` event.
     pub async fn record(&self, event: &Incoming, now: DateTime<Utc>) -> BotResult<Intake> {
         let intake = self.store.record_incoming(event, now).await?;
+        crate::metrics::event_recorded(&event.platform, &event.kind, intake == Intake::Duplicate);
         if intake == Intake::Duplicate {
             tracing::debug!(platform = %event.platform, event_id = %event.event_id, "duplicate event dropped");
         }
@@ -267,6 +268,7 @@ impl Bot {
     /// crash or a database error before the commit leaves no trace, and the event is
     /// processed again from scratch (`resume`).
     pub async fn process(&self, event: &Incoming, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
+        let _timer = crate::metrics::decision_timer(&event.platform);
         self.prepare(event).await?;
         let unit = self.store.begin().await?;
         let actions = self.within(unit.clone()).handle(event, now).await?;

@@ -37,7 +37,7 @@ impl Bot {
             }
             return Ok((existing.clone(), self.linked_actions(&req, &existing).await?));
         }
-        let (ticket, _) = self
+        let (ticket, opened) = self
             .store
             .open_ticket(
                 &NewTicket {
@@ -55,6 +55,7 @@ impl Bot {
             )
             .await?;
         tracing::info!(ticket = ticket.id, origin = req.origin.as_str(), "ticket opened");
+        if opened { crate::metrics::ticket_opened(req.platform, req.origin) }
         Ok((ticket.clone(), self.opened_actions(&req, &ticket)))
     }
 

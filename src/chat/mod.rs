@@ -174,8 +174,12 @@ pub fn observe(platform: &str, outbox_id: i64, event: DeliveryEvent<'_>) {
         }
         DeliveryEvent::GivenUp { reason } => tracing::error!(platform, outbox_id, reason, "giving up on sending an action"),
     }
-    // metrics: count `event` by platform here: sent, found_earlier, retried, given_up, and
-    // rate-limit waits (the number, the ones the platform refused, and the seconds waited).
+    match event {
+        DeliveryEvent::RateLimitWait { wait, .. } => crate::metrics::rate_limit_waited(platform, wait.to_std().unwrap_or_default()),
+        DeliveryEvent::Retried { .. } => crate::metrics::delivery_retried(platform, None),
+        DeliveryEvent::GivenUp { .. } => crate::metrics::delivery_given_up(platform),
+        DeliveryEvent::Sent | DeliveryEvent::FoundEarlier => {}
+    }
 }
 
 /// Sends the platform confirmed but the database has not recorded (it was down when we tried).

@@ -3,6 +3,7 @@
 pub mod faq;
 pub mod digest;
 mod embeddings;
+pub mod health;
 mod readiness;
 mod intake;
 mod messages;
@@ -38,6 +39,7 @@ pub enum StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
+        crate::metrics::database_error(health::error_kind(&e));
         match e {
             sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) | sqlx::Error::ColumnNotFound(_) => {
                 StoreError::Corrupt(e.to_string())

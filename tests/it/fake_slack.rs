@@ -24,7 +24,7 @@ pub struct Recorded {
     pub acks: Mutex<Vec<Value>>,
     /// Where files.getUploadURLExternal says to send a file's bytes.
     pub upload_url: Mutex<String>,
-    /// The fake's clock, which the test moves (None: every post gets an old, fixed time).
+    /// The fake's clock, which the test moves (None: posts get the real time, as on Slack).
     pub now: Mutex<Option<DateTime<Utc>>>,
     /// chat.postMessage answers 429 with this `Retry-After` (seconds) until this time.
     pub limited_until: Mutex<Option<(DateTime<Utc>, u64)>>,
@@ -38,6 +38,8 @@ pub struct Recorded {
     /// How many coming posts are kept, then never answered (the bot dies waiting).
     pub hang_after_post: Mutex<usize>,
     next_ts: Mutex<u64>,
+    /// Channels the bot is not in: posting there answers `not_in_channel`, as Slack does.
+    pub not_member_of: Mutex<Vec<String>>,
 }
 
 /// Slack's `ts` compared as a number.
@@ -171,6 +173,11 @@ async fn api(
         state.calls.lock().unwrap().push((method, body));
         state.changed.notify_waiters();
         return "ok".into_response();
+    }
+    if method.starts_with("chat.post") && state.not_member_of.lock().unwrap().iter().any(|c| body["channel"] == c.as_str()) {
+        state.calls.lock().unwrap().push((method, body));
+        state.changed.notify_waiters();
+        return Json(json!({"ok": false, "error": "not_in_channel"})).into_response();
     }
     let reply = match method.as_str() {
         "auth.test" => json!({"ok": true, "user_id": "U0BOT", "team_id": "T0TEAM", "team": "Example", "url": "https://example.slack.com/", "bot_id": "B0BOT"}),

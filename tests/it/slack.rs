@@ -17,9 +17,9 @@ use supportbot::config::{SlackMode, SlackSettings};
 use supportbot::domain::message::{Action, ActionKind, IncomingKind};
 use supportbot::store::{Intake, Store};
 
-const SECRET: &str = "test-signing-secret";
+pub(crate) const SECRET: &str = "test-signing-secret";
 
-fn fixture(name: &str) -> String {
+pub(crate) fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{}/tests/fixtures/slack/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
 
@@ -101,7 +101,7 @@ fn the_bots_own_messages_and_unwatched_channels_are_ignored() {
     assert!(map_push_event(&cb, &not_mod, Utc::now()).is_none());
 }
 
-fn slack_settings(fake: &FakeSlack, mode: SlackMode) -> SlackSettings {
+pub(crate) fn slack_settings(fake: &FakeSlack, mode: SlackMode) -> SlackSettings {
     SlackSettings {
         mode,
         bot_token: Some("xoxb-test-token".to_string().into()),
@@ -114,11 +114,11 @@ fn slack_settings(fake: &FakeSlack, mode: SlackMode) -> SlackSettings {
     }
 }
 
-async fn run_with(slack: SlackSettings) -> Running {
+pub(crate) async fn run_with(slack: SlackSettings) -> Running {
     run_service(sqlite_db(), |s| s.slack = Some(slack)).await
 }
 
-async fn post_signed(url: &str, body: &str, content_type: &str, ts: i64, secret: &str, retry: bool) -> (u16, String) {
+pub(crate) async fn post_signed(url: &str, body: &str, content_type: &str, ts: i64, secret: &str, retry: bool) -> (u16, String) {
     let ts = ts.to_string();
     let mut req = raw_post(url, body, content_type);
     req.push(("X-Slack-Request-Timestamp".into(), ts.clone()));
@@ -160,7 +160,7 @@ pub(crate) async fn http_request(method: &str, url: &str, body: &str, headers: &
 
 impl Running {
     /// Waits until /healthz answers; fails with the service's own error if it stopped.
-    async fn ready(&mut self) {
+    pub(crate) async fn ready(&mut self) {
         for _ in 0..400 {
             if self.task.is_finished() {
                 let outcome = (&mut self.task).await.unwrap();
