@@ -161,7 +161,7 @@ async fn deliveries_retried_given_up_and_rate_limited_are_counted_and_the_outbox
     let now = Utc::now();
     // One channel each: a channel waiting for its retry holds back only its own later actions.
     let actions: Vec<Action> =
-        ["ok", "busy", "gone", "flaky", "ok"].iter().enumerate().map(|(i, t)| Action::new(ActionKind::Reply, &format!("c{i}"), *t)).collect();
+        ["ok", "busy", "gone", "flaky", "ok"].iter().enumerate().map(|(i, t)| Action::new(ActionKind::Reply, format!("c{i}"), *t)).collect();
     bot.store().record_actions(P, "test:deliveries", &actions, None, now - chrono::Duration::seconds(30)).await.unwrap();
     let before = scrape(&base).await;
     assert_eq!(before.find("supportbot_outbox_depth", &[("platform", P)]), Some(5.0));
