@@ -269,6 +269,16 @@ impl Bot {
     /// processed again from scratch (`resume`).
     pub async fn process(&self, event: &Incoming, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
         let _timer = crate::metrics::decision_timer(&event.platform);
+        let outcome = self.process_once(event, now).await;
+        if outcome.is_err() {
+            // Nothing of it was committed: give the claim back, so the next resume tries again
+            // at once instead of after the lease. (A database that is down keeps the lease.)
+            let _ = self.store.release_incoming(&event.platform, &event.event_id).await;
+        }
+        outcome
+    }
+
+    async fn process_once(&self, event: &Incoming, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
         self.prepare(event).await?;
         let unit = self.store.begin().await?;
         let actions = self.within(unit.clone()).handle(event, now).await?;

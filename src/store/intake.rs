@@ -86,6 +86,16 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Gives up this caller's claim on an unprocessed event (its handling failed and left nothing).
+    pub async fn release_incoming(&self, platform: &str, event_id: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE inbox SET claimed_until = NULL WHERE platform = $1 AND event_id = $2 AND processed_at IS NULL")
+            .bind(platform)
+            .bind(event_id)
+            .execute_on(self)
+            .await?;
+        Ok(())
+    }
+
     /// Whether an event was ever recorded: a platform's (`event_id` None) or one event.
     pub async fn seen_event(&self, platform: &str, event_id: Option<&str>) -> StoreResult<bool> {
         let row = sqlx::query("SELECT 1 AS one FROM inbox WHERE platform = $1 AND ($2 = '' OR event_id = $2) LIMIT 1")

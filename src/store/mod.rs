@@ -151,6 +151,13 @@ impl Store {
         if !postgres && !memory {
             sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await?;
         }
+        // PostgreSQL's migrator takes an advisory lock; SQLite's takes none, so two instances
+        // starting at once on one file would both apply migration 1. A lock file beside the
+        // database makes them take turns.
+        let _turn = match readiness::sqlite_path(&url).filter(|_| !memory) {
+            Some(path) => Some(migration_turn(&path).await?),
+            None => None,
+        };
         migrations::migrator(postgres).await?.run(&pool).await?;
         let file = if postgres || memory { None } else { readiness::DatabaseFile::open(&url).map(std::sync::Arc::new) };
         if created && let Some(f) = &file {
@@ -171,6 +178,22 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Waits for this process's turn to migrate the SQLite database at `path` (a lock on
+/// `<path>-migrations.lock`, released when the returned file is dropped).
+async fn migration_turn(path: &std::path::Path) -> StoreResult<std::fs::File> {
+    let mut name = path.as_os_str().to_owned();
+    name.push("-migrations.lock");
+    let lock_path = std::path::PathBuf::from(name);
+    let locked = tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await
+    .map_err(|e| StoreError::Unfit(format!("waiting to migrate the database: {e}")))?;
+    locked.map_err(|e| StoreError::Unfit(format!("could not lock the database for its migrations: {e}")))
 }
 
 pub(crate) fn ms(t: DateTime<Utc>) -> i64 {

@@ -450,3 +450,43 @@ async fn slash_ask_is_answered_through_the_interaction() {
     assert!(fake.requests("POST", "/api/v10/channels/200/messages").is_empty(), "not posted to the channel as well");
     bot.shutdown().await;
 }
+
+/// Two instances on one token (or overlapping shard ranges) both receive every gateway event:
+/// the shared intake lets one of them handle it.
+async fn two_instances_on_one_token_answer_once(db: TestDb) {
+    let (first, second) = (FakeDiscord::start().await, FakeDiscord::start().await);
+    let shared = db.shared();
+    let mut one = run_with(discord_settings(&first), db).await;
+    let mut two = run_with(discord_settings(&second), shared).await;
+    first.wait_for("IDENTIFY", |f| f.identify().is_some()).await;
+    second.wait_for("IDENTIFY", |f| f.identify().is_some()).await;
+    for fake in [&first, &second] {
+        fake.dispatch("MESSAGE_CREATE", message_create("3001", "200", "301", "Ann", "how do i reset my password"));
+        fake.dispatch("MESSAGE_CREATE", message_create("3002", "200", "302", "Bo", "can i use postgresql instead of sqlite?"));
+    }
+    let answers = |f: &FakeDiscord| f.requests("POST", "/api/v10/channels/200/messages");
+    let both = || [&first, &second].iter().flat_map(|f| answers(f)).collect::<Vec<_>>();
+    // The answers may reach either fake, and each fake only signals its own requests: poll both.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while both().len() < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "not both answered: {:?}", both());
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    one.shutdown().await;
+    two.shutdown().await;
+    let all = both();
+    for id in ["3001", "3002"] {
+        assert_eq!(all.iter().filter(|a| a["message_reference"]["message_id"] == id).count(), 1, "{all:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_token_answer_each_message_once_on_sqlite() {
+    two_instances_on_one_token_answer_once(sqlite_db()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set TEST_POSTGRES_URL and run with --run-ignored all"]
+async fn two_instances_on_one_token_answer_each_message_once_on_postgres() {
+    two_instances_on_one_token_answer_once(crate::helpers::postgres_db().await).await;
+}

@@ -51,6 +51,13 @@ pub struct TestDb {
     _dir: Option<tempfile::TempDir>,
 }
 
+impl TestDb {
+    /// The same database for a second instance (the first keeps it alive).
+    pub fn shared(&self) -> TestDb {
+        TestDb { name: self.name, url: self.url.clone(), _dir: None }
+    }
+}
+
 fn unique(prefix: &str) -> String {
     static N: AtomicU64 = AtomicU64::new(0);
     format!("{prefix}_{}_{}_{}", std::process::id(), Utc::now().timestamp_micros(), N.fetch_add(1, Ordering::Relaxed))
