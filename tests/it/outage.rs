@@ -79,3 +79,45 @@ async fn a_refused_postgres_connection_is_named_at_start() {
     assert!(err.to_lowercase().contains("refused"), "{err}");
     assert!(!err.contains("timed out"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slack_events_during_a_writer_lock_are_refused_fast_then_answered_once() {
+    use crate::instances::{question_event, question_ts, replies_per_question};
+    use crate::slack::{SECRET, post_signed, slack_settings};
+    let db = sqlite_db();
+    let url = db.url.clone();
+    let fake = crate::fake_slack::FakeSlack::start().await;
+    let settings = slack_settings(&fake, supportbot::config::SlackMode::Http);
+    let mut app = run_service(db, |s| {
+        s.slack = Some(settings);
+        s.database.timeout = Duration::from_millis(300);
+        s.bot.tick = Duration::from_millis(100);
+    })
+    .await;
+    app.ready().await;
+    let events = format!("{}/slack/events", app.base);
+    let now = chrono::Utc::now().timestamp();
+    let ask = |n: usize| question_event(n, "How do I reset my password?");
+
+    // Acknowledged before the lock: its handling meets the lock, fails, and is tried again.
+    assert_eq!(post_signed(&events, &ask(1), "application/json", now, SECRET, false).await.0, 200);
+    let mut lock = hold_writer_lock(&url).await;
+    let started = std::time::Instant::now();
+    let (refused, _) = post_signed(&events, &ask(2), "application/json", now, SECRET, false).await;
+    assert_eq!(refused, 500, "not stored, so not acknowledged: Slack sends it again");
+    assert!(started.elapsed() < Duration::from_millis(2_500), "refused well inside Slack's 3 s: {:?}", started.elapsed());
+    sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+    lock.close().await.unwrap();
+
+    // Slack's retry of the refused event, now stored.
+    assert_eq!(post_signed(&events, &ask(2), "application/json", now, SECRET, true).await.0, 200);
+    fake.wait_for("both answers", |f| {
+        let replies = replies_per_question(f);
+        replies.contains_key(&question_ts(1)) && replies.contains_key(&question_ts(2))
+    })
+    .await;
+    crate::instances::wait_settled(&app.db.url, Duration::from_secs(10)).await;
+    let replies = replies_per_question(&fake);
+    assert_eq!((replies[&question_ts(1)], replies[&question_ts(2)]), (1, 1), "{replies:?}");
+    app.shutdown().await;
+}
