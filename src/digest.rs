@@ -60,7 +60,9 @@ pub async fn digest(
         first_response_target: Duration::from_std(settings.first_response_target).unwrap_or(Duration::hours(1)),
         service_level: 0.8,
     };
-    Ok(Digest { numbers: compose(&input, staffing, now), themes })
+    let mut numbers = compose(&input, staffing, now);
+    numbers.undelivered = store.given_up_between(from, to).await?;
+    Ok(Digest { numbers, themes })
 }
 
 /// The period's themes: k-means over sentence embeddings, or over TF-IDF vectors when no model

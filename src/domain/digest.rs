@@ -74,6 +74,9 @@ pub struct DigestNumbers {
     pub forecast_next_period: Option<f64>,
     /// Questions per day by outcome: the chart's bars.
     pub days: Vec<DayOutcomes>,
+    /// Messages the bot gave up delivering in the period (a permanent error, or too many
+    /// failed attempts); filled in from the outbox, not from the questions.
+    pub undelivered: i64,
 }
 
 fn hours(d: Duration) -> f64 {
@@ -105,6 +108,7 @@ pub fn compose(input: &DigestInput, staffing: Staffing, now: DateTime<Utc>) -> D
     let period_hours = hours(input.to - input.from).max(1.0 / 60.0);
     let arrivals_per_hour = questions as f64 / period_hours;
     DigestNumbers {
+        undelivered: 0,
         from: input.from.format("%Y-%m-%d").to_string(),
         to: input.to.format("%Y-%m-%d").to_string(),
         questions,

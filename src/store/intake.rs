@@ -326,7 +326,7 @@ impl Store {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE failed_at >= $1 AND failed_at < $2")
             .bind(ms(from))
             .bind(ms(to))
-            .fetch_one(&self.pool)
+            .fetch_one_on(self)
             .await?;
         Ok(row.try_get("n")?)
     }

@@ -155,3 +155,28 @@ async fn a_configured_number_of_clusters_is_used_as_is() {
     let themes = themes_of_the_day(&bot, &settings).await.unwrap().unwrap();
     assert_eq!(themes.len(), 2, "k = 2 as configured: {themes:?}");
 }
+
+/// A platform that refuses everything for good (the channel is gone).
+struct Gone;
+
+impl ChatSink for Gone {
+    fn platform(&self) -> &str {
+        "test"
+    }
+
+    async fn send(&self, _action: &Action) -> Result<(), SendError> {
+        Err(SendError::permanent("channel_not_found"))
+    }
+}
+
+#[tokio::test]
+async fn the_digest_says_how_many_messages_could_not_be_delivered() {
+    let (bot, _db) = spawn_bot().await;
+    send(&bot, message("m1", 0, user("ann"), "how do I reset my password?")).await;
+    let before = send(&bot, command("c1", 5, moderator("mia"), "digest")).await;
+    assert!(!before[0].text.contains("Undelivered"), "{}", before[0].text);
+    deliver_pending(bot.store(), &Gone, at(6)).await.unwrap();
+    let after = send(&bot, command("c2", 10, moderator("mia"), "digest")).await;
+    // The answer and the first preview were given up on.
+    assert!(after[0].text.contains("*Undelivered:* 2 messages could not be delivered"), "{}", after[0].text);
+}
