@@ -59,7 +59,7 @@ async fn three_instances_on_one_postgres_do_each_thing_once_through_a_kill() {
     }
     let elapsed = started.elapsed();
     assert_eq!(acked.len(), EVENTS);
-    wait_settled(&db.url, Duration::from_secs(60)).await;
+    wait_settled(&db.url, Duration::from_secs(120)).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     while !acked.iter().all(|n| replies_per_question(&fake).contains_key(&question_ts(*n))) {
         assert!(Instant::now() < deadline, "not every question was answered or ticketed: {:?}", replies_per_question(&fake));
@@ -95,4 +95,55 @@ async fn three_instances_on_one_postgres_do_each_thing_once_through_a_kill() {
         percentile(&latencies, 0.5).as_secs_f64() * 1e3,
         percentile(&latencies, 0.99).as_secs_f64() * 1e3
     );
+}
+
+/// Acknowledgements per second with `count` instances on one fresh PostgreSQL database: 400
+/// events from 8 concurrent senders, round-robin. Returns (events/s, p50, p99).
+async fn acknowledgement_rate(count: usize) -> (f64, Duration, Duration) {
+    const EVENTS: usize = 400;
+    const SENDERS: usize = 8;
+    let db = postgres_db().await;
+    let fake = FakeSlack::start().await;
+    let mut instances = Vec::new();
+    for _ in 0..count {
+        instances.push(Instance::start(&db.url, &fake, None).await);
+    }
+    let instances = std::sync::Arc::new(instances);
+    let started = Instant::now();
+    let mut senders = Vec::new();
+    for s in 0..SENDERS {
+        let instances = instances.clone();
+        senders.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            for n in (s..EVENTS).step_by(SENDERS) {
+                let sent = Instant::now();
+                let status = instances[n % instances.len()].post_event(&question_event(n, &question(n))).await;
+                assert_eq!(status, Some(200), "event {n}");
+                latencies.push(sent.elapsed());
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for s in senders {
+        latencies.extend(s.await.unwrap());
+    }
+    // Only the acknowledgements are measured: the answers, all to one channel, leave at Slack's
+    // pace of about one a second per channel and instance.
+    let elapsed = started.elapsed();
+    latencies.sort();
+    (EVENTS as f64 / elapsed.as_secs_f64(), percentile(&latencies, 0.5), percentile(&latencies, 0.99))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set TEST_POSTGRES_URL and run with --run-ignored all"]
+async fn acknowledgement_rate_with_one_and_three_instances() {
+    for count in [1, 3] {
+        let (rate, p50, p99) = acknowledgement_rate(count).await;
+        println!(
+            "{count} instance(s): {rate:.0} events/s, ack p50 {:.1} ms, p99 {:.1} ms",
+            p50.as_secs_f64() * 1e3,
+            p99.as_secs_f64() * 1e3
+        );
+    }
 }
