@@ -338,6 +338,9 @@ pub struct Inlet {
     /// Events that could not be stored when they came (the database was away), oldest first,
     /// waiting for `retry_held`. Only for ways in that never redeliver (Discord's gateway).
     held: Arc<Mutex<VecDeque<Incoming>>>,
+    /// Whether this run's catch-up is done: until then a live message does not move its
+    /// channel's cursor (an earlier one the last run held in memory may still be unread).
+    caught_up: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// How many events are held in memory while the database is away; past that the oldest go
@@ -346,7 +349,7 @@ const MAX_HELD: usize = 50_000;
 
 impl Inlet {
     pub fn new(bot: Arc<Bot>) -> Self {
-        Inlet { bot, wake: Arc::new(Notify::new()), held: Arc::default() }
+        Inlet { bot, wake: Arc::new(Notify::new()), held: Arc::default(), caught_up: Arc::default() }
     }
 
     /// Records an event. True when this instance claimed it and must handle it; false for a
@@ -403,7 +406,9 @@ impl Inlet {
         }
         match self.record(&incoming).await {
             Ok(claimed) => {
-                self.advance_cursor(&incoming).await;
+                if in_order || self.is_caught_up() {
+                    self.advance_cursor(&incoming).await;
+                }
                 if claimed && in_order {
                     match self.bot.process(&incoming, Utc::now()).await {
                         Ok(actions) if !actions.is_empty() => self.wake.notify_one(),
@@ -435,7 +440,7 @@ impl Inlet {
                     if claimed {
                         self.process_later(next.clone(), |_| async {});
                     }
-                    if self.held_count() == 0 {
+                    if self.held_count() == 0 && self.is_caught_up() {
                         self.advance_cursor(&next).await;
                     }
                 }
@@ -449,6 +454,16 @@ impl Inlet {
             tracing::info!(stored, still_held = self.held_count(), "stored events held while the database was away");
         }
         stored
+    }
+
+    /// This run has read what was missed (Discord's catch-up on READY): from now on live
+    /// messages move the catch-up cursors too.
+    pub fn mark_caught_up(&self) {
+        self.caught_up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn is_caught_up(&self) -> bool {
+        self.caught_up.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// How many events wait in memory for the database.

@@ -121,3 +121,56 @@ async fn slack_events_during_a_writer_lock_are_refused_fast_then_answered_once()
     assert_eq!((replies[&question_ts(1)], replies[&question_ts(2)]), (1, 1), "{replies:?}");
     app.shutdown().await;
 }
+
+/// A bot whose database gives up on a locked write after 200 ms.
+async fn impatient_bot(db: &crate::helpers::TestDb) -> std::sync::Arc<supportbot::bot::Bot> {
+    let options = supportbot::store::StoreOptions { timeout: Duration::from_millis(200), ..supportbot::store::StoreOptions::new(4) };
+    let store = supportbot::store::Store::connect_with(&db.url, &options).await.unwrap();
+    let config = crate::helpers::test_config();
+    std::sync::Arc::new(supportbot::bot::Bot::new(store, supportbot::prompts::Prompts::load(None).unwrap(), config, None).await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_catch_up_cursor_stays_before_events_held_in_memory_so_a_crash_loses_none() {
+    use crate::helpers::{message, user};
+    use supportbot::chat::Inlet;
+    let db = sqlite_db();
+    let bot = impatient_bot(&db).await;
+    let point = || async { bot.catch_up_point("test", "help").await.unwrap() };
+
+    let inlet = Inlet::new(bot.clone());
+    inlet.accept_or_hold(message("100", 0, user("ann"), "hello all"), true).await;
+    assert_eq!(point().await.as_deref(), Some("100"));
+
+    let mut lock = hold_writer_lock(&db.url).await;
+    inlet.accept_or_hold(message("101", 1, user("bo"), "my build fails on ARM"), true).await;
+    inlet.accept_or_hold(message("102", 2, user("cy"), "thanks"), true).await;
+    assert_eq!(inlet.held_count(), 2, "kept in memory, in order");
+    sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+
+    // A message stored while others are held must not move the cursor past them.
+    assert_eq!(point().await.as_deref(), Some("100"));
+    // The process dies with 101 and 102 in memory: the next catch-up starts after 100.
+    drop(inlet);
+    assert_eq!(point().await.as_deref(), Some("100"), "catch-up reads 101 and 102 again");
+
+    // The next run: a live message stored before its catch-up is done leaves the cursor alone.
+    let inlet = Inlet::new(bot.clone());
+    inlet.accept_or_hold(message("104", 4, user("ed"), "anyone here?"), false).await;
+    assert_eq!(point().await.as_deref(), Some("100"), "101 and 102 are not read yet");
+    // The catch-up reads them (in order), then live messages move the cursor again.
+    inlet.accept_or_hold(message("101", 1, user("bo"), "my build fails on ARM"), true).await;
+    inlet.accept_or_hold(message("102", 2, user("cy"), "thanks"), true).await;
+    inlet.mark_caught_up();
+    assert_eq!(point().await.as_deref(), Some("102"));
+
+    // Held events are stored in order once the database is back, and only then the cursor moves.
+    let mut lock = hold_writer_lock(&db.url).await;
+    inlet.accept_or_hold(message("105", 5, user("di"), "the docs website returns 404"), false).await;
+    assert_eq!(inlet.held_count(), 1);
+    sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+    lock.close().await.unwrap();
+    assert_eq!(inlet.retry_held().await, 1);
+    assert_eq!(inlet.held_count(), 0);
+    assert_eq!(point().await.as_deref(), Some("105"));
+}

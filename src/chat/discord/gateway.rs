@@ -236,6 +236,7 @@ impl EventHandler for Handler {
         rt.register_commands(&ctx.http).await;
         rt.inlet.retry_held().await;
         rt.catch_up(&ctx.http).await;
+        rt.inlet.mark_caught_up();
         let guilds: Vec<GuildId> = ready.guilds.iter().map(|g| g.id).collect();
         rt.catch_up_forums(&ctx.http, &guilds).await;
     }
