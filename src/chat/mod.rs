@@ -377,14 +377,6 @@ impl Inlet {
         });
     }
 
-    /// Records and handles an event before returning: for catching up, where order matters.
-    pub async fn accept_now(&self, incoming: Incoming) -> Result<(), BotError> {
-        if !self.bot.receive(&incoming, Utc::now()).await?.is_empty() {
-            self.wake.notify_one();
-        }
-        Ok(())
-    }
-
     /// Records an event, then handles it in the background if this instance claimed it.
     pub async fn accept(&self, incoming: Incoming) -> Result<(), BotError> {
         if self.record(&incoming).await? {

@@ -79,11 +79,6 @@ impl Store {
             Err(_) => Err(StoreError::Unfit(format!("the database did not answer within {} ms", PROBE_TIMEOUT.as_millis()))),
         }
     }
-
-    /// Cheap liveness probe (kept for callers that only need "does it answer").
-    pub async fn ping(&self) -> StoreResult<()> {
-        self.readiness().await
-    }
 }
 
 #[cfg(test)]

@@ -129,9 +129,4 @@ impl Store {
         }
         Ok(())
     }
-
-    /// Whether this handle works inside a unit of work.
-    pub fn in_unit(&self) -> bool {
-        !matches!(self.conn, Conn::Pool)
-    }
 }

@@ -7,7 +7,7 @@ use supportbot::domain::ticket::{Origin, Priority, Status, Transition};
 use supportbot::store::{Intake, NewTicket, Question, QuestionStatus, Store, StoredMessage, Upsert};
 
 async fn story(store: &Store, db: &str) {
-    store.ping().await.unwrap();
+    store.readiness().await.unwrap();
 
     // FAQ: add, no-op, update, version changes, delete.
     let mut e = FaqEntry {
