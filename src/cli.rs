@@ -129,6 +129,34 @@ pub enum EvalCommand {
         /// Rows that are all support requests (text<TAB>label), for request_recall.
         #[arg(long, value_name = "FILE")]
         requests: Option<PathBuf>,
+        /// A train file (text<TAB>label) turned into the bot's FAQ as in protocol 1: the
+        /// decision then weighs the FAQ's evidence, as in a channel.
+        #[arg(long, value_name = "FILE")]
+        faq: Option<PathBuf>,
+        /// Sentence-embedding model directory (overrides [model] dir).
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+        /// Ignore any model: decide on words alone.
+        #[arg(long)]
+        words: bool,
+    },
+    /// Protocol 5: a help channel of chatter and support requests, replayed through the bot.
+    Channel {
+        /// Chatter (protocol 2's format; every post counts as chatter).
+        #[arg(long, value_name = "FILE")]
+        posts: PathBuf,
+        /// Support requests (text<TAB>label).
+        #[arg(long, value_name = "FILE")]
+        requests: PathBuf,
+        /// A train file (text<TAB>label) turned into the bot's FAQ as in protocol 1.
+        #[arg(long, value_name = "FILE")]
+        faq: PathBuf,
+        /// Sentence-embedding model directory (overrides [model] dir).
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+        /// Ignore any model: decide and match on words alone.
+        #[arg(long)]
+        words: bool,
     },
 }
 
@@ -210,9 +238,18 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
             println!("{}", tokio::task::spawn_blocking(move || eval::cluster::evaluate(&rows, k, model.as_deref())).await??);
             Ok(())
         }
-        Command::Eval { command: EvalCommand::Detect { posts, requests } } => {
+        Command::Eval { command: EvalCommand::Detect { posts, requests, faq, model, words } } => {
             let requests = requests.map(|p| eval::read_tsv(&p)).transpose()?;
-            println!("{}", eval::detect::evaluate(&eval::read_tsv(&posts)?, requests.as_deref()));
+            let faq = faq.map(|p| eval::read_tsv(&p)).transpose()?;
+            let model = app::load_embedder(model_source(&settings, model, words), settings.model.int8).await?;
+            let metrics = eval::detect::evaluate(&eval::read_tsv(&posts)?, requests.as_deref(), faq.as_deref(), model, &settings).await?;
+            println!("{metrics}");
+            Ok(())
+        }
+        Command::Eval { command: EvalCommand::Channel { posts, requests, faq, model, words } } => {
+            let model = app::load_embedder(model_source(&settings, model, words), settings.model.int8).await?;
+            let (posts, requests, faq) = (eval::read_tsv(&posts)?, eval::read_tsv(&requests)?, eval::read_tsv(&faq)?);
+            println!("{}", eval::channel::evaluate(&posts, &requests, &faq, model, &settings).await?);
             Ok(())
         }
         Command::Digest { from, to, db, print: _, post, chart } => {

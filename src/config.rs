@@ -14,6 +14,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub faq: FaqSettings,
     pub tickets: TicketSettings,
+    pub decision: DecisionSettings,
     pub prompts: PromptSettings,
     pub model: ModelSettings,
     pub digest: DigestSettings,
@@ -52,6 +53,9 @@ pub struct SlackSettings {
     pub moderators: Vec<String>,
     /// A moderator reacting with this emoji (name without colons) escalates the message.
     pub escalate_reaction: String,
+    /// A moderator reacting with this emoji marks the message "not a question": its ticket is
+    /// closed as noise and the bot learns from it.
+    pub not_question_reaction: String,
     /// The channel id new tickets are posted to (default: `[tickets] moderators_channel`).
     pub moderators_channel: Option<String>,
 }
@@ -67,6 +71,7 @@ impl Default for SlackSettings {
             channels: Vec::new(),
             moderators: Vec::new(),
             escalate_reaction: "ticket".into(),
+            not_question_reaction: "no_bell".into(),
             moderators_channel: None,
         }
     }
@@ -90,6 +95,8 @@ pub struct DiscordSettings {
     pub moderator_roles: Vec<String>,
     /// A moderator reacting with this emoji escalates the message to a ticket.
     pub escalate_reaction: String,
+    /// A moderator reacting with this emoji marks the message "not a question" (see Slack's).
+    pub not_question_reaction: String,
     /// The channel id new tickets are posted to (default: `[tickets] moderators_channel`).
     pub moderators_channel: Option<String>,
     /// How many gateway shards in all: "auto" (Discord's recommendation) or a count.
@@ -110,6 +117,7 @@ impl Default for DiscordSettings {
             forum_channels: Vec::new(),
             moderator_roles: Vec::new(),
             escalate_reaction: "🎫".into(),
+            not_question_reaction: "🔕".into(),
             moderators_channel: None,
             shards: ShardCount::Auto,
             shard_range: None,
@@ -200,6 +208,38 @@ pub struct TicketSettings {
     pub link_similarity: f32,
 }
 
+/// `[decision]`: what kind of place each channel is, for deciding what is a support question.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DecisionSettings {
+    /// Channels (names or ids) where people come for help: a message there needs less to be
+    /// taken as a question.
+    pub help_channels: Vec<String>,
+    /// General chat channels: only a clear question or problem is taken there.
+    pub general_channels: Vec<String>,
+    /// Any other watched channel: "help" (the bot was put there to help) or "general".
+    pub default_place: crate::domain::decision::Place,
+}
+
+impl Default for DecisionSettings {
+    fn default() -> Self {
+        DecisionSettings { help_channels: Vec::new(), general_channels: Vec::new(), default_place: crate::domain::decision::Place::Help }
+    }
+}
+
+impl DecisionSettings {
+    pub fn place_of(&self, channel: &str) -> crate::domain::decision::Place {
+        use crate::domain::decision::Place;
+        if self.help_channels.iter().any(|c| c == channel) {
+            Place::Help
+        } else if self.general_channels.iter().any(|c| c == channel) {
+            Place::General
+        } else {
+            self.default_place
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct PromptSettings {
@@ -254,9 +294,14 @@ impl Default for ModelSettings {
 /// `$XDG_CACHE_HOME/supportbot/hub` (an absolute XDG_CACHE_HOME only, as the spec says), else
 /// `$HOME/.cache/supportbot/hub`; None without either.
 fn default_model_cache() -> Option<PathBuf> {
+    Some(cache_home()?.join("hub"))
+}
+
+/// `$XDG_CACHE_HOME/supportbot` (absolute only), else `$HOME/.cache/supportbot`.
+pub fn cache_home() -> Option<PathBuf> {
     let absolute = |name: &str| std::env::var_os(name).map(PathBuf::from).filter(|p| p.is_absolute());
     let cache = absolute("XDG_CACHE_HOME").or_else(|| absolute("HOME").map(|home| home.join(".cache")))?;
-    Some(cache.join("supportbot").join("hub"))
+    Some(cache.join("supportbot"))
 }
 
 impl ModelSettings {

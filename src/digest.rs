@@ -62,6 +62,7 @@ pub async fn digest(
     };
     let mut numbers = compose(&input, staffing, now);
     numbers.undelivered = store.given_up_between(from, to).await?;
+    (numbers.corrections, numbers.corrections_total) = store.corrections_between(from, to).await?;
     Ok(Digest { numbers, themes })
 }
 

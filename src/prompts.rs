@@ -31,6 +31,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("message_too_long", include_str!("../prompts/message_too_long.j2")),
     ("moderators_new_ticket", include_str!("../prompts/moderators_new_ticket.j2")),
     ("moderators_ticket_linked", include_str!("../prompts/moderators_ticket_linked.j2")),
+    ("not_a_question", include_str!("../prompts/not_a_question.j2")),
+    ("not_a_question_unknown", include_str!("../prompts/not_a_question_unknown.j2")),
     ("refused", include_str!("../prompts/refused.j2")),
     ("ticket_linked", include_str!("../prompts/ticket_linked.j2")),
     ("ticket_list", include_str!("../prompts/ticket_list.j2")),
@@ -183,6 +185,8 @@ mod tests {
             "ticket_updated" => context! { ticket => ticket(), action => "resolve", actor => "mia" },
             "usage" => context! { usage => "ticket show <id>", problem => "a ticket id is missing" },
             "feedback_not_yours" | "feedback_nothing_to_rate" => context! {},
+            "not_a_question" => context! { closed_ticket => 7, learned => 3 },
+            "not_a_question_unknown" => context! { target => "m-42" },
             other => panic!("add a sample context for the new template {other:?}"),
         }
     }

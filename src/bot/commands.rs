@@ -63,6 +63,7 @@ impl Bot {
                 self.take_question(event, &event.event_id, &question, true).await
             }
             Command::Escalate { target, priority } => self.escalate(event, &target, priority, now).await,
+            Command::NotAQuestion { target } => self.not_a_question(event, &target, now).await,
             Command::TicketList { status } => self.ticket_list(event, status).await,
             Command::TicketShow { id } => self.ticket_show(event, id).await,
             Command::TicketAssign { id, user } => {
@@ -127,6 +128,12 @@ impl Bot {
             Some(m) => (m.channel.as_str(), Some(m.id.as_str()), m.user_id.as_str(), m.user_name.as_str(), m.text.clone()),
             None => (event.channel.as_str(), event_message_id(event), event.author.id.as_str(), event.author.name.as_str(), target.to_string()),
         };
+        if let Some(m) = &message
+            && self.store.question(&event.platform, &m.id).await?.is_none()
+        {
+            // The bot let this one pass: it learns that messages like it are questions.
+            self.learn_example(event, &m.id, &m.text, true, now).await?;
+        }
         if let Some(id) = message_id {
             // A question still waiting must not become a second ticket when its window ends.
             self.store.claim_for_ticket(&event.platform, id).await?;
@@ -152,6 +159,38 @@ impl Bot {
             self.store.set_question_ticket(&event.platform, id, ticket.id).await?;
         }
         Ok(actions)
+    }
+
+    /// A moderator's "that was no question": the ticket is closed as noise, the question leaves
+    /// the digest's counts, and the detector learns the text as chatter of this community.
+    async fn not_a_question(&self, event: &Incoming, target: &str, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
+        let target = target.trim();
+        let message = match target.strip_prefix('#') {
+            Some(_) => None,
+            None => self.store.message(&event.platform, target).await?,
+        };
+        let ticket = match (&message, target.trim_start_matches('#').parse::<i64>()) {
+            (Some(m), _) => match self.store.question(&event.platform, &m.id).await?.and_then(|q| q.ticket_id) {
+                Some(id) => self.store.ticket(id).await?,
+                None => None,
+            },
+            (None, Ok(id)) => self.store.ticket(id).await?,
+            (None, Err(_)) => None,
+        };
+        let (message_id, text) = match (&message, &ticket) {
+            (Some(m), _) => (m.id.clone(), m.text.clone()),
+            (None, Some(t)) => (t.question_message_id.clone().unwrap_or_else(|| format!("ticket:{}", t.id)), t.question.clone()),
+            (None, None) => return Ok(vec![self.command_reply(event, "not_a_question_unknown", context! { target => target })]),
+        };
+        self.learn_example(event, &message_id, &text, false, now).await?;
+        self.store.dismiss_question(&event.platform, &message_id).await?;
+        let mut closed = None;
+        if let Some(t) = ticket.filter(|t| next_status(t.status, &Transition::Close).is_ok()) {
+            let updated = self.store.apply_transition(&t, &Transition::Close, Status::Closed, &event.author.name, now).await?;
+            closed = Some(updated.id);
+        }
+        let (_, learned) = self.store.corrections_between(now, now).await?;
+        Ok(vec![self.command_reply(event, "not_a_question", context! { closed_ticket => closed, learned => learned })])
     }
 
     async fn ticket_list(&self, event: &Incoming, status: Option<Status>) -> BotResult<Vec<Action>> {

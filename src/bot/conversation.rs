@@ -4,6 +4,8 @@
 use super::tickets::TicketRequest;
 use super::{Bot, BotResult, MAX_ANALYZED_CHARS, MAX_STORED_CHARS};
 use crate::domain::message::{Action, ActionKind, Incoming, IncomingKind};
+use crate::domain::decision::{Act, Thread};
+use crate::domain::faq_index::FaqMatch;
 use crate::domain::question;
 use crate::domain::text::truncate_chars;
 use crate::domain::ticket::{Origin, Priority};
@@ -48,37 +50,65 @@ impl Bot {
         reply_to: Option<&str>,
     ) -> BotResult<Vec<Action>> {
         let analyzed = truncate_chars(text, MAX_ANALYZED_CHARS);
-        let detection = question::detect(&analyzed);
-        self.store.save_message(&stored_copy(event, id, text, reply_to, detection.is_support)).await?;
-        if let Some(parent) = reply_to
-            && let Some(asked) = self.store.question(&event.platform, parent).await?
-        {
-            // A reply in a question's conversation is part of it, never a new question.
-            if asked.asker_id != event.author.id
-                && self.store.mark_community_answered(&event.platform, parent, &event.author.id, event.at).await?
-            {
-                tracing::debug!(question = parent, "answered by the community");
+        let save = async |is_support| self.store.save_message(&stored_copy(event, id, text, reply_to, is_support)).await;
+        let parent = match reply_to {
+            Some(parent) => self.store.question(&event.platform, parent).await?,
+            None => None,
+        };
+        let thread = match &parent {
+            // A reply in someone else's question is part of it (an answer), never a new question.
+            Some(asked) if asked.asker_id != event.author.id => {
+                save(false).await?;
+                if self.store.mark_community_answered(&event.platform, &asked.message_id, &event.author.id, event.at).await? {
+                    tracing::debug!(question = %asked.message_id, "answered by the community");
+                }
+                crate::metrics::decided(&event.platform, crate::metrics::Outcome::ThreadReply);
+                return Ok(Vec::new());
             }
-            crate::metrics::decided(&event.platform, crate::metrics::Outcome::ThreadReply);
-            return Ok(Vec::new());
-        }
+            // The asker adding to a question still open: the same question.
+            Some(asked) if !matches!(asked.status, QuestionStatus::BotAnswered | QuestionStatus::CommunityAnswered) => {
+                save(false).await?;
+                crate::metrics::decided(&event.platform, crate::metrics::Outcome::ThreadReply);
+                return Ok(Vec::new());
+            }
+            Some(_) => Thread::AskerFollowUp,
+            None if reply_to.is_some() => Thread::Reply,
+            None => Thread::TopLevel,
+        };
         if self.shared.config.digest.feedback_channels.contains(&event.channel) {
             // In a feedback channel every message is feedback, not a support question.
+            save(false).await?;
             self.keep_feedback(event, id, &analyzed, "channel").await?;
             crate::metrics::decided(&event.platform, crate::metrics::Outcome::Feedback);
             return Ok(Vec::new());
         }
-        if !detection.is_support {
+        if let Some(word) = crate::domain::command::bare_command_word(&analyzed) {
+            // "help" typed without the slash: the command's reply (or nothing), never a ticket.
+            save(false).await?;
+            if matches!(word, "help" | "commands") {
+                return self.on_command(event, "help", event.at).await;
+            }
             crate::metrics::decided(&event.platform, crate::metrics::Outcome::NotAQuestion);
             return Ok(Vec::new());
         }
-        self.take_question(event, id, &analyzed, false).await
+        let decided = self.decide(event, id, &analyzed, thread).await?;
+        let taken = decided.decision.act != Act::Quiet;
+        save(taken).await?;
+        if !taken {
+            crate::metrics::decided(&event.platform, crate::metrics::Outcome::NotAQuestion);
+            return Ok(Vec::new());
+        }
+        self.answer_or_watch(event, id, &analyzed, false, decided.best).await
     }
 
     /// Answers a question from the FAQ when confident, otherwise leaves it waiting for the
     /// community. `explicit` (the `ask` command) always gets a reply.
     pub(super) async fn take_question(&self, event: &Incoming, id: &str, text: &str, explicit: bool) -> BotResult<Vec<Action>> {
         let best = self.match_faq(text, 1).await?.into_iter().next();
+        self.answer_or_watch(event, id, text, explicit, best).await
+    }
+
+    async fn answer_or_watch(&self, event: &Incoming, id: &str, text: &str, explicit: bool, best: Option<FaqMatch>) -> BotResult<Vec<Action>> {
         let threshold = self.shared.config.threshold_for(&event.channel);
         let confident = best.as_ref().filter(|m| m.confidence >= threshold);
         let recorded = self

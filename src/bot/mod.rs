@@ -4,6 +4,8 @@
 
 mod commands;
 mod conversation;
+mod decision;
+mod detector_cache;
 mod tickets;
 
 use crate::config::Settings;
@@ -35,6 +37,7 @@ pub struct BotConfig {
     pub moderators_channel: String,
     pub link_similarity: f32,
     pub digest: crate::config::DigestSettings,
+    pub decision: crate::config::DecisionSettings,
 }
 
 impl BotConfig {
@@ -47,6 +50,7 @@ impl BotConfig {
             moderators_channel: s.tickets.moderators_channel.clone(),
             link_similarity: s.tickets.link_similarity,
             digest: s.digest.clone(),
+            decision: s.decision.clone(),
         }
     }
 
@@ -68,6 +72,8 @@ pub enum BotError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Index(#[from] IndexError),
+    #[error("{0}")]
+    Detector(String),
 }
 
 pub type BotResult<T> = Result<T, BotError>;
@@ -101,6 +107,9 @@ struct Shared {
     ticket_tokens: TokenCache,
     /// Query embeddings computed before a unit of work began (see `Bot::prepare`).
     query_vectors: QueryVectors,
+    /// The support-question detector, fitted on first use and when its inputs change.
+    detector: RwLock<Option<decision::LoadedDetector>>,
+    fitting: tokio::sync::Mutex<()>,
 }
 
 /// A bounded memo of analyzed texts; emptied when full rather than tracking recency.
@@ -149,7 +158,7 @@ impl Bot {
         let index = Arc::new(build_index(&store, embedder.as_ref(), store.faq_entries().await?).await?);
         let faq = RwLock::new(LoadedFaq { version, with_model: embedder.is_some(), index });
         let embedder = embedder.map(OnceLock::from).unwrap_or_default();
-        let shared = Shared { prompts, config, faq, embedder, ticket_tokens: TokenCache::default(), query_vectors: QueryVectors::default() };
+        let shared = Shared { prompts, config, faq, embedder, ticket_tokens: TokenCache::default(), query_vectors: QueryVectors::default(), detector: RwLock::new(None), fitting: tokio::sync::Mutex::new(()) };
         Ok(Bot { store, shared: Arc::new(shared) })
     }
 
@@ -202,20 +211,19 @@ impl Bot {
     /// The FAQ entries that best match `text`, most confident first.
     pub async fn match_faq(&self, text: &str, limit: usize) -> BotResult<Vec<FaqMatch>> {
         let index = self.faq().await?;
-        let vector = match (index.is_semantic(), self.shared.query_vectors.get(text)) {
-            (false, _) => None,
-            (true, Some(ready)) => Some(ready.to_vec()),
-            (true, None) => embed_query(self.embedder(), text).await,
-        };
+        let vector = self.query_vector(&index, text).await;
         Ok(index.search(text, vector.as_deref(), limit))
     }
 
-    /// The slow, read-only part of handling an event, done before its unit of work begins:
-    /// the FAQ index is brought up to date and a question's embedding computed.
+    /// The slow part of handling an event, done before its unit of work begins: the FAQ index
+    /// and the detector are brought up to date and a question's embedding computed.
     async fn prepare(&self, event: &Incoming) -> BotResult<()> {
         let index = self.faq().await?;
         let text = match &event.kind {
-            IncomingKind::Message { text, .. } => truncate_chars(text, MAX_ANALYZED_CHARS),
+            IncomingKind::Message { text, .. } => {
+                self.detector().await?;
+                truncate_chars(text, MAX_ANALYZED_CHARS)
+            }
             IncomingKind::Command { text } => match crate::domain::command::parse(text) {
                 Ok(crate::domain::command::Command::Ask { question }) => truncate_chars(&question, MAX_ANALYZED_CHARS),
                 _ => return Ok(()),

@@ -10,6 +10,8 @@ pub enum Command {
     FaqSearch { query: String },
     Ask { question: String },
     Escalate { target: String, priority: Priority },
+    /// A moderator's correction: the ticket ("#12") or message was no support question.
+    NotAQuestion { target: String },
     TicketList { status: Option<Status> },
     TicketShow { id: i64 },
     TicketAssign { id: i64, user: String },
@@ -54,6 +56,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     help("ask <question>", "ask the bot directly", false),
     help("feedback <text>", "tell the maintainers what you think", false),
     help("escalate <message id or text> [low|normal|high|urgent]", "open a ticket for a message", true),
+    help("not-a-question <ticket #id or message id>", "close a ticket as noise; the bot learns from it", true),
     help("ticket list [open|assigned|resolved|closed]", "list tickets (default: open and assigned)", true),
     help("ticket show <id>", "show a ticket and its history", true),
     help("ticket assign <id> <user|me>", "assign a ticket", true),
@@ -89,6 +92,7 @@ impl Command {
             Command::FaqSearch { .. } => "faq search",
             Command::Ask { .. } => "ask",
             Command::Escalate { .. } => "escalate",
+            Command::NotAQuestion { .. } => "not-a-question",
             Command::TicketList { .. } => "ticket list",
             Command::TicketShow { .. } => "ticket show",
             Command::TicketAssign { .. } => "ticket assign",
@@ -138,6 +142,14 @@ fn non_empty<'a>(prefix: &str, what: &str, value: &'a str) -> Result<&'a str, Co
     if value.is_empty() { Err(usage(prefix, format!("{what} is missing"))) } else { Ok(value) }
 }
 
+/// The command word a chat message consists of, if it is nothing else: "help", "!help",
+/// "/faq", "Help?" (someone trying a command without the platform's slash).
+pub fn bare_command_word(text: &str) -> Option<&'static str> {
+    const WORDS: &[&str] = &["help", "commands", "faq", "ask", "escalate", "ticket", "tickets", "digest", "feedback", "menu"];
+    let word = text.trim().trim_start_matches(['/', '!', '.', '?', '$']).trim_end_matches(['?', '!', '.']).trim();
+    WORDS.iter().copied().find(|w| w.eq_ignore_ascii_case(word))
+}
+
 /// Parses a command line; a leading `/` is optional.
 pub fn parse(line: &str) -> Result<Command, CommandError> {
     let line = line.trim().trim_start_matches('/');
@@ -146,6 +158,9 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
         "help" | "" => Ok(Command::Help),
         "ask" => Ok(Command::Ask { question: non_empty("ask", "the question", rest)?.into() }),
         "escalate" => parse_escalate(rest),
+        "not-a-question" | "notaquestion" | "not_a_question" | "noise" => {
+            Ok(Command::NotAQuestion { target: non_empty("not-a-question", "a ticket #id or message id", rest)?.into() })
+        }
         "faq" => parse_faq(rest),
         "ticket" | "tickets" => parse_ticket(rest),
         "digest" => Ok(Command::Digest),
@@ -251,6 +266,10 @@ mod tests {
     #[test]
     fn commands_parse_with_or_without_a_slash() {
         assert_eq!(parse("/help").unwrap(), Command::Help);
+        assert_eq!(bare_command_word(" Help? "), Some("help"));
+        assert_eq!(bare_command_word("!faq"), Some("faq"));
+        assert_eq!(bare_command_word("help me please"), None);
+        assert_eq!(bare_command_word(""), None);
         assert_eq!(parse("faq search reset password").unwrap(), Command::FaqSearch { query: "reset password".into() });
         assert_eq!(parse("  ticket   show #12 ").unwrap(), Command::TicketShow { id: 12 });
     }

@@ -77,6 +77,10 @@ pub struct DigestNumbers {
     /// Messages the bot gave up delivering in the period (a permanent error, or too many
     /// failed attempts); filled in from the outbox, not from the questions.
     pub undelivered: i64,
+    /// Moderators' "not a question" and escalations the detector learned, in the period and
+    /// in all; filled in from the store.
+    pub corrections: i64,
+    pub corrections_total: i64,
 }
 
 fn hours(d: Duration) -> f64 {
@@ -109,6 +113,8 @@ pub fn compose(input: &DigestInput, staffing: Staffing, now: DateTime<Utc>) -> D
     let arrivals_per_hour = questions as f64 / period_hours;
     DigestNumbers {
         undelivered: 0,
+        corrections: 0,
+        corrections_total: 0,
         from: input.from.format("%Y-%m-%d").to_string(),
         to: input.to.format("%Y-%m-%d").to_string(),
         questions,

@@ -225,6 +225,11 @@ impl FaqIndex {
         &self.entries
     }
 
+    /// The phrasings' unit vectors, in [`phrasing_texts`] order (with a model).
+    pub fn phrasing_vectors(&self) -> Option<&[Vec<f32>]> {
+        self.vectors.as_deref()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

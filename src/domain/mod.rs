@@ -2,6 +2,7 @@
 
 pub mod cluster;
 pub mod command;
+pub mod decision;
 pub mod digest;
 pub mod calibration;
 pub mod faq;

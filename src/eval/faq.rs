@@ -57,7 +57,7 @@ fn reliability(outcomes: &[(f32, bool)]) -> Value {
         .collect()
 }
 
-fn percentile(sorted: &[u128], p: f64) -> u128 {
+pub fn percentile(sorted: &[u128], p: f64) -> u128 {
     if sorted.is_empty() {
         return 0;
     }

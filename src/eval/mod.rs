@@ -1,9 +1,11 @@
 //! `supportbot eval`: the measurement protocols of `../shared/eval/README.md`, run on the same
 //! code the bot uses in channels. Each prints its metrics as one JSON object on the last line.
 
+pub mod channel;
 pub mod cluster;
 pub mod detect;
 pub mod faq;
+mod harness;
 
 use anyhow::{Context, bail};
 use std::path::Path;

@@ -22,7 +22,7 @@ impl Store {
     /// Questions asked in [from, to), oldest first.
     pub async fn questions_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<QuestionRecord>> {
         let sql = "SELECT asked_at, asker_id, text, faq_id, answered_at, answered_by FROM questions \
-                   WHERE asked_at >= $1 AND asked_at < $2 ORDER BY asked_at, message_id";
+                   WHERE asked_at >= $1 AND asked_at < $2 AND status <> 'dismissed' ORDER BY asked_at, message_id";
         let rows = self.rows_between(sql, from, to).await?;
         rows.iter()
             .map(|r| {
@@ -42,7 +42,7 @@ impl Store {
 
     /// How many questions were asked in [from, to).
     pub async fn question_count_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<i64> {
-        self.count_between("SELECT COUNT(*) AS n FROM questions WHERE asked_at >= $1 AND asked_at < $2", from, to).await
+        self.count_between("SELECT COUNT(*) AS n FROM questions WHERE asked_at >= $1 AND asked_at < $2 AND status <> 'dismissed'", from, to).await
     }
 
     /// Votes on the bot's answers cast in [from, to): true = helpful.

@@ -27,6 +27,8 @@ pub enum QuestionStatus {
     BotAnswered,
     CommunityAnswered,
     Ticketed,
+    /// A moderator said it was no support question.
+    Dismissed,
 }
 
 impl QuestionStatus {
@@ -36,11 +38,12 @@ impl QuestionStatus {
             QuestionStatus::BotAnswered => "bot_answered",
             QuestionStatus::CommunityAnswered => "community_answered",
             QuestionStatus::Ticketed => "ticketed",
+            QuestionStatus::Dismissed => "dismissed",
         }
     }
 
     fn parse(s: &str) -> Option<Self> {
-        [Self::Pending, Self::BotAnswered, Self::CommunityAnswered, Self::Ticketed].into_iter().find(|v| v.as_str() == s)
+        [Self::Pending, Self::BotAnswered, Self::CommunityAnswered, Self::Ticketed, Self::Dismissed].into_iter().find(|v| v.as_str() == s)
     }
 }
 
@@ -279,6 +282,16 @@ impl Store {
         .bind(message_id)
         .execute_on(self)
         .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// A moderator said the question was none: it leaves the digest's counts and its window.
+    pub async fn dismiss_question(&self, platform: &str, message_id: &str) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE questions SET status = 'dismissed' WHERE platform = $1 AND message_id = $2 AND status <> 'dismissed'")
+            .bind(platform)
+            .bind(message_id)
+            .execute_on(self)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 

@@ -16,6 +16,7 @@ const SQLITE: Embedded = &[
     (4, "feedback", include_str!("../../migrations/common/0004_feedback.sql")),
     (5, "delivery", include_str!("../../migrations/common/0005_delivery.sql")),
     (6, "channel_cursors", include_str!("../../migrations/common/0006_channel_cursors.sql")),
+    (7, "detector_examples", include_str!("../../migrations/common/0007_detector_examples.sql")),
 ];
 const POSTGRES: Embedded = &[
     (1, "core", include_str!("../../migrations/postgres/0001_core.sql")),
@@ -24,6 +25,7 @@ const POSTGRES: Embedded = &[
     (4, "feedback", include_str!("../../migrations/common/0004_feedback.sql")),
     (5, "delivery", include_str!("../../migrations/common/0005_delivery.sql")),
     (6, "channel_cursors", include_str!("../../migrations/common/0006_channel_cursors.sql")),
+    (7, "detector_examples", include_str!("../../migrations/common/0007_detector_examples.sql")),
 ];
 
 #[derive(Debug)]

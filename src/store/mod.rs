@@ -2,6 +2,7 @@
 
 pub mod faq;
 pub mod digest;
+mod detector;
 mod embeddings;
 pub mod health;
 mod readiness;
@@ -13,6 +14,7 @@ mod unit;
 
 pub use intake::{Intake, OutboxItem};
 pub use messages::{Question, QuestionStatus, StoredMessage};
+pub use detector::{DetectorExample, ExamplesVersion};
 pub use digest::FeedbackNote;
 pub use faq::Upsert;
 pub use tickets::NewTicket;

@@ -23,6 +23,7 @@ fn ctx() -> DiscordContext {
         bot_user_id: Some(UserId::new(BOT_ID)),
         moderator_roles: [RoleId::new(MOD_ROLE)].into_iter().collect(),
         escalate_reaction: "🎫".into(),
+        not_question_reaction: "🔕".into(),
         ..DiscordContext::default()
     }
 }
@@ -146,6 +147,12 @@ fn only_a_moderators_ticket_reaction_escalates() {
     assert!(map_reaction(&reaction, &no_roles, Some(Permissions::MANAGE_MESSAGES), Utc::now()).is_some(), "Manage Messages");
     let other_emoji = DiscordContext { escalate_reaction: "👀".into(), ..ctx() };
     assert!(map_reaction(&reaction, &other_emoji, None, Utc::now()).is_none(), "another emoji");
+    // The same emoji configured as "not a question" dismisses the message instead, as its own
+    // event (a moderator may do both to one message).
+    let dismissing = DiscordContext { escalate_reaction: "👀".into(), not_question_reaction: "🎫".into(), ..ctx() };
+    let d = map_reaction(&reaction, &dismissing, None, Utc::now()).unwrap();
+    assert_eq!(d.kind, IncomingKind::Command { text: "not-a-question 334385199974967042".into() });
+    assert_ne!(d.event_id, m.event_id);
 }
 
 pub(crate) fn discord_settings(fake: &FakeDiscord) -> DiscordSettings {

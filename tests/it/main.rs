@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod console;
 mod conversation;
+mod decision;
 mod delivery;
 mod digest;
 mod discord;

@@ -50,6 +50,7 @@ fn ctx() -> SlackContext {
         channels: Default::default(),
         moderators: ["U0MIA".to_string()].into(),
         escalate_reaction: "ticket".into(),
+        not_question_reaction: "no_bell".into(),
     }
 }
 
@@ -99,6 +100,10 @@ fn the_bots_own_messages_and_unwatched_channels_are_ignored() {
     let not_mod = SlackContext { moderators: Default::default(), ..ctx() };
     let SlackPushEvent::EventCallback(cb) = serde_json::from_str::<SlackPushEvent>(&fixture("event_reaction_added.json")).unwrap() else { panic!() };
     assert!(map_push_event(&cb, &not_mod, Utc::now()).is_none());
+    // The "not a question" emoji dismisses the message (and teaches the detector).
+    let dismissing = SlackContext { escalate_reaction: "eyes".into(), not_question_reaction: "ticket".into(), ..ctx() };
+    let d = map_push_event(&cb, &dismissing, Utc::now()).unwrap();
+    assert_eq!(d.kind, IncomingKind::Command { text: "not-a-question C0HELP:1700000000.000100".into() });
 }
 
 pub(crate) fn slack_settings(fake: &FakeSlack, mode: SlackMode) -> SlackSettings {

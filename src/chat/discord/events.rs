@@ -24,6 +24,8 @@ pub struct DiscordContext {
     pub moderator_roles: HashSet<RoleId>,
     /// A unicode emoji ("🎫") or a custom emoji's name.
     pub escalate_reaction: String,
+    /// The same, for "not a question".
+    pub not_question_reaction: String,
 }
 
 /// Where a message was posted, when it was posted in a thread (or a forum post).
@@ -139,11 +141,19 @@ fn emoji_matches(emoji: &ReactionType, wanted: &str) -> bool {
     }
 }
 
-/// Maps MESSAGE_REACTION_ADD: a moderator's escalation emoji turns the message into a ticket.
+/// Maps MESSAGE_REACTION_ADD: a moderator's escalation emoji turns the message into a ticket,
+/// the "not a question" emoji dismisses it (and teaches the detector).
 /// `permissions` are the reactor's server-wide permissions, when known.
 pub fn map_reaction(r: &Reaction, ctx: &DiscordContext, permissions: Option<Permissions>, now: DateTime<Utc>) -> Option<Incoming> {
     let user = r.user_id?;
-    if ctx.is_self(user) || !emoji_matches(&r.emoji, &ctx.escalate_reaction) {
+    let command = if emoji_matches(&r.emoji, &ctx.escalate_reaction) {
+        "escalate"
+    } else if emoji_matches(&r.emoji, &ctx.not_question_reaction) {
+        "not-a-question"
+    } else {
+        return None;
+    };
+    if ctx.is_self(user) {
         return None;
     }
     let member = r.member.as_ref();
@@ -153,6 +163,6 @@ pub fn map_reaction(r: &Reaction, ctx: &DiscordContext, permissions: Option<Perm
     }
     let name = member.map(|m| m.user.name.clone()).unwrap_or_else(|| user.to_string());
     let who = Author { id: user.to_string(), name, is_moderator: true };
-    let kind = IncomingKind::Command { text: format!("escalate {}", r.message_id) };
-    Some(ctx.incoming(format!("reaction:{}:{user}", r.message_id), now, r.channel_id, who, kind))
+    let kind = IncomingKind::Command { text: format!("{command} {}", r.message_id) };
+    Some(ctx.incoming(format!("reaction:{command}:{}:{user}", r.message_id), now, r.channel_id, who, kind))
 }

@@ -132,6 +132,7 @@ pub async fn start(settings: &DiscordSettings, default_moderators_channel: &str,
         forums: ids::<ChannelId>(&settings.forum_channels, "forum_channels")?.into_iter().collect(),
         moderator_roles: ids::<RoleId>(&settings.moderator_roles, "moderator_roles")?.into_iter().collect(),
         escalate_reaction: settings.escalate_reaction.clone(),
+        not_question_reaction: settings.not_question_reaction.clone(),
     };
     let guilds = ids::<GuildId>(&settings.guilds, "guilds")?;
     let inlet = Inlet::new(bot.clone());

@@ -26,6 +26,7 @@ pub struct SlackContext {
     pub channels: HashSet<String>,
     pub moderators: HashSet<String>,
     pub escalate_reaction: String,
+    pub not_question_reaction: String,
 }
 
 pub fn message_id(channel: &str, ts: &str) -> String {
@@ -80,13 +81,20 @@ pub fn map_push_event(cb: &SlackPushEventCallback, ctx: &SlackContext, now: Date
         }
         SlackEventCallbackBody::ReactionAdded(r) => {
             let user = r.user.to_string();
-            let wanted = ctx.escalate_reaction.trim_matches(':');
-            if r.reaction.to_string() != wanted || !ctx.moderators.contains(&user) {
+            let reaction = r.reaction.to_string();
+            let command = if reaction == ctx.escalate_reaction.trim_matches(':') {
+                "escalate"
+            } else if reaction == ctx.not_question_reaction.trim_matches(':') {
+                "not-a-question"
+            } else {
+                return None;
+            };
+            if !ctx.moderators.contains(&user) {
                 return None;
             }
             let SlackReactionsItem::Message(msg) = &r.item else { return None };
             let channel = msg.origin.channel.as_ref()?.to_string();
-            let text = format!("escalate {}", message_id(&channel, msg.origin.ts.as_ref()));
+            let text = format!("{command} {}", message_id(&channel, msg.origin.ts.as_ref()));
             Some(ctx.incoming(event_id, now, &channel, &user, IncomingKind::Command { text }))
         }
         _ => None,

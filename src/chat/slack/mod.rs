@@ -96,6 +96,7 @@ pub async fn start(settings: &SlackSettings, default_moderators_channel: &str, b
         channels: settings.channels.iter().cloned().collect(),
         moderators: settings.moderators.iter().cloned().collect(),
         escalate_reaction: settings.escalate_reaction.clone(),
+        not_question_reaction: settings.not_question_reaction.clone(),
     };
     let inlet = Inlet::new(bot.clone());
     let wake = inlet.wake.clone();

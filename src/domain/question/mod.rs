@@ -50,8 +50,29 @@ const SUPPORT_ORDER: [Reason; 4] =
 /// A clause longer than this (a pasted log without punctuation) is judged on its first words.
 const MAX_CLAUSE_TOKENS: usize = 200;
 
+/// What the rules saw in one message: the detector's verdict and the evidence under it, for
+/// the learned decision (`domain::decision`) to weigh.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Signals {
+    pub detection: Detection,
+    /// Each reason some clause gave, before the message-level exceptions.
+    pub found: Vec<Reason>,
+    /// A clause ended in '?'.
+    pub asked: bool,
+    pub laughing: bool,
+    /// "pm me", "any girls wanna chat": looking for company.
+    pub soliciting: bool,
+    /// Every clause's tokens, in order (lowercased, chat spellings mapped, contractions expanded).
+    pub tokens: Vec<String>,
+}
+
 /// Classify one chat message. Never panics; cost is linear in the length of `text`.
 pub fn detect(text: &str) -> Detection {
+    signals(text).detection
+}
+
+/// The rules' verdict on one message, with what they found on the way.
+pub fn signals(text: &str) -> Signals {
     let mut clauses: Vec<(Vec<String>, bool)> =
         split_clauses(&clean(text)).into_iter().map(|(c, asked)| (clause_tokens(&c), asked)).collect();
     // A '?' after a bare name or filler ("you coming, User3?") belongs to the clause before it.
@@ -72,20 +93,24 @@ pub fn detect(text: &str) -> Detection {
         }
         quoting |= is_quotative(toks);
     }
-    // "any guys wanna chat? pm me": looking for company, unless a problem is reported too
+    let asked = clauses.iter().any(|(_, asked)| *asked);
     let soliciting = clauses.iter().any(|(toks, _)| invites_private_messages(toks));
+    let laughing = clauses.iter().any(|(toks, _)| toks.iter().any(|w| has(LAUGHTER, w)));
+    let found_in_clauses = found.clone();
+    let tokens: Vec<String> = clauses.into_iter().flat_map(|(toks, _)| toks).collect();
+    let signals = |detection| Signals { detection, found: found_in_clauses.clone(), asked, laughing, soliciting, tokens: tokens.clone() };
+    // "any guys wanna chat? pm me": looking for company, unless a problem is reported too
     if soliciting && !found.contains(&Reason::ProblemReport) {
-        return Detection { is_support: false, reason: Reason::SmallTalk };
+        return signals(Detection { is_support: false, reason: Reason::SmallTalk });
     }
     // "guess he crashed, lol", "i need a minute lol": a mishap or a need told as a joke is no
     // call for help (a question is)
-    let laughing = clauses.iter().any(|(toks, _)| toks.iter().any(|w| has(LAUGHTER, w)));
     let told = |r: &Reason| matches!(r, Reason::ProblemReport | Reason::Request);
     if laughing && found.iter().all(|r| told(r) || !SUPPORT_ORDER.contains(r)) {
         found.retain(|r| !told(r));
     }
     if let Some(reason) = SUPPORT_ORDER.into_iter().find(|r| found.contains(r)) {
-        return Detection { is_support: true, reason };
+        return signals(Detection { is_support: true, reason });
     }
     let reason = if !any_words {
         Reason::TooShort
@@ -94,7 +119,7 @@ pub fn detect(text: &str) -> Detection {
     } else {
         Reason::Chatter
     };
-    Detection { is_support: false, reason }
+    signals(Detection { is_support: false, reason })
 }
 
 /// "i was like", "i'm like": what follows is somebody's words retold.

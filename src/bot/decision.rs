@@ -1,0 +1,245 @@
+//! The bot's side of the support-question decision (`domain::decision`): the detector kept
+//! fitted on the current FAQ and corrections, the evidence gathered for one message, and the
+//! moderators' corrections.
+
+use super::{Bot, BotResult, detector_cache};
+use crate::domain::decision::examples::{self, Example};
+use crate::domain::decision::{self, Decision, Detector, Evidence, TextFeatures, Thread, TrainingRow};
+use crate::domain::faq_index::{FaqIndex, FaqMatch, phrasing_texts};
+use crate::domain::message::Incoming;
+use crate::semantic::faq::embed_query;
+use crate::store::{DetectorExample, ExamplesVersion};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What a fitted detector was fitted on: when any part changes, it is fitted again.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct DetectorKey {
+    faq_version: String,
+    examples: ExamplesVersion,
+    /// The model whose embeddings it reads (None: words alone).
+    model: Option<String>,
+}
+
+pub(super) struct LoadedDetector {
+    key: DetectorKey,
+    detector: Arc<Detector>,
+}
+
+/// One message's decision and the FAQ's best entry for it.
+pub(super) struct Decided {
+    pub decision: Decision,
+    pub best: Option<FaqMatch>,
+}
+
+impl Bot {
+    /// The detector for the current FAQ, model and corrections, fitted first if any changed.
+    pub async fn detector(&self) -> BotResult<Arc<Detector>> {
+        let index = self.faq().await?;
+        let faq_version = self.shared.faq.read().expect("faq lock poisoned").version.clone();
+        let key = DetectorKey {
+            faq_version,
+            examples: self.store.detector_examples_version().await?,
+            model: index.is_semantic().then(|| self.embedder().map(|m| m.id().to_string())).flatten(),
+        };
+        let current = |key: &DetectorKey| {
+            let loaded = self.shared.detector.read().expect("detector lock poisoned");
+            loaded.as_ref().filter(|l| l.key == *key).map(|l| l.detector.clone())
+        };
+        if let Some(ready) = current(&key) {
+            return Ok(ready);
+        }
+        // One fit at a time: events arriving together wait for it instead of each fitting.
+        let _fitting = self.shared.fitting.lock().await;
+        if let Some(ready) = current(&key) {
+            return Ok(ready);
+        }
+        let started = std::time::Instant::now();
+        let corrections: Vec<(String, bool)> =
+            self.store.detector_examples().await?.into_iter().map(|e| (e.text, e.support)).collect();
+        let set = examples::training_set(&phrasing_texts(index.entries()), &corrections);
+        let texts: Vec<String> = set.iter().map(|e| e.text.clone()).collect();
+        let features = tokio::task::spawn_blocking(move || texts.iter().map(|t| TextFeatures::of(t)).collect::<Vec<_>>())
+            .await
+            .map_err(|e| super::BotError::Detector(e.to_string()))?;
+        let dimension = match (&key.model, self.embedder()) {
+            (Some(_), Some(model)) => model.dimension(),
+            _ => 0,
+        };
+        let fit_key = detector_cache::key(&set, &features, key.model.as_deref(), dimension);
+        let detector = match detector_cache::fitted(&fit_key, dimension) {
+            Some(cached) => cached,
+            None => {
+                let vectors = self.example_vectors(&index, &set, key.model.as_deref()).await?;
+                let rows: Vec<TrainingRow> = set
+                    .iter()
+                    .zip(&features)
+                    .enumerate()
+                    .map(|(i, (e, f))| TrainingRow {
+                        features: f.with_embedding(vectors.as_ref().and_then(|v| v[i].as_deref()), dimension),
+                        support: e.support,
+                        weight: e.weight,
+                    })
+                    .collect();
+                let fitted = tokio::task::spawn_blocking(move || Detector::fit(&rows, dimension))
+                    .await
+                    .map_err(|e| super::BotError::Detector(e.to_string()))?
+                    .map_err(|e| super::BotError::Detector(e.to_string()))?;
+                let fitted = Arc::new(fitted);
+                detector_cache::save_fitted(&fit_key, &fitted);
+                fitted
+            }
+        };
+        tracing::info!(
+            examples = set.len(),
+            corrections = corrections.len(),
+            semantic = dimension > 0,
+            ms = started.elapsed().as_millis() as u64,
+            "support-question detector ready"
+        );
+        *self.shared.detector.write().expect("detector lock poisoned") = Some(LoadedDetector { key, detector: detector.clone() });
+        Ok(detector)
+    }
+
+    /// The examples' embeddings with a model: the FAQ's phrasings from the index, the shipped
+    /// examples from their cache, the rest from the embedding cache or, once, from the model.
+    async fn example_vectors(&self, index: &FaqIndex, set: &[Example], model: Option<&str>) -> BotResult<Option<Vec<Option<Vec<f32>>>>> {
+        let (Some(model_id), Some(embedder), Some(phrasing_vectors)) = (model, self.embedder(), index.phrasing_vectors()) else {
+            return Ok(None);
+        };
+        let shipped = match detector_cache::shipped_vectors(model_id) {
+            Some(known) => known,
+            None => {
+                let texts: Vec<String> = examples::shipped().into_iter().map(|e| e.text).collect();
+                let vectors = self.embed_texts(embedder, texts.clone()).await.unwrap_or_default();
+                let known: HashMap<String, Vec<f32>> = texts.into_iter().zip(vectors).collect();
+                if !known.is_empty() {
+                    detector_cache::save_shipped_vectors(model_id, known.clone());
+                }
+                Arc::new(known)
+            }
+        };
+        let phrasings: HashMap<String, &Vec<f32>> = phrasing_texts(index.entries()).into_iter().zip(phrasing_vectors).collect();
+        let mut out = Vec::with_capacity(set.len());
+        for e in set {
+            out.push(match (phrasings.get(&e.text), shipped.get(&e.text)) {
+                (Some(v), _) => Some((*v).clone()),
+                (None, Some(v)) => Some(v.clone()),
+                (None, None) => self.store.embedding(model_id, &e.text).await?.filter(|v| v.len() == embedder.dimension()),
+            });
+        }
+        let missing: Vec<usize> = (0..set.len()).filter(|&i| out[i].is_none()).collect();
+        if !missing.is_empty() {
+            let texts: Vec<String> = missing.iter().map(|&i| set[i].text.clone()).collect();
+            for (&i, v) in missing.iter().zip(self.embed_texts(embedder, texts).await.unwrap_or_default()) {
+                self.store.save_embedding(model_id, &set[i].text, &v).await?;
+                out[i] = Some(v);
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// Embeds on a blocking thread; a failure is logged and the fit goes on without those rows'
+    /// meaning rather than without a detector.
+    async fn embed_texts(&self, model: &Arc<crate::semantic::Embedder>, texts: Vec<String>) -> Option<Vec<Vec<f32>>> {
+        let model = model.clone();
+        let started = std::time::Instant::now();
+        let count = texts.len();
+        let done = tokio::task::spawn_blocking(move || model.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>())).await;
+        match done {
+            Ok(Ok(vectors)) => {
+                tracing::info!(examples = count, ms = started.elapsed().as_millis() as u64, "embedded the detector's examples");
+                Some(vectors)
+            }
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "embedding the detector's examples failed");
+                None
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "embedding the detector's examples failed");
+                None
+            }
+        }
+    }
+
+    /// The query's embedding: computed by `prepare` outside the unit of work, else now.
+    pub(super) async fn query_vector(&self, index: &FaqIndex, text: &str) -> Option<Vec<f32>> {
+        if !index.is_semantic() {
+            return None;
+        }
+        match self.shared.query_vectors.get(text) {
+            Some(ready) => Some(ready.to_vec()),
+            None => embed_query(self.embedder(), text).await,
+        }
+    }
+
+    /// Decides what to do about `text` from `event`: all the evidence, one probability.
+    pub(super) async fn decide(&self, event: &Incoming, message_id: &str, text: &str, thread: Thread) -> BotResult<Decided> {
+        let index = self.faq().await?;
+        let vector = self.query_vector(&index, text).await;
+        let best = index.search(text, vector.as_deref(), 1).into_iter().next();
+        let detector = self.detector().await?;
+        let form = detector.evidence(&TextFeatures::of(text), vector.as_deref());
+        let evidence = Evidence {
+            form,
+            faq_confidence: best.as_ref().map(|m| m.confidence),
+            threshold: self.shared.config.threshold_for(&event.channel),
+            place: self.shared.config.decision.place_of(&event.channel),
+            thread,
+            by_moderator: event.author.is_moderator,
+        };
+        let decision = decision::decide(&evidence);
+        // Quiet is most messages of a busy channel: logged for debugging only.
+        macro_rules! log_decision {
+            ($level:ident) => {
+                tracing::$level!(
+                    platform = %event.platform,
+                    message = message_id,
+                    act = ?decision.act,
+                    probability = decision.probability,
+                    reasons = ?decision.reasons,
+                    faq_id = best.as_ref().map(|m| m.entry.id.as_str()),
+                    "decided"
+                )
+            };
+        }
+        if decision.act == decision::Act::Quiet {
+            log_decision!(debug);
+        } else {
+            log_decision!(info);
+        }
+        Ok(Decided { decision, best })
+    }
+
+    /// Keeps a moderator's label of a message for the detector; it is refitted before the
+    /// next decision.
+    pub(super) async fn learn_example(&self, event: &Incoming, message_id: &str, text: &str, support: bool, now: DateTime<Utc>) -> BotResult<()> {
+        let example = DetectorExample {
+            platform: event.platform.clone(),
+            message_id: message_id.to_string(),
+            text: crate::domain::text::truncate_chars(text, super::MAX_ANALYZED_CHARS),
+            support,
+            source: if support { "escalated" } else { "not_a_question" }.into(),
+            by_user: event.author.id.clone(),
+            at: now,
+        };
+        Ok(self.store.save_detector_example(&example).await?)
+    }
+}
+
+impl Bot {
+    /// What the bot would decide about `event` (a top-level message), without handling it or
+    /// storing anything: `eval detect` measures this.
+    pub async fn decision_for(&self, event: &Incoming) -> BotResult<Decision> {
+        let crate::domain::message::IncomingKind::Message { id, text, .. } = &event.kind else {
+            return Ok(Decision { act: decision::Act::Quiet, probability: 0.0, reasons: vec![("not_a_message", 0.0)] });
+        };
+        let text = crate::domain::text::truncate_chars(text, super::MAX_ANALYZED_CHARS);
+        if crate::domain::command::bare_command_word(&text).is_some() {
+            return Ok(Decision { act: decision::Act::Quiet, probability: 0.0, reasons: vec![("command_word", 0.0)] });
+        }
+        self.prepare(event).await?;
+        Ok(self.decide(event, id, &text, Thread::TopLevel).await?.decision)
+    }
+}

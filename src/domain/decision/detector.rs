@@ -1,0 +1,171 @@
+//! The learned part of the decision: how much a message reads like a call for help, from its
+//! features alone. L2-regularised logistic regression (linfa-logistic, LBFGS from zero, so the
+//! same rows always give the same weights).
+
+use super::features::{SHAPE_FEATURES, TextFeatures, WORD_BUCKETS};
+use linfa::prelude::*;
+use linfa_logistic::LogisticRegression;
+use ndarray::{Array1, Array2, ShapeBuilder};
+
+/// L2 weight: smaller fits the examples' words, larger forgets the embedding.
+const ALPHA: f32 = 0.05;
+/// LBFGS stops at this many iterations or this gradient norm. On the shipped set, 100 at 1e-3
+/// gives the training accuracy of 200 at 1e-4 (0.990) in a quarter of the time.
+const MAX_ITERATIONS: u64 = 100;
+const GRADIENT_TOLERANCE: f32 = 1e-3;
+
+/// One labeled message for the fit.
+#[derive(Debug, Clone)]
+pub struct TrainingRow {
+    pub features: Vec<f32>,
+    pub support: bool,
+    /// How many times the row counts (linfa's fit has no sample weights: rows are repeated).
+    pub weight: u32,
+}
+
+/// Where a probability came from, in log-odds, for the decision's log line.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct FormEvidence {
+    pub probability: f32,
+    /// The rules' findings and the message's shape.
+    pub rules: f32,
+    /// The hashed words.
+    pub words: f32,
+    /// The embedding (0 without a model).
+    pub meaning: f32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Detector {
+    weights: Vec<f32>,
+    intercept: f32,
+    /// The embedding's dimension the detector was fitted with (0: words alone).
+    dimension: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("could not fit the support-question detector: {0}")]
+pub struct FitError(String);
+
+impl Detector {
+    /// Fits on `rows` (each `features` of length `SHAPE_FEATURES + WORD_BUCKETS + dimension`).
+    pub fn fit(rows: &[TrainingRow], dimension: usize) -> Result<Detector, FitError> {
+        let width = SHAPE_FEATURES + WORD_BUCKETS + dimension;
+        if let Some(bad) = rows.iter().find(|r| r.features.len() != width) {
+            return Err(FitError(format!("a row has {} features, not {width}", bad.features.len())));
+        }
+        let repeated: Vec<&TrainingRow> = rows.iter().flat_map(|r| std::iter::repeat_n(r, r.weight.max(1) as usize)).collect();
+        // Column-major: the gradient's Xᵀ·r then runs over contiguous rows, 3 to 9 times as fast
+        // as on a row-major matrix (measured on the shipped set: 1.3 s against 0.36 s).
+        let x = Array2::<f32>::from_shape_fn((repeated.len(), width).f(), |(i, j)| repeated[i].features[j]);
+        let y = Array1::from_iter(repeated.iter().map(|r| r.support));
+        let fitted = LogisticRegression::default()
+            .alpha(ALPHA)
+            .max_iterations(MAX_ITERATIONS)
+            .gradient_tolerance(GRADIENT_TOLERANCE)
+            .fit(&Dataset::new(x, y))
+            .map_err(|e| FitError(e.to_string()))?;
+        // linfa calls the more frequent class positive: turn it round when that is chatter.
+        let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
+        Ok(Detector { weights: fitted.params().iter().map(|w| sign * w).collect(), intercept: sign * fitted.intercept(), dimension })
+    }
+
+    /// The settings a fit depends on besides its rows, for a cache key.
+    pub fn settings() -> String {
+        format!("logistic-v1 alpha={ALPHA} iterations={MAX_ITERATIONS} tolerance={GRADIENT_TOLERANCE} shape={SHAPE_FEATURES} words={WORD_BUCKETS}")
+    }
+
+    /// The fitted weights as bytes (for a cache): dimension, intercept, weights.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = (self.dimension as u32).to_le_bytes().to_vec();
+        out.extend(self.intercept.to_le_bytes());
+        out.extend(self.weights.iter().flat_map(|w| w.to_le_bytes()));
+        out
+    }
+
+    /// Reads `to_bytes`' output back; None when it is not a detector of `dimension`.
+    pub fn from_bytes(bytes: &[u8], dimension: usize) -> Option<Detector> {
+        let floats: Vec<f32> = bytes.get(4..)?.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        let stored = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+        let width = SHAPE_FEATURES + WORD_BUCKETS + dimension;
+        if stored != dimension || floats.len() != width + 1 || (bytes.len() - 4) % 4 != 0 || floats.iter().any(|f| !f.is_finite()) {
+            return None;
+        }
+        Some(Detector { intercept: floats[0], weights: floats[1..].to_vec(), dimension })
+    }
+
+    pub fn dimension(&self) -> usize {
+        self.dimension
+    }
+
+    /// How much `features` read like a support question, with where the evidence came from.
+    pub fn evidence(&self, features: &TextFeatures, embedding: Option<&[f32]>) -> FormEvidence {
+        let x = features.with_embedding(embedding, self.dimension);
+        let part = |range: std::ops::Range<usize>| -> f32 { range.map(|i| self.weights[i] * x[i]).sum() };
+        let rules = part(0..SHAPE_FEATURES) + self.intercept;
+        let words = part(SHAPE_FEATURES..SHAPE_FEATURES + WORD_BUCKETS);
+        let meaning = part(SHAPE_FEATURES + WORD_BUCKETS..x.len());
+        FormEvidence { probability: sigmoid(rules + words + meaning), rules, words, meaning }
+    }
+}
+
+pub fn sigmoid(z: f32) -> f32 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(text: &str, support: bool) -> TrainingRow {
+        TrainingRow { features: TextFeatures::of(text).with_embedding(None, 0), support, weight: 1 }
+    }
+
+    fn sample() -> Vec<TrainingRow> {
+        let mut rows = Vec::new();
+        for t in ["my build fails", "how do i reset my password", "the page returns 500", "cannot log in", "where is the config file"] {
+            rows.push(row(t, true));
+        }
+        for t in ["lol", "good morning all", "thanks, that fixed it", "haha nice one", "see you tomorrow"] {
+            rows.push(row(t, false));
+        }
+        rows
+    }
+
+    #[test]
+    fn fits_deterministically_and_separates_its_examples() {
+        let a = Detector::fit(&sample(), 0).unwrap();
+        let b = Detector::fit(&sample(), 0).unwrap();
+        assert_eq!(a.weights, b.weights);
+        let p = |t: &str| a.evidence(&TextFeatures::of(t), None).probability;
+        assert!(p("my build fails") > 0.5, "{}", p("my build fails"));
+        assert!(p("good morning all") < 0.5, "{}", p("good morning all"));
+    }
+
+    #[test]
+    fn weight_repeats_a_row() {
+        let mut rows = sample();
+        let before = Detector::fit(&rows, 0).unwrap().evidence(&TextFeatures::of("see you tomorrow"), None).probability;
+        rows.push(TrainingRow { weight: 20, ..row("see you tomorrow", true) });
+        let after = Detector::fit(&rows, 0).unwrap().evidence(&TextFeatures::of("see you tomorrow"), None).probability;
+        assert!(after > before + 0.2, "{before} -> {after}");
+    }
+
+    #[test]
+    fn bytes_round_trip_and_bad_bytes_are_refused() {
+        let d = Detector::fit(&sample(), 0).unwrap();
+        let back = Detector::from_bytes(&d.to_bytes(), 0).unwrap();
+        assert_eq!((back.weights, back.intercept), (d.weights.clone(), d.intercept));
+        assert!(Detector::from_bytes(&d.to_bytes(), 384).is_none(), "another dimension");
+        assert!(Detector::from_bytes(&d.to_bytes()[..40], 0).is_none(), "cut short");
+        assert!(Detector::from_bytes(&[], 0).is_none());
+    }
+
+    #[test]
+    fn one_class_or_a_wrong_width_is_an_error() {
+        assert!(Detector::fit(&[row("lol", false)], 0).is_err());
+        let mut bad = sample();
+        bad[0].features.pop();
+        assert!(Detector::fit(&bad, 0).is_err());
+    }
+}

@@ -1,0 +1,91 @@
+//! The community's corrections of the support-question detector (see `domain::decision`).
+
+use super::unit::OnStore;
+use super::{Store, StoreResult, ms, time};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+/// One message a moderator labeled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetectorExample {
+    pub platform: String,
+    pub message_id: String,
+    pub text: String,
+    pub support: bool,
+    /// "not_a_question" or "escalated".
+    pub source: String,
+    pub by_user: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Changes whenever the examples do: the detector is refitted when it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExamplesVersion {
+    pub count: i64,
+    pub latest: i64,
+    pub positives: i64,
+}
+
+impl Store {
+    /// Keeps `e`, replacing an earlier label of the same message.
+    pub async fn save_detector_example(&self, e: &DetectorExample) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO detector_examples (platform, message_id, text, support, source, by_user, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (platform, message_id) DO UPDATE SET text = excluded.text, support = excluded.support, \
+             source = excluded.source, by_user = excluded.by_user, at = excluded.at",
+        )
+        .bind(&e.platform)
+        .bind(&e.message_id)
+        .bind(&e.text)
+        .bind(e.support as i64)
+        .bind(&e.source)
+        .bind(&e.by_user)
+        .bind(ms(e.at))
+        .execute_on(self)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn detector_examples(&self) -> StoreResult<Vec<DetectorExample>> {
+        let rows = sqlx::query(
+            "SELECT platform, message_id, text, support, source, by_user, at FROM detector_examples ORDER BY platform, message_id",
+        )
+        .fetch_all_on(self)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DetectorExample {
+                    platform: r.try_get("platform")?,
+                    message_id: r.try_get("message_id")?,
+                    text: r.try_get("text")?,
+                    support: r.try_get::<i64, _>("support")? != 0,
+                    source: r.try_get("source")?,
+                    by_user: r.try_get("by_user")?,
+                    at: time(r.try_get("at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn detector_examples_version(&self) -> StoreResult<ExamplesVersion> {
+        let r = sqlx::query(
+            "SELECT COUNT(*) AS n, COALESCE(MAX(at), 0) AS latest, CAST(COALESCE(SUM(support), 0) AS BIGINT) AS positives FROM detector_examples",
+        )
+        .fetch_one_on(self)
+        .await?;
+        Ok(ExamplesVersion { count: r.try_get("n")?, latest: r.try_get("latest")?, positives: r.try_get("positives")? })
+    }
+
+    /// Corrections made in `[from, to)`, and in all.
+    pub async fn corrections_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<(i64, i64)> {
+        let r = sqlx::query(
+            "SELECT COUNT(*) AS total, CAST(COALESCE(SUM(CASE WHEN at >= $1 AND at < $2 THEN 1 ELSE 0 END), 0) AS BIGINT) AS recent FROM detector_examples",
+        )
+        .bind(ms(from))
+        .bind(ms(to))
+        .fetch_one_on(self)
+        .await?;
+        Ok((r.try_get("recent")?, r.try_get("total")?))
+    }
+}
