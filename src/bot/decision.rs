@@ -4,7 +4,7 @@
 
 use super::{Bot, BotResult, detector_cache};
 use crate::domain::decision::examples::{self, Example};
-use crate::domain::decision::{self, Decision, Detector, Evidence, TextFeatures, Thread, TrainingRow};
+use crate::domain::decision::{self, Corrections, Decision, Detector, Evidence, FormEvidence, TextFeatures, Thread, TrainingRow};
 use crate::domain::faq_index::{FaqIndex, FaqMatch, phrasing_texts};
 use crate::domain::message::Incoming;
 use crate::semantic::faq::embed_query;
@@ -24,7 +24,26 @@ pub(super) struct DetectorKey {
 
 pub(super) struct LoadedDetector {
     key: DetectorKey,
-    detector: Arc<Detector>,
+    model: Arc<FormModel>,
+}
+
+/// How a message's form is judged: the fitted detector with a model, the rules on words alone
+/// (they measured better there), and the moderators' corrections either way.
+pub struct FormModel {
+    detector: Option<Arc<Detector>>,
+    corrections: Corrections,
+}
+
+impl FormModel {
+    pub fn evidence(&self, features: &TextFeatures, embedding: Option<&[f32]>) -> FormEvidence {
+        let mut form = match &self.detector {
+            Some(d) if d.dimension() > 0 && embedding.is_some() => d.evidence(features, embedding),
+            Some(d) if d.dimension() == 0 => decision::detector::pooled_with_rules(d.evidence(features, None), features),
+            _ => decision::detector::rules_evidence(features),
+        };
+        form.taught = self.corrections.evidence(&features.signals.tokens, embedding);
+        form
+    }
 }
 
 /// One message's decision and the FAQ's best entry for it.
@@ -34,8 +53,8 @@ pub(super) struct Decided {
 }
 
 impl Bot {
-    /// The detector for the current FAQ, model and corrections, fitted first if any changed.
-    pub async fn detector(&self) -> BotResult<Arc<Detector>> {
+    /// The form model for the current FAQ, model and corrections, fitted first if any changed.
+    pub async fn detector(&self) -> BotResult<Arc<FormModel>> {
         let index = self.faq().await?;
         let faq_version = self.shared.faq.read().expect("faq lock poisoned").version.clone();
         let key = DetectorKey {
@@ -45,7 +64,7 @@ impl Bot {
         };
         let current = |key: &DetectorKey| {
             let loaded = self.shared.detector.read().expect("detector lock poisoned");
-            loaded.as_ref().filter(|l| l.key == *key).map(|l| l.detector.clone())
+            loaded.as_ref().filter(|l| l.key == *key).map(|l| l.model.clone())
         };
         if let Some(ready) = current(&key) {
             return Ok(ready);
@@ -58,6 +77,17 @@ impl Bot {
         let started = std::time::Instant::now();
         let corrections: Vec<(String, bool)> =
             self.store.detector_examples().await?.into_iter().map(|e| (e.text, e.support)).collect();
+        let mut memory = Corrections::default();
+        for (text, support) in &corrections {
+            let vector = match (&key.model, self.embedder()) {
+                (Some(model_id), Some(model)) => match self.store.embedding(model_id, text).await? {
+                    Some(v) => Some(v),
+                    None => self.embed_texts(model, vec![text.clone()]).await.and_then(|mut v| v.pop()),
+                },
+                _ => None,
+            };
+            memory.push(&TextFeatures::of(text).signals.tokens, vector, *support);
+        }
         let set = examples::training_set(&phrasing_texts(index.entries()), &corrections);
         let texts: Vec<String> = set.iter().map(|e| e.text.clone()).collect();
         let features = tokio::task::spawn_blocking(move || texts.iter().map(|t| TextFeatures::of(t)).collect::<Vec<_>>())
@@ -98,8 +128,9 @@ impl Bot {
             ms = started.elapsed().as_millis() as u64,
             "support-question detector ready"
         );
-        *self.shared.detector.write().expect("detector lock poisoned") = Some(LoadedDetector { key, detector: detector.clone() });
-        Ok(detector)
+        let model = Arc::new(FormModel { detector: Some(detector), corrections: memory });
+        *self.shared.detector.write().expect("detector lock poisoned") = Some(LoadedDetector { key, model: model.clone() });
+        Ok(model)
     }
 
     /// The examples' embeddings with a model: the FAQ's phrasings from the index, the shipped
@@ -195,7 +226,7 @@ impl Bot {
             ($level:ident) => {
                 tracing::$level!(
                     platform = %event.platform,
-                    message = message_id,
+                    message_id,
                     act = ?decision.act,
                     probability = decision.probability,
                     reasons = ?decision.reasons,

@@ -178,9 +178,9 @@ impl Running {
 }
 
 /// Waits until `ready` holds, re-checking each time a fake says it saw something (`changed`);
-/// fails the test after 10 s with what the fake saw (`seen`). No polling, no sleeping.
+/// fails the test after 30 s (a deadline, never a wait: a debug build fitting its detector under load is slow) with what the fake saw (`seen`). No polling, no sleeping.
 pub async fn wait_until(changed: &tokio::sync::Notify, what: &str, ready: impl Fn() -> bool, seen: impl Fn() -> String) {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
         let notified = changed.notified();
         if ready() {

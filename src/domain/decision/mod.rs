@@ -18,9 +18,11 @@ mod common_words;
 pub mod detector;
 pub mod examples;
 pub mod features;
+pub mod memory;
 
 pub use detector::{Detector, FitError, FormEvidence, TrainingRow};
 pub use features::TextFeatures;
+pub use memory::Corrections;
 
 use serde::Serialize;
 
@@ -86,6 +88,11 @@ pub const SUPPORT_PROBABILITY: f32 = 0.5;
 /// entry's words is.
 const FAQ_AT_THRESHOLD: f32 = 2.0;
 const FAQ_AT_CERTAINTY: f32 = 5.0;
+/// Below the threshold a match still says the message is about this community's subjects,
+/// rising from nothing at `FAQ_TOPIC_FROM` to this just under the threshold. Chatter rarely
+/// shares an FAQ's words at all.
+const FAQ_NEAR_THRESHOLD: f32 = 1.5;
+const FAQ_TOPIC_FROM: f32 = 0.4;
 /// A general channel's prior against questions, and a reply's.
 const GENERAL_CHANNEL: f32 = -1.0;
 const REPLY: f32 = -1.0;
@@ -95,10 +102,16 @@ const MODERATOR: f32 = -3.0;
 
 pub fn decide(e: &Evidence) -> Decision {
     let confident = e.faq_confidence.filter(|c| *c >= e.threshold);
-    let faq = confident.map_or(0.0, |c| {
-        let over = if e.threshold < 1.0 { (c - e.threshold) / (1.0 - e.threshold) } else { 1.0 };
-        FAQ_AT_THRESHOLD + (FAQ_AT_CERTAINTY - FAQ_AT_THRESHOLD) * over.clamp(0.0, 1.0)
-    });
+    let faq = match (confident, e.faq_confidence) {
+        (Some(c), _) => {
+            let over = if e.threshold < 1.0 { (c - e.threshold) / (1.0 - e.threshold) } else { 1.0 };
+            FAQ_AT_THRESHOLD + (FAQ_AT_CERTAINTY - FAQ_AT_THRESHOLD) * over.clamp(0.0, 1.0)
+        }
+        (None, Some(c)) if e.threshold > FAQ_TOPIC_FROM => {
+            FAQ_NEAR_THRESHOLD * ((c - FAQ_TOPIC_FROM) / (e.threshold - FAQ_TOPIC_FROM)).clamp(0.0, 1.0)
+        }
+        _ => 0.0,
+    };
     let place = match e.place {
         Place::Help => 0.0,
         Place::General => GENERAL_CHANNEL,
@@ -109,6 +122,7 @@ pub fn decide(e: &Evidence) -> Decision {
         Thread::AskerFollowUp => ASKER_FOLLOW_UP,
     };
     let mut reasons = vec![
+        ("taught", e.form.taught),
         ("rules", e.form.rules),
         ("words", e.form.words),
         ("meaning", e.form.meaning),
@@ -134,7 +148,7 @@ mod tests {
     use super::*;
 
     fn form(logit: f32) -> FormEvidence {
-        FormEvidence { probability: detector::sigmoid(logit), rules: logit, words: 0.0, meaning: 0.0 }
+        FormEvidence { probability: detector::sigmoid(logit), rules: logit, words: 0.0, meaning: 0.0, taught: 0.0 }
     }
 
     fn evidence(logit: f32, faq: Option<f32>) -> Evidence {
@@ -147,7 +161,9 @@ mod tests {
         assert_eq!(decide(&evidence(-1.5, Some(0.99))).act, Act::Answer);
         // the same form without the match stays quiet, and a weak match adds nothing
         assert_eq!(decide(&evidence(-1.5, None)).act, Act::Quiet);
-        assert_eq!(decide(&evidence(-1.5, Some(0.7))).act, Act::Quiet);
+        assert_eq!(decide(&evidence(-1.5, Some(0.35))).act, Act::Quiet);
+        // a near miss says the message is about the FAQ's subjects: watched, not answered
+        assert_eq!(decide(&evidence(-0.5, Some(0.75))).act, Act::Watch);
         // thanks near an entry's words is still thanks
         assert_eq!(decide(&evidence(-6.0, Some(0.85))).act, Act::Quiet);
     }
