@@ -15,7 +15,9 @@ use std::sync::{Arc, Mutex};
 const KEEP_FILES: usize = 32;
 
 static FITS: Mutex<Option<HashMap<String, Arc<Detector>>>> = Mutex::new(None);
-static SHIPPED_VECTORS: Mutex<Option<HashMap<String, Arc<HashMap<String, Vec<f32>>>>>> = Mutex::new(None);
+/// Text → embedding, for one model.
+type Vectors = Arc<HashMap<String, Vec<f32>>>;
+static SHIPPED_VECTORS: Mutex<Option<HashMap<String, Vectors>>> = Mutex::new(None);
 
 fn dir() -> Option<PathBuf> {
     crate::config::cache_home().map(|home| home.join("detector"))
@@ -73,7 +75,7 @@ fn remember(key: &str, detector: &Arc<Detector>) {
 }
 
 /// The shipped examples' embeddings under `model`, if they were computed before.
-pub fn shipped_vectors(model: &str) -> Option<Arc<HashMap<String, Vec<f32>>>> {
+pub fn shipped_vectors(model: &str) -> Option<Vectors> {
     if let Some(hit) = SHIPPED_VECTORS.lock().expect("vector memo poisoned").get_or_insert_default().get(model) {
         return Some(hit.clone());
     }

@@ -93,7 +93,7 @@ impl Detector {
         let floats: Vec<f32> = bytes.get(4..)?.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
         let stored = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
         let width = SHAPE_FEATURES + WORD_BUCKETS + dimension;
-        if stored != dimension || floats.len() != width + 1 || (bytes.len() - 4) % 4 != 0 || floats.iter().any(|f| !f.is_finite()) {
+        if stored != dimension || floats.len() != width + 1 || !(bytes.len() - 4).is_multiple_of(4) || floats.iter().any(|f| !f.is_finite()) {
             return None;
         }
         Some(Detector { intercept: floats[0], weights: floats[1..].to_vec(), dimension })
