@@ -142,7 +142,7 @@ impl Bot {
         let shipped = match detector_cache::shipped_vectors(model_id) {
             Some(known) => known,
             None => {
-                let texts: Vec<String> = examples::shipped().into_iter().map(|e| e.text).collect();
+                let texts: Vec<String> = examples::shipped().iter().map(|e| e.text.clone()).collect();
                 let vectors = self.embed_texts(embedder, texts.clone()).await.unwrap_or_default();
                 let known: HashMap<String, Vec<f32>> = texts.into_iter().zip(vectors).collect();
                 if !known.is_empty() {

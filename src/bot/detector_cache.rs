@@ -98,13 +98,16 @@ pub fn save_shipped_vectors(model: &str, vectors: HashMap<String, Vec<f32>>) {
 
 /// One file per model and shipped set.
 fn shipped_file(model: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(model.as_bytes());
-    for e in crate::domain::decision::examples::shipped() {
-        h.update(e.text.as_bytes());
-        h.update([0]);
-    }
-    format!("examples-{}.json", &hex(h.finalize())[..16])
+    static SHIPPED_DIGEST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let shipped = SHIPPED_DIGEST.get_or_init(|| {
+        let mut h = Sha256::new();
+        for e in crate::domain::decision::examples::shipped() {
+            h.update(e.text.as_bytes());
+            h.update([0]);
+        }
+        hex(h.finalize())
+    });
+    format!("examples-{}.json", &hex(Sha256::digest(format!("{model}\0{shipped}")))[..16])
 }
 
 /// Writes through a temporary file and a rename, so a reader never sees half a file.

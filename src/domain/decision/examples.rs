@@ -17,9 +17,10 @@ pub struct Example {
     pub weight: u32,
 }
 
-/// The shipped examples, in file order.
-pub fn shipped() -> Vec<Example> {
-    parse(SHIPPED)
+/// The shipped examples, in file order (parsed once).
+pub fn shipped() -> &'static [Example] {
+    static PARSED: std::sync::OnceLock<Vec<Example>> = std::sync::OnceLock::new();
+    PARSED.get_or_init(|| parse(SHIPPED))
 }
 
 fn parse(raw: &str) -> Vec<Example> {
@@ -43,7 +44,7 @@ fn parse(raw: &str) -> Vec<Example> {
 pub fn training_set(faq_phrasings: &[String], corrections: &[(String, bool)]) -> Vec<Example> {
     let corrected: std::collections::HashSet<String> = corrections.iter().map(|(t, _)| t.trim().to_lowercase()).collect();
     let kept = |text: &str| !corrected.contains(&text.trim().to_lowercase());
-    let mut out: Vec<Example> = shipped().into_iter().filter(|e| kept(&e.text)).collect();
+    let mut out: Vec<Example> = shipped().iter().filter(|e| kept(&e.text)).cloned().collect();
     out.extend(faq_phrasings.iter().filter(|t| kept(t)).map(|t| Example { text: t.clone(), support: true, weight: 1 }));
     out.extend(corrections.iter().map(|(t, support)| Example { text: t.clone(), support: *support, weight: CORRECTION_WEIGHT }));
     out

@@ -44,7 +44,7 @@ impl Corrections {
         let mut best: Option<(f32, bool)> = None;
         for t in &self.items {
             let similarity = match (vector, t.vector.as_deref()) {
-                (Some(a), Some(b)) if a.len() == b.len() => a.iter().zip(b).map(|(x, y)| x * y).sum(),
+                (Some(a), Some(b)) if a.len() == b.len() => crate::domain::ranking::dot(a, b),
                 _ => word_cosine(&words, &t.words),
             };
             if similarity >= ALIKE && best.is_none_or(|(s, _)| similarity > s) {
