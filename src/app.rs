@@ -74,7 +74,7 @@ pub async fn start_bot(settings: &Settings, faq_file: Option<&Path>) -> anyhow::
             Ok(Some(model)) => match attach_to.attach_embedder(model).await {
                 Ok(()) => tracing::info!("FAQ questions are now matched on their meaning too"),
                 // The model is attached; the index is rebuilt on the next question instead.
-                Err(e) => tracing::warn!(error = %e, "could not rebuild the FAQ index on the new model yet"),
+                Err(e) => tracing::warn!(error = %crate::telemetry::chain(&e), "could not rebuild the FAQ index on the new model yet"),
             },
             Ok(None) => {} // already said why, once
             Err(e) => tracing::warn!("{e:#}; FAQ questions are matched on their words only"),
@@ -86,6 +86,13 @@ pub async fn start_bot(settings: &Settings, faq_file: Option<&Path>) -> anyhow::
 /// The store with the FAQ loaded (the given file, or the example FAQ into an empty database),
 /// and the prompts.
 async fn open_store_and_faq(settings: &Settings, faq_file: Option<&Path>) -> anyhow::Result<(Store, Prompts)> {
+    let (store, _) = open_store_with_faq(settings, faq_file).await?;
+    Ok((store, Prompts::load(settings.prompts.dir.as_deref())?))
+}
+
+/// The store with the FAQ the bot answers from: the given file (or `[faq] file`) imported, or
+/// the example FAQ loaded into an empty database (then `true`).
+pub async fn open_store_with_faq(settings: &Settings, faq_file: Option<&Path>) -> anyhow::Result<(Store, bool)> {
     let store = open_store(settings).await?;
     match faq_file.or(settings.faq.file.as_deref()) {
         Some(path) => {
@@ -95,10 +102,11 @@ async fn open_store_and_faq(settings: &Settings, faq_file: Option<&Path>) -> any
         None if store.faq_entries().await?.is_empty() => {
             import_faq(&store, "examples/faq.toml", EXAMPLE_FAQ).await?;
             tracing::info!("empty FAQ: loaded the example FAQ");
+            return Ok((store, true));
         }
         None => {}
     }
-    Ok((store, Prompts::load(settings.prompts.dir.as_deref())?))
+    Ok((store, false))
 }
 
 /// Loads the sentence-embedding model: from `[model] dir`, or, with no dir and `[model] fetch`
@@ -184,10 +192,10 @@ pub async fn run(settings: Settings, listener: tokio::net::TcpListener, shutdown
                 tokio::select! {
                     _ = timer.tick() => {
                         let now = Utc::now();
-                        if let Err(e) = bot.tick(now).await { tracing::error!(error = %e, "tick failed"); }
-                        if let Err(e) = bot.resume(now).await { tracing::error!(error = %e, "resume failed"); }
+                        if let Err(e) = bot.tick(now).await { tracing::error!(error = %crate::telemetry::chain(&e), "tick failed"); }
+                        if let Err(e) = bot.resume(now).await { tracing::error!(error = %crate::telemetry::chain(&e), "resume failed"); }
                         if let Err(e) = crate::digest::post_if_due(bot.store(), bot.prompts(), bot.embedder(), &bot.config().digest, &instance, now).await {
-                            tracing::error!(error = %e, "posting the digest failed");
+                            tracing::error!(error = %crate::telemetry::chain(e.as_ref()), "posting the digest failed");
                         }
                     }
                     _ = stop_rx.changed() => break,

@@ -503,12 +503,15 @@ impl Settings {
             .add_source(env.try_parsing(true))
             .build()
             .and_then(config::Config::try_deserialize)
-            .map_err(|e| ConfigError(e.to_string()))?;
+            .map_err(|e| ConfigError(name_the_source(&e.to_string(), file)))?;
         settings.validate()?;
         Ok(settings)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if let Err(problem) = crate::store::check_url(&self.database.url) {
+            return Err(ConfigError(format!("[database] url: {problem}")));
+        }
         let check = |name: &str, v: f32| {
             if (0.0..=1.0).contains(&v) { Ok(()) } else { Err(ConfigError(format!("{name} must be between 0 and 1 (got {v})"))) }
         };
@@ -527,6 +530,21 @@ impl Settings {
             return Err(ConfigError("[tickets] unanswered_after must be longer than zero".into()));
         }
         Ok(())
+    }
+}
+
+/// A setting nobody has ("unknown field `treshold`") said with where it came from: the
+/// environment variable that spelled it, else the settings file.
+fn name_the_source(message: &str, file: Option<&Path>) -> String {
+    let unknown = message.split("unknown field `").nth(1).and_then(|rest| rest.split('`').next());
+    let Some(field) = unknown else { return message.to_string() };
+    let from_env = std::env::vars_os()
+        .filter_map(|(name, _)| name.into_string().ok())
+        .find(|name| name.starts_with("SUPPORTBOT_") && name.to_ascii_lowercase().rsplit("__").next() == Some(field));
+    match (from_env, file) {
+        (Some(var), _) => format!("the environment variable {var} names no setting: {message}"),
+        (None, Some(path)) => format!("{}: {message}", path.display()),
+        (None, None) => format!("supportbot.toml: {message}"),
     }
 }
 

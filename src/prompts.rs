@@ -20,8 +20,11 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("faq_changed", include_str!("../prompts/faq_changed.j2")),
     ("faq_exists", include_str!("../prompts/faq_exists.j2")),
     ("faq_invalid", include_str!("../prompts/faq_invalid.j2")),
+    ("escalate_unknown_message", include_str!("../prompts/escalate_unknown_message.j2")),
+    ("faq_list", include_str!("../prompts/faq_list.j2")),
     ("faq_not_found", include_str!("../prompts/faq_not_found.j2")),
     ("faq_search", include_str!("../prompts/faq_search.j2")),
+    ("faq_show", include_str!("../prompts/faq_show.j2")),
     ("feedback_not_yours", include_str!("../prompts/feedback_not_yours.j2")),
     ("feedback_nothing_to_rate", include_str!("../prompts/feedback_nothing_to_rate.j2")),
     ("feedback_thanks", include_str!("../prompts/feedback_thanks.j2")),
@@ -160,6 +163,9 @@ mod tests {
             "ask_unsure" => context! { best => context! { faq_id => "install", confidence => 0.3 }, window => "15m" },
             "faq_changed" => context! { change => "learned", faq_id => "arm", ticket_id => 3 },
             "faq_exists" | "faq_not_found" => context! { faq_id => "arm" },
+            "faq_list" => context! { entries => vec![context! { id => "arm", question => "Does it run on ARM?", alternatives => 2 }] },
+            "faq_show" => context! { entry => context! { id => "arm", question => "ARM?", alternatives => vec!["aarch64?"], answer => "Yes.", tags => Vec::<String>::new(), links => vec!["https://example.org"] } },
+            "escalate_unknown_message" => context! { target => "3", platform => "console" },
             "faq_invalid" => context! { problem => "id must match [a-z0-9-]+" },
             "faq_search" => context! { query => "install", results => vec![context! { faq_id => "install", question => "How?", confidence => 0.5 }] },
             "feedback_thanks" => context! { helpful => true },
@@ -222,7 +228,7 @@ mod tests {
             for ping in ["<!", "<@", "<#", "@here", "@channel", "@everyone", "<https://evil.example|"] {
                 assert!(!mrkdwn.contains(ping), "{name}: {ping:?} in {mrkdwn:?}");
             }
-            if *name == "answer" {
+            if *name == "answer" || *name == "faq_show" {
                 continue; // the FAQ's answer is the moderators' own Markdown (`| safe`)
             }
             assert!(!text.contains("@everyone"), "{name}: {text:?}");

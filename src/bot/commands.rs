@@ -58,6 +58,20 @@ impl Bot {
                 context! { commands => COMMANDS, is_moderator => event.author.is_moderator, platform => event.platform },
             )]),
             Command::FaqSearch { query } => self.faq_search(event, &query).await,
+            Command::FaqList => {
+                let entries: Vec<Value> = (self.store.faq_entries().await?.into_iter())
+                    .map(|e| context! { id => e.id, question => e.question, alternatives => e.alternatives.len() })
+                    .collect();
+                Ok(vec![self.command_reply(event, "faq_list", context! { entries => entries })])
+            }
+            Command::FaqShow { id } => match self.store.faq_entry(&id).await? {
+                Some(e) => {
+                    // every field named, empty lists included: a template can test them plainly
+                    let entry = context! { id => e.id, question => e.question, alternatives => e.alternatives, answer => e.answer, tags => e.tags, links => e.links };
+                    Ok(vec![self.command_reply(event, "faq_show", context! { entry => entry })])
+                }
+                None => Ok(vec![self.command_reply(event, "faq_not_found", context! { faq_id => id })]),
+            },
             Command::Ask { question } => {
                 let question = truncate_chars(&question, MAX_ANALYZED_CHARS);
                 self.take_question(event, &event.event_id, &question, true).await
@@ -99,7 +113,7 @@ impl Bot {
         let themes = match digest.themes {
             Ok(t) => t,
             Err(e) => {
-                tracing::error!(error = %e, "digest themes failed; previewing without them");
+                tracing::error!(error = %crate::telemetry::chain(e.as_ref()), "digest themes failed; previewing without them");
                 None
             }
         };
@@ -124,6 +138,10 @@ impl Bot {
 
     async fn escalate(&self, event: &Incoming, target: &str, priority: Priority, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
         let message = self.store.message(&event.platform, target).await?;
+        if message.is_none() && command::looks_like_a_message_id(target) {
+            // "escalate 3": an id that names nothing is a mistake, not a one-word question
+            return Ok(vec![self.command_reply(event, "escalate_unknown_message", context! { target => target, platform => event.platform })]);
+        }
         let (channel, message_id, asker_id, asker_name, question) = match &message {
             Some(m) => (m.channel.as_str(), Some(m.id.as_str()), m.user_id.as_str(), m.user_name.as_str(), m.text.clone()),
             None => (event.channel.as_str(), event_message_id(event), event.author.id.as_str(), event.author.name.as_str(), target.to_string()),
@@ -157,6 +175,10 @@ impl Bot {
             .await?;
         if let Some(id) = message_id {
             self.store.set_question_ticket(&event.platform, id, ticket.id).await?;
+        }
+        if priority > ticket.priority {
+            // escalated again, more urgently: the ticket it joined takes the higher priority
+            self.store.raise_priority(ticket.id, priority, &event.author.name, now).await?;
         }
         Ok(actions)
     }

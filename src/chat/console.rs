@@ -1,6 +1,10 @@
 //! The console channel: one person chatting with the bot in a terminal (or a test's buffer).
 //! Plain lines are messages, `/...` lines are commands, `/helpful` and `/not-helpful [comment]`
 //! rate the last answer, `/quit` leaves.
+//!
+//! Messages are numbered in the prompt (`[3] ann> `): `/escalate 3 urgent` and
+//! `/not-a-question 3` name the third message of the session. Its stored id stays unique
+//! across sessions sharing a database.
 
 use super::{WriterSink, deliver_pending};
 use crate::bot::Bot;
@@ -35,6 +39,30 @@ fn format_action(action: &Action) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The messages typed this session, by their number in the prompt.
+#[derive(Default)]
+struct Numbered {
+    ids: Vec<String>,
+}
+
+impl Numbered {
+    fn next(&self) -> usize {
+        self.ids.len() + 1
+    }
+
+    /// `/escalate 3 urgent` → `/escalate c1733…-7 urgent`: a command's first argument that is the
+    /// number of a message of this session becomes that message's id.
+    fn resolve(&self, command: &str) -> String {
+        let mut words = command.splitn(3, ' ');
+        let (head, first, rest) = (words.next().unwrap_or_default(), words.next().unwrap_or_default(), words.next());
+        let names_a_message = matches!(head.to_ascii_lowercase().as_str(), "/escalate" | "/not-a-question" | "/noise" | "/notaquestion");
+        match first.parse::<usize>().ok().and_then(|n| n.checked_sub(1)).and_then(|i| self.ids.get(i)) {
+            Some(id) if names_a_message => [head, id.as_str()].into_iter().chain(rest).collect::<Vec<_>>().join(" "),
+            _ => command.to_string(),
+        }
+    }
 }
 
 /// What one console line means.
@@ -74,13 +102,14 @@ where
     let period = std::time::Duration::from_secs(5);
     let mut timer = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     let mut last_answered: Option<String> = None;
+    let mut numbered = Numbered::default();
     if interactive {
-        sink.write_text("Type a question, /help for commands, /quit to leave.\n").await?;
+        sink.write_text("Type a question, /help for commands, /quit to leave. Messages are numbered: /escalate 3 names [3].\n").await?;
     }
     let mut prompt = true;
     loop {
         if interactive && prompt {
-            sink.write_text("you> ").await?;
+            sink.write_text(&format!("[{}] {}> ", numbered.next(), user.name)).await?;
         }
         let line = tokio::select! {
             line = lines.next_line() => line?,
@@ -105,11 +134,14 @@ where
         settle(bot, &sink, now).await; // time passed while the user typed
         let seq = SEQ.fetch_add(1, Ordering::Relaxed);
         let event_id = format!("c{}-{seq}", now.timestamp_millis());
-        let kind = interpret(&line, last_answered.as_deref()).unwrap_or_else(|| IncomingKind::Message {
-            id: event_id.clone(),
-            text: line.clone(),
-            reply_to: None,
-        });
+        let kind = match interpret(&line, last_answered.as_deref()) {
+            Some(IncomingKind::Command { text }) => IncomingKind::Command { text: numbered.resolve(&text) },
+            Some(other) => other,
+            None => {
+                numbered.ids.push(event_id.clone());
+                IncomingKind::Message { id: event_id.clone(), text: line.clone(), reply_to: None }
+            }
+        };
         let event = Incoming { platform: PLATFORM.into(), event_id, at: now, channel: CHANNEL.into(), author: author.clone(), kind, reply_url: None };
         match bot.receive(&event, now).await {
             Ok(actions) => {
@@ -127,10 +159,10 @@ where
 /// Lets time pass for the bot and prints whatever is due; returns how many replies it printed.
 async fn settle<W: AsyncWrite + Unpin + Send>(bot: &Bot, sink: &WriterSink<W>, now: DateTime<Utc>) -> usize {
     if let Err(e) = bot.tick(now).await {
-        tracing::error!(error = %e, "settling unanswered questions failed");
+        tracing::error!(error = %crate::telemetry::chain(&e), "settling unanswered questions failed");
     }
     deliver_pending(bot.store(), sink, now).await.unwrap_or_else(|e| {
-        tracing::error!(error = %e, "delivering replies failed");
+        tracing::error!(error = %crate::telemetry::chain(&e), "delivering replies failed");
         0
     })
 }
@@ -148,6 +180,17 @@ mod tests {
         assert_eq!(interpret("/helpful", None), Some(IncomingKind::Feedback { on: "".into(), helpful: true, comment: None }));
         assert_eq!(interpret("/ticket list", None), Some(IncomingKind::Command { text: "/ticket list".into() }));
         assert_eq!(interpret("how do I install it?", None), None);
+    }
+
+    #[test]
+    fn a_message_number_in_a_command_names_that_message() {
+        let numbered = Numbered { ids: vec!["c1-0".into(), "c2-1".into(), "c3-2".into()] };
+        assert_eq!(numbered.resolve("/escalate 3 urgent"), "/escalate c3-2 urgent");
+        assert_eq!(numbered.resolve("/not-a-question 1"), "/not-a-question c1-0");
+        assert_eq!(numbered.resolve("/escalate 4 urgent"), "/escalate 4 urgent", "no fourth message: left for the bot to refuse");
+        assert_eq!(numbered.resolve("/not-a-question #3"), "/not-a-question #3", "#3 is a ticket");
+        assert_eq!(numbered.resolve("/ticket show 3"), "/ticket show 3");
+        assert_eq!(numbered.next(), 4);
     }
 
     #[test]

@@ -372,7 +372,7 @@ impl Inlet {
                     then(actions).await;
                 }
                 // Left unprocessed in the inbox: the scheduler's resume retries it.
-                Err(e) => tracing::error!(error = %e, platform = %incoming.platform, event_id = %incoming.event_id, "handling an event failed"),
+                Err(e) => tracing::error!(error = %crate::telemetry::chain(&e), platform = %incoming.platform, event_id = %incoming.event_id, "handling an event failed"),
             }
         });
     }
@@ -406,14 +406,14 @@ impl Inlet {
                         Ok(actions) if !actions.is_empty() => self.wake.notify_one(),
                         Ok(_) => {}
                         // Left unprocessed in the inbox: the scheduler's resume retries it.
-                        Err(e) => tracing::error!(error = %e, event_id = %incoming.event_id, "handling an event failed"),
+                        Err(e) => tracing::error!(error = %crate::telemetry::chain(&e), event_id = %incoming.event_id, "handling an event failed"),
                     }
                 } else if claimed {
                     self.process_later(incoming, |_| async {});
                 }
             }
             Err(e) => {
-                tracing::warn!(error = %e, platform = %incoming.platform, event_id = %incoming.event_id, "could not store an event; holding it to store later");
+                tracing::warn!(error = %crate::telemetry::chain(&e), platform = %incoming.platform, event_id = %incoming.event_id, "could not store an event; holding it to store later");
                 self.hold(incoming);
             }
         }
@@ -490,7 +490,7 @@ pub async fn delivery_loop<S: ChatSink>(store: &Store, sink: &S, wake: &Notify, 
     let unrecorded = UnrecordedSends::default();
     loop {
         if let Err(e) = deliver_pending_with(store, sink, Utc::now(), &unrecorded).await {
-            tracing::error!(platform = sink.platform(), error = %e, "delivering actions failed");
+            tracing::error!(platform = sink.platform(), error = %crate::telemetry::chain(&e), "delivering actions failed");
         }
         let pause = match store.next_outbox_due(sink.platform()).await {
             Ok(Some(due)) => (due - Utc::now()).to_std().unwrap_or_default().clamp(SHORTEST, POLL),

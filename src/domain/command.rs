@@ -8,6 +8,8 @@ use serde::Serialize;
 pub enum Command {
     Help,
     FaqSearch { query: String },
+    FaqList,
+    FaqShow { id: String },
     Ask { question: String },
     Escalate { target: String, priority: Priority },
     /// A moderator's correction: the ticket ("#12") or message was no support question.
@@ -53,6 +55,8 @@ const fn help(usage: &'static str, summary: &'static str, moderator: bool) -> Co
 pub const COMMANDS: &[CommandHelp] = &[
     help("help", "show this list", false),
     help("faq search <query>", "search the FAQ", false),
+    help("faq list", "list the FAQ's entries", false),
+    help("faq show <id>", "show one FAQ entry", false),
     help("ask <question>", "ask the bot directly", false),
     help("feedback <text>", "tell the maintainers what you think", false),
     help("escalate <message id or text> [low|normal|high|urgent]", "open a ticket for a message", true),
@@ -82,7 +86,7 @@ pub enum CommandError {
 impl Command {
     /// Commands that change tickets or the FAQ, or show other people's tickets.
     pub fn needs_moderator(&self) -> bool {
-        !matches!(self, Command::Help | Command::FaqSearch { .. } | Command::Ask { .. } | Command::Feedback { .. })
+        !matches!(self, Command::Help | Command::FaqSearch { .. } | Command::FaqList | Command::FaqShow { .. } | Command::Ask { .. } | Command::Feedback { .. })
     }
 
     /// The command's name as shown in refusals and logs ("ticket assign").
@@ -90,6 +94,8 @@ impl Command {
         match self {
             Command::Help => "help",
             Command::FaqSearch { .. } => "faq search",
+            Command::FaqList => "faq list",
+            Command::FaqShow { .. } => "faq show",
             Command::Ask { .. } => "ask",
             Command::Escalate { .. } => "escalate",
             Command::NotAQuestion { .. } => "not-a-question",
@@ -174,11 +180,48 @@ fn parse_escalate(rest: &str) -> Result<Command, CommandError> {
     let (target, priority) = match rest.rsplit_once(char::is_whitespace) {
         Some((before, last)) => match last.parse::<Priority>() {
             Ok(p) => (before.trim(), p),
+            // "superurgent", "hihg": a priority mistyped, not the last word of the question
+            Err(_) if looks_like_a_priority(last) => return Err(usage("escalate", format!("{last:?} is not a priority; use low, normal, high or urgent"))),
             Err(_) => (rest, Priority::Normal),
         },
         None => (rest, Priority::Normal),
     };
     Ok(Command::Escalate { target: target.into(), priority })
+}
+
+/// One word that can only be an id: "3", "m-42", "1700000000.000100", a snowflake; never a
+/// one-word question ("help", "docker").
+pub fn looks_like_a_message_id(target: &str) -> bool {
+    let t = target.trim();
+    !t.is_empty()
+        && !t.contains(char::is_whitespace)
+        && t.chars().any(|c| c.is_ascii_digit())
+        && t.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+}
+
+/// A mistyped priority: "superurgent", "hihg", "nromal", "critical". Strict enough that a
+/// question's own last word ("the build is slow", "it used to work normally") is not one.
+fn looks_like_a_priority(word: &str) -> bool {
+    let word = word.to_ascii_lowercase();
+    let typo_of = |p: &str| word.len() >= 4 && !word.ends_with("ly") && word.chars().next() == p.chars().next() && edit_distance(&word, p) <= 2;
+    word.contains("urgent")
+        || ["low", "normal", "high", "urgent"].iter().any(|p| typo_of(p))
+        || matches!(word.as_str(), "critical" | "asap" | "p0" | "p1" | "p2" | "p3" | "medium" | "blocker")
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 fn parse_ticket(rest: &str) -> Result<Command, CommandError> {
@@ -218,6 +261,8 @@ fn parse_faq(rest: &str) -> Result<Command, CommandError> {
     let prefix = format!("faq {verb}");
     match verb.as_str() {
         "search" => Ok(Command::FaqSearch { query: non_empty(&prefix, "the search text", args)?.into() }),
+        "list" | "" => Ok(Command::FaqList),
+        "show" => Ok(Command::FaqShow { id: non_empty(&prefix, "the entry id", split_word(args).0)?.into() }),
         "add" => {
             let parts: Vec<&str> = args.splitn(3, '|').map(str::trim).collect();
             match parts.as_slice() {
@@ -255,7 +300,7 @@ fn parse_faq(rest: &str) -> Result<Command, CommandError> {
             let faq_id = Some(split_word(after).0).filter(|s| !s.is_empty()).map(String::from);
             Ok(Command::FaqLearn { ticket, faq_id })
         }
-        other => Err(usage("faq search", format!("unknown faq command {other:?}; try search, add, edit, remove or learn"))),
+        other => Err(usage("faq search", format!("unknown faq command {other:?}; try search, list, show, add, edit, remove or learn"))),
     }
 }
 
@@ -284,6 +329,16 @@ mod tests {
             parse("escalate my build fails on ARM").unwrap(),
             Command::Escalate { target: "my build fails on ARM".into(), priority: Priority::Normal }
         );
+        // a mistyped priority is a usage error, not part of the ticket's text
+        for typo in ["escalate foo superurgent", "escalate 3 hihg", "escalate m-1 critical", "escalate 3 nromal"] {
+            let e = parse(typo).unwrap_err();
+            assert!(matches!(&e, CommandError::Usage { problem, .. } if problem.contains("not a priority")), "{typo}: {e}");
+        }
+        // while a question's own last word stays in its text
+        for text in ["the build is slow", "it used to work normally", "docker uses too much memory when idle", "the logs follow"] {
+            let parsed = parse(&format!("escalate {text}")).unwrap();
+            assert_eq!(parsed, Command::Escalate { target: text.into(), priority: Priority::Normal });
+        }
     }
 
     #[test]

@@ -76,9 +76,10 @@ pub fn slugify(text: &str) -> String {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawFile {
-    #[serde(default)]
-    faq: Vec<RawEntry>,
+    /// Absent is an error, not an empty FAQ: a file of `[[entry]]` tables would import nothing.
+    faq: Option<Vec<RawEntry>>,
 }
 
 #[derive(Deserialize)]
@@ -110,9 +111,12 @@ pub fn parse_faq_file(file: &str, source: &str) -> Result<Vec<FaqEntry>, FaqFile
         let message = e.message().trim().to_string();
         err(e.span().unwrap_or(0..0), message)
     })?;
+    let Some(raw_entries) = raw.faq else {
+        return Err(err(0..0, "no FAQ entries: each entry starts with a `[[faq]]` line (an empty FAQ is `faq = []`)".into()));
+    };
     let mut seen: std::collections::HashMap<String, usize> = Default::default();
-    let mut entries = Vec::with_capacity(raw.faq.len());
-    for r in raw.faq {
+    let mut entries = Vec::with_capacity(raw_entries.len());
+    for r in raw_entries {
         validate_id(r.id.get_ref()).map_err(|m| err(r.id.span(), format!("field `id` {m}")))?;
         let line = line_of(source, r.id.span());
         if let Some(first) = seen.insert(r.id.get_ref().clone(), line) {
@@ -227,6 +231,16 @@ answer = "cargo install"
         assert!(e.message.contains("anwser"), "{e}");
         let e = parse_faq_file("f.toml", "[[faq]]\nid = \"a\nquestion = 1\n").unwrap_err();
         assert_eq!(e.line, 2, "{e}");
+    }
+
+    #[test]
+    fn a_file_of_other_tables_is_an_error_not_an_empty_faq() {
+        let e = parse_faq_file("f.toml", "[[entry]]\nid = \"a\"\nquestion = \"q\"\nanswer = \"x\"\n").unwrap_err();
+        assert!(e.message.contains("`entry`") && e.message.contains("`faq`"), "{e}");
+        assert_eq!(e.line, 1, "{e}");
+        let e = parse_faq_file("f.toml", "# nothing yet\n").unwrap_err();
+        assert!(e.message.contains("[[faq]]"), "{e}");
+        assert!(parse_faq_file("f.toml", "faq = []\n").unwrap().is_empty());
     }
 
     #[test]

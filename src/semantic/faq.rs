@@ -11,7 +11,7 @@ use std::sync::Arc;
 pub enum IndexError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("could not build the FAQ index: {0}")]
+    #[error("could not build the FAQ index")]
     Index(#[from] tantivy::TantivyError),
 }
 

@@ -54,20 +54,32 @@ impl HubModel {
     }
 }
 
-/// `[model]`: `dir` wins; otherwise the hub, unless `fetch` is off.
+/// `[model]`: `dir` wins; then a copy installed with `supportbot model install` (in the cache,
+/// named after the repository: read with or without `fetch`); otherwise the hub, unless
+/// `fetch` is off.
 impl From<&ModelSettings> for ModelSource {
     fn from(m: &ModelSettings) -> Self {
-        match (&m.dir, m.fetch) {
-            (Some(dir), _) => ModelSource::Dir(dir.clone()),
-            (None, true) => ModelSource::Hub(HubModel {
+        if let Some(dir) = &m.dir {
+            return ModelSource::Dir(dir.clone());
+        }
+        if let Some(installed) = installed_dir(m).filter(|d| super::install::is_model_dir(d)) {
+            return ModelSource::Dir(installed);
+        }
+        match m.fetch {
+            true => ModelSource::Hub(HubModel {
                 hub_url: m.hub_url.clone(),
                 repo: m.repo.clone(),
                 revision: m.revision.clone(),
                 cache_dir: m.cache_dir.clone(),
             }),
-            (None, false) => ModelSource::None,
+            false => ModelSource::None,
         }
     }
+}
+
+/// Where `supportbot model install` puts the configured model: `<cache_dir>/<repository name>`.
+pub fn installed_dir(m: &ModelSettings) -> Option<PathBuf> {
+    Some(m.cache_dir.as_ref()?.join(m.repo.rsplit('/').next().unwrap_or(&m.repo)))
 }
 
 /// Why the model could not be fetched. Each says what failed and what to do about it.

@@ -33,10 +33,23 @@ pub enum StoreError {
     /// running bot, or it refuses writes (read-only, full).
     #[error("the database cannot be used: {0}")]
     Unfit(String),
-    #[error("could not apply database migrations: {0}")]
+    #[error("could not apply database migrations")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
+    /// A URL of no database this store speaks.
+    #[error("{0}")]
+    BadUrl(String),
+}
+
+/// A database URL the store can open: `sqlite:` or `postgres:`, said in one sentence otherwise.
+pub fn check_url(url: &str) -> Result<(), String> {
+    if ["sqlite:", "postgres:", "postgresql:"].iter().any(|scheme| url.starts_with(scheme)) {
+        return Ok(());
+    }
+    let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
+    let hint = if scheme.is_empty() || url.split_once(':').is_none() { format!("; a file is sqlite://{url}") } else { String::new() };
+    Err(format!("{url:?} is not a database URL: it must start with sqlite: or postgres:{hint}"))
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -116,13 +129,9 @@ impl Store {
     /// not by the pool's "timed out".
     pub async fn connect_with(url: &str, options: &StoreOptions) -> StoreResult<Store> {
         sqlx::any::install_default_drivers();
+        check_url(url).map_err(StoreError::BadUrl)?;
         let postgres = url.starts_with("postgres:") || url.starts_with("postgresql:");
         let memory = url.contains(":memory:");
-        if !postgres && !url.starts_with("sqlite:") {
-            return Err(StoreError::Unavailable(sqlx::Error::Configuration(
-                format!("database url must start with sqlite: or postgres: (got {:?})", url.split(':').next().unwrap_or("")).into(),
-            )));
-        }
         let url = if postgres { url.to_string() } else { sqlite_url(url) };
         let created = !postgres && !memory && readiness::sqlite_path(&url).is_some_and(|p| !p.exists());
         if !memory {

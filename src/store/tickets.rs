@@ -241,6 +241,37 @@ impl Store {
         Ok(())
     }
 
+    /// Raises a ticket's priority (never lowers it), recorded in its history as `priority`.
+    pub async fn raise_priority(&self, id: i64, to: Priority, actor: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        let Some(t) = self.ticket(id).await? else { return Ok(()) };
+        if to <= t.priority {
+            return Ok(());
+        }
+        let unit = self.begin().await?;
+        // The guard on the old priority keeps two raises racing from both writing history.
+        let done = sqlx::query("UPDATE tickets SET priority = $2, updated_at = $3 WHERE id = $1 AND priority = $4")
+            .bind(id)
+            .bind(to.as_str())
+            .bind(ms(now))
+            .bind(t.priority.as_str())
+            .execute_on(&unit)
+            .await?;
+        if done.rows_affected() == 1 {
+            sqlx::query(
+                "INSERT INTO ticket_events (ticket_id, at, actor, action, from_status, to_status, note) VALUES ($1, $2, $3, 'priority', $4, $4, $5)",
+            )
+            .bind(id)
+            .bind(ms(now))
+            .bind(actor)
+            .bind(t.status.as_str())
+            .bind(format!("{} → {}", t.priority.as_str(), to.as_str()))
+            .execute_on(&unit)
+            .await?;
+        }
+        unit.commit().await?;
+        Ok(())
+    }
+
     /// How many questions were linked to a ticket.
     pub async fn linked_count(&self, id: i64) -> StoreResult<i64> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM ticket_links WHERE ticket_id = $1").bind(id).fetch_one_on(self).await?;

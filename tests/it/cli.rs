@@ -4,11 +4,17 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn supportbot(args: &[&str], dir: &Path) -> Output {
+    supportbot_with(args, dir, &[])
+}
+
+fn supportbot_with(args: &[&str], dir: &Path, env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_supportbot"))
+        .envs(env.iter().copied())
         .args(args)
         .current_dir(dir)
         .env_remove("SUPPORTBOT_DATABASE__URL")
         .env("SUPPORTBOT_MODEL__FETCH", "false") // no test reaches the internet (huggingface.co is the default)
+        .env("XDG_CACHE_HOME", dir.join(".cache")) // no model installed on this machine is found
         .output()
         .expect("run supportbot")
 }
@@ -61,7 +67,69 @@ fn a_broken_faq_file_names_the_file_line_and_field_and_imports_nothing() {
     assert!(err.contains("bad.toml:7:") && err.contains("`id`"), "{err}");
     let export = supportbot(&["faq", "export", "--db", &db], dir.path());
     let left = supportbot::domain::faq::parse_faq_file("export", &stdout(&export)).unwrap();
-    assert!(left.is_empty(), "nothing was imported: {left:?}");
+    assert!(!left.iter().any(|e| e.id == "ok"), "nothing of the broken file was imported: {left:?}");
+}
+
+#[test]
+fn a_new_directory_lists_shows_and_exports_the_faq_the_bot_answers_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = supportbot::domain::faq::parse_faq_file("x", supportbot::app::EXAMPLE_FAQ).unwrap();
+    let export = supportbot(&["faq", "export"], dir.path());
+    assert!(export.status.success(), "{}", stderr(&export));
+    let exported = supportbot::domain::faq::parse_faq_file("export", &stdout(&export)).unwrap();
+    assert_eq!(exported.len(), example.len(), "the example FAQ `chat` answers from, not `faq = []`");
+    assert!(stderr(&export).contains("example FAQ"), "{}", stderr(&export));
+
+    let list = supportbot(&["faq", "list"], dir.path());
+    assert!(list.status.success(), "{}", stderr(&list));
+    assert_eq!(stdout(&list).lines().count(), example.len());
+    let first = &example[0];
+    assert!(stdout(&list).lines().any(|l| l.starts_with(&first.id) && l.ends_with(&first.question)), "{}", stdout(&list));
+
+    let show = supportbot(&["faq", "show", &first.id], dir.path());
+    assert!(show.status.success(), "{}", stderr(&show));
+    let shown = supportbot::domain::faq::parse_faq_file("show", &stdout(&show)).unwrap();
+    assert_eq!(shown, vec![first.clone()], "show prints the entry in the file format");
+    let missing = supportbot(&["faq", "show", "no-such-entry"], dir.path());
+    assert!(!missing.status.success());
+    assert!(stderr(&missing).contains("no-such-entry") && stderr(&missing).contains("faq list"), "{}", stderr(&missing));
+}
+
+#[test]
+fn an_faq_file_of_other_tables_is_refused_not_imported_as_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("faq.toml");
+    std::fs::write(&file, "[[entry]]\nid = \"a\"\nquestion = \"q?\"\nanswer = \"x\"\n").unwrap();
+    let out = supportbot(&["faq", "import", file.to_str().unwrap()], dir.path());
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(stderr(&out).contains("faq.toml:1:") && stderr(&out).contains("`entry`") && stderr(&out).contains("`faq`"), "{}", stderr(&out));
+}
+
+#[test]
+fn run_with_nothing_to_connect_says_what_to_configure_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = supportbot(&["run", "--listen", "127.0.0.1:0"], dir.path());
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("nothing to run") && err.contains("[slack]") && err.contains("[discord]") && err.contains("supportbot chat"), "{err}");
+}
+
+#[test]
+fn model_install_refuses_what_holds_no_model_and_installs_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_model = dir.path().join("empty");
+    std::fs::create_dir(&not_a_model).unwrap();
+    let out = supportbot(&["model", "install", not_a_model.to_str().unwrap()], dir.path());
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("holds no sentence-transformer model"), "{}", stderr(&out));
+    let junk = dir.path().join("junk.whl");
+    std::fs::write(&junk, "not a zip").unwrap();
+    let out = supportbot(&["model", "install", junk.to_str().unwrap()], dir.path());
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("zip"), "{}", stderr(&out));
+    let installed = dir.path().join(".cache/supportbot/hub");
+    let left: Vec<_> = std::fs::read_dir(&installed).map(|d| d.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
+    assert!(left.is_empty(), "nothing half-installed is left: {left:?}");
 }
 
 #[test]
@@ -105,4 +173,23 @@ fn a_replayed_day_then_digest_prints_its_numbers() {
     assert!(stdout(&empty).contains("0 seen."), "{}", stdout(&empty));
     let no_channels = supportbot(&["digest", "--post", "--db", &db], dir.path());
     assert!(!no_channels.status.success() && stderr(&no_channels).contains("[digest] channels"), "{}", stderr(&no_channels));
+}
+
+#[test]
+fn a_bad_setting_is_said_once_and_where_it_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = supportbot(&["faq", "list", "--db", "supportbot.db"], dir.path());
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert_eq!(err.matches("must start with sqlite: or postgres:").count(), 1, "{err}");
+    assert!(err.contains("sqlite://supportbot.db") && !err.contains("unavailable"), "{err}");
+
+    let out = supportbot_with(&["faq", "list"], dir.path(), &[("SUPPORTBOT_FAQ__TRESHOLD", "0.5")]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("SUPPORTBOT_FAQ__TRESHOLD") && err.contains("`treshold`") && err.contains("`threshold`"), "{err}");
+
+    std::fs::write(dir.path().join("supportbot.toml"), "[faq]\ntreshold = 0.5\n").unwrap();
+    let err = stderr(&supportbot(&["faq", "list"], dir.path()));
+    assert!(err.contains("supportbot.toml: ") && err.contains("`treshold`") && !err.contains("SUPPORTBOT_"), "{err}");
 }

@@ -169,3 +169,43 @@ async fn faq_learn_turns_a_resolved_ticket_into_an_entry_the_bot_then_uses() {
     let answer = send(&bot, message("m3", 60, user("cat"), "why does the arm64 build crash with an illegal instruction?")).await;
     assert_eq!(answer[0].faq_id.as_deref(), Some("arm64-illegal-instruction"));
 }
+
+#[tokio::test]
+async fn everyone_lists_and_reads_faq_entries() {
+    let (bot, _db) = spawn_bot().await;
+    let list = send(&bot, command("c1", 0, user("ann"), "faq list")).await;
+    assert!(list[0].text.contains("`install`") && list[0].text.contains("`faq show <id>`"), "{}", list[0].text);
+    let show = send(&bot, command("c2", 0, user("ann"), "/faq show install")).await;
+    assert!(show[0].text.starts_with("FAQ entry `install`") && show[0].text.contains("Answer:"), "{}", show[0].text);
+    let missing = send(&bot, command("c3", 0, user("ann"), "faq show nope")).await;
+    assert!(missing[0].text.contains("no FAQ entry `nope`"), "{}", missing[0].text);
+}
+
+#[tokio::test]
+async fn escalating_an_unknown_id_or_a_mistyped_priority_is_refused_with_the_reason() {
+    let (bot, _db) = spawn_bot().await;
+    let unknown = send(&bot, command("c1", 0, moderator("mia"), "escalate 3 urgent")).await;
+    assert_eq!(kinds(&unknown), vec![ActionKind::Reply]);
+    assert!(unknown[0].text.contains("no message `3`"), "{}", unknown[0].text);
+    let typo = send(&bot, command("c2", 0, moderator("mia"), "escalate foo superurgent")).await;
+    assert_eq!(kinds(&typo), vec![ActionKind::Reply]);
+    assert!(typo[0].text.contains("not a priority") && typo[0].text.contains("Usage:"), "{}", typo[0].text);
+    assert!(bot.store().ticket(1).await.unwrap().is_none(), "no ticket was opened");
+}
+
+#[tokio::test]
+async fn escalating_a_ticketed_message_more_urgently_raises_its_ticket() {
+    let (bot, _db) = spawn_bot().await;
+    send(&bot, message("m1", 0, user("ann"), "why does the arm64 build crash?")).await;
+    let opened = send(&bot, command("c1", 1, moderator("mia"), "escalate m1")).await;
+    let id = opened[0].ticket_id.unwrap();
+    assert_eq!(bot.store().ticket(id).await.unwrap().unwrap().priority, Priority::Normal);
+    send(&bot, command("c2", 2, moderator("max"), "escalate m1 urgent")).await;
+    let t = bot.store().ticket(id).await.unwrap().unwrap();
+    assert_eq!(t.priority, Priority::Urgent, "the same ticket, now urgent");
+    let events = bot.store().ticket_events(id).await.unwrap();
+    assert!(events.iter().any(|e| e.action == "priority" && e.actor == "max" && e.note.as_deref() == Some("normal → urgent")), "{events:?}");
+    // a lower priority later never lowers it
+    send(&bot, command("c3", 3, moderator("mia"), "escalate m1 low")).await;
+    assert_eq!(bot.store().ticket(id).await.unwrap().unwrap().priority, Priority::Urgent);
+}

