@@ -6,16 +6,20 @@ mod commands;
 mod conversation;
 mod decision;
 mod detector_cache;
+mod outbox;
 mod tickets;
+
+pub use outbox::Outbox;
 
 use crate::config::Settings;
 use crate::domain::faq_index::{FaqIndex, FaqMatch};
+use crate::domain::intake::Intake;
 use crate::semantic::Embedder;
 use crate::semantic::faq::{IndexError, build_index, embed_query};
 use crate::domain::message::{Action, ActionKind, Incoming, IncomingKind};
 use crate::prompts::Prompts;
 use crate::domain::text::truncate_chars;
-use crate::store::{Intake, Store, StoreError};
+use crate::store::{Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use minijinja::Value;
 use std::collections::HashMap;
@@ -166,6 +170,11 @@ impl Bot {
         &self.store
     }
 
+    /// The outbox, for the adapters' delivery loops.
+    pub fn outbox(&self) -> Outbox {
+        Outbox::new(self.store.clone())
+    }
+
     pub fn config(&self) -> &BotConfig {
         &self.shared.config
     }
@@ -262,6 +271,21 @@ impl Bot {
     /// Every message of `event`'s channel up to `message_id` is stored (see `Inlet::accept_or_hold`).
     pub async fn advance_cursor(&self, event: &Incoming, message_id: &str) -> BotResult<()> {
         Ok(self.store.advance_cursor(&event.platform, &event.channel, message_id).await?)
+    }
+
+    /// The channels `platform`'s messages were seen in: where to look for what was missed.
+    pub async fn known_channels(&self, platform: &str) -> BotResult<Vec<String>> {
+        Ok(self.store.known_channels(platform).await?)
+    }
+
+    /// Whether any event of `platform` was ever recorded (false on the very first run).
+    pub async fn has_seen_events(&self, platform: &str) -> BotResult<bool> {
+        Ok(self.store.seen_event(platform, None).await?)
+    }
+
+    /// Whether the event `event_id` of `platform` was ever recorded.
+    pub async fn has_seen_event(&self, platform: &str, event_id: &str) -> BotResult<bool> {
+        Ok(self.store.seen_event(platform, Some(event_id)).await?)
     }
 
     /// Where catching up on a channel starts (the message after which to read its history).

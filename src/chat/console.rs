@@ -161,7 +161,7 @@ async fn settle<W: AsyncWrite + Unpin + Send>(bot: &Bot, sink: &WriterSink<W>, n
     if let Err(e) = bot.tick(now).await {
         tracing::error!(error = %crate::telemetry::chain(&e), "settling unanswered questions failed");
     }
-    deliver_pending(bot.store(), sink, now).await.unwrap_or_else(|e| {
+    deliver_pending(&bot.outbox(), sink, now).await.unwrap_or_else(|e| {
         tracing::error!(error = %crate::telemetry::chain(&e), "delivering replies failed");
         0
     })

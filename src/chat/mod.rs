@@ -6,9 +6,9 @@ pub mod discord;
 pub mod replay;
 pub mod slack;
 
-use crate::bot::{Bot, BotError};
+use crate::bot::{Bot, BotError, BotResult, Outbox};
 use crate::domain::message::{Action, Incoming, IncomingKind};
-use crate::store::{Intake, OutboxItem, Store, StoreResult};
+use crate::domain::intake::{Intake, OutboxItem};
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::Arc;
@@ -199,10 +199,10 @@ impl UnrecordedSends {
     }
 
     /// Records what it holds; what the database still refuses stays.
-    async fn flush(&self, store: &Store) -> StoreResult<()> {
+    async fn flush(&self, outbox: &Outbox) -> BotResult<()> {
         let waiting: Vec<_> = std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()));
         for (i, (id, at)) in waiting.iter().enumerate() {
-            if let Err(e) = store.mark_sent(*id, *at).await {
+            if let Err(e) = outbox.mark_sent(*id, *at).await {
                 self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(&waiting[i..]);
                 return Err(e);
             }
@@ -223,8 +223,8 @@ enum Turn {
 /// Sends every due action for `sink`'s platform, oldest first, marking each sent or failed.
 /// Returns how many were sent. A send whose mark fails is forgotten: the running delivery loop
 /// uses `deliver_pending_with`, which keeps it.
-pub async fn deliver_pending<S: ChatSink>(store: &Store, sink: &S, now: DateTime<Utc>) -> StoreResult<usize> {
-    deliver_pending_with(store, sink, now, &UnrecordedSends::default()).await
+pub async fn deliver_pending<S: ChatSink>(outbox: &Outbox, sink: &S, now: DateTime<Utc>) -> BotResult<usize> {
+    deliver_pending_with(outbox, sink, now, &UnrecordedSends::default()).await
 }
 
 /// `deliver_pending`, recording `unrecorded` first and keeping there any send it cannot mark.
@@ -233,32 +233,32 @@ pub async fn deliver_pending<S: ChatSink>(store: &Store, sink: &S, now: DateTime
 /// fails before its mark (it is kept in `unrecorded`) or the process dies (the row stays marked
 /// uncertain, and where the platform can be searched the next attempt looks for it first).
 /// Rate limits are waited out at the time the platform names; a channel's actions keep their order.
-pub async fn deliver_pending_with<S: ChatSink>(store: &Store, sink: &S, now: DateTime<Utc>, unrecorded: &UnrecordedSends) -> StoreResult<usize> {
+pub async fn deliver_pending_with<S: ChatSink>(outbox: &Outbox, sink: &S, now: DateTime<Utc>, unrecorded: &UnrecordedSends) -> BotResult<usize> {
     const BATCH: i64 = 100;
     let platform = sink.platform();
     let started = std::time::Instant::now();
     let mut sent = 0;
     loop {
-        unrecorded.flush(store).await?;
-        for (id, reason) in store.prepare_outbox(platform, now).await? {
+        unrecorded.flush(outbox).await?;
+        for (id, reason) in outbox.prepare(platform, now).await? {
             observe(platform, id, DeliveryEvent::GivenUp { reason: &reason });
         }
-        let batch = store.claim_outbox(platform, now, BATCH).await?;
+        let batch = outbox.claim(platform, now, BATCH).await?;
         let Some(claim) = batch.first().map(|i| i.claimed_until) else { return Ok(sent) };
         let mut waiting = std::collections::HashSet::new();
         for item in &batch {
             if started.elapsed() > MAX_PASS {
-                store.release_claim(platform, claim, None, item.id - 1).await?;
+                outbox.release_claim(platform, claim, None, item.id - 1).await?;
                 return Ok(sent);
             }
             if waiting.contains(&item.lane) {
                 continue; // given back below, with the rest of its lane
             }
-            match deliver_one(store, sink, item, now, unrecorded).await? {
+            match deliver_one(outbox, sink, item, now, unrecorded).await? {
                 Turn::Sent => sent += 1,
                 Turn::Done => {}
                 Turn::Waiting => {
-                    store.release_claim(platform, claim, Some(&item.lane), item.id).await?;
+                    outbox.release_claim(platform, claim, Some(&item.lane), item.id).await?;
                     waiting.insert(item.lane.clone());
                 }
             }
@@ -266,10 +266,10 @@ pub async fn deliver_pending_with<S: ChatSink>(store: &Store, sink: &S, now: Dat
     }
 }
 
-async fn deliver_one<S: ChatSink>(store: &Store, sink: &S, item: &OutboxItem, now: DateTime<Utc>, unrecorded: &UnrecordedSends) -> StoreResult<Turn> {
+async fn deliver_one<S: ChatSink>(outbox: &Outbox, sink: &S, item: &OutboxItem, now: DateTime<Utc>, unrecorded: &UnrecordedSends) -> BotResult<Turn> {
     let platform = sink.platform();
     if let Some(at) = sink.ready_at(&item.action, now).filter(|at| *at > now) {
-        store.defer(item.id, "waiting for the platform's rate limit", at, false).await?;
+        outbox.defer(item.id, "waiting for the platform's rate limit", at, false).await?;
         observe(platform, item.id, DeliveryEvent::RateLimitWait { wait: at - now, refused: false });
         return Ok(Turn::Waiting);
     }
@@ -280,49 +280,49 @@ async fn deliver_one<S: ChatSink>(store: &Store, sink: &S, item: &OutboxItem, no
         let looked = tokio::time::timeout(SEND_TIMEOUT, sink.find_earlier(&delivery, now)).await;
         match looked.unwrap_or_else(|_| Err(SendError::retryable("looking for an earlier attempt took too long"))) {
             Ok(Some(true)) => {
-                record_sent(store, unrecorded, item.id, now).await?;
+                record_sent(outbox, unrecorded, item.id, now).await?;
                 observe(platform, item.id, DeliveryEvent::FoundEarlier);
                 return Ok(Turn::Done);
             }
             Ok(Some(false)) => settled = true,
             Ok(None) => {}
-            Err(e) => return failed(store, platform, item, &e, false, now).await,
+            Err(e) => return failed(outbox, platform, item, &e, false, now).await,
         }
     }
-    if !store.begin_attempt(item, now).await? {
+    if !outbox.begin_attempt(item, now).await? {
         return Ok(Turn::Done); // the lease ran out and another instance has the row
     }
     let result = tokio::time::timeout(SEND_TIMEOUT, sink.send_delivery(&delivery, now)).await;
     match result.unwrap_or_else(|_| Err(SendError::retryable("no answer from the platform within 30 s"))) {
         Ok(()) => {
             crate::faults::crash_point("deliver.after_send");
-            record_sent(store, unrecorded, item.id, now).await?;
+            record_sent(outbox, unrecorded, item.id, now).await?;
             observe(platform, item.id, DeliveryEvent::Sent);
             Ok(Turn::Sent)
         }
-        Err(e) => failed(store, platform, item, &e, settled, now).await,
+        Err(e) => failed(outbox, platform, item, &e, settled, now).await,
     }
 }
 
-async fn record_sent(store: &Store, unrecorded: &UnrecordedSends, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
-    store.mark_sent(id, now).await.inspect_err(|_| unrecorded.push(id, now))
+async fn record_sent(outbox: &Outbox, unrecorded: &UnrecordedSends, id: i64, now: DateTime<Utc>) -> BotResult<()> {
+    outbox.mark_sent(id, now).await.inspect_err(|_| unrecorded.push(id, now))
 }
 
 /// Records a failed attempt (or look). `settled`: nothing of the row was on the platform before
 /// it, so a refusal leaves nothing there either.
-async fn failed(store: &Store, platform: &str, item: &OutboxItem, e: &SendError, settled: bool, now: DateTime<Utc>) -> StoreResult<Turn> {
+async fn failed(outbox: &Outbox, platform: &str, item: &OutboxItem, e: &SendError, settled: bool, now: DateTime<Utc>) -> BotResult<Turn> {
     if let Some(wait) = e.retry_after {
         let wait = wait.max(MIN_WAIT);
-        store.defer(item.id, &e.message, now + wait, settled).await?;
+        outbox.defer(item.id, &e.message, now + wait, settled).await?;
         observe(platform, item.id, DeliveryEvent::RateLimitWait { wait, refused: true });
         Ok(Turn::Waiting)
     } else if e.permanent || item.attempts + 1 >= MAX_ATTEMPTS {
-        store.mark_dead(item.id, &e.message, now).await?;
+        outbox.mark_dead(item.id, &e.message, now).await?;
         observe(platform, item.id, DeliveryEvent::GivenUp { reason: &e.message });
         Ok(Turn::Done)
     } else {
         let wait = backoff(item.attempts + 1);
-        store.mark_failed(item.id, &e.message, now + wait).await?;
+        outbox.mark_failed(item.id, &e.message, now + wait).await?;
         observe(platform, item.id, DeliveryEvent::Retried { attempt: item.attempts + 1, retry_in: wait, error: &e.message });
         Ok(Turn::Waiting)
     }
@@ -484,15 +484,15 @@ impl Inlet {
 
 /// Delivers `sink`'s actions until `stop` changes: when woken, when the next row comes due (a
 /// retry, the end of a rate-limit wait), and at least every 2 s.
-pub async fn delivery_loop<S: ChatSink>(store: &Store, sink: &S, wake: &Notify, stop: &mut watch::Receiver<bool>) {
+pub async fn delivery_loop<S: ChatSink>(outbox: &Outbox, sink: &S, wake: &Notify, stop: &mut watch::Receiver<bool>) {
     const POLL: std::time::Duration = std::time::Duration::from_secs(2);
     const SHORTEST: std::time::Duration = std::time::Duration::from_millis(20);
     let unrecorded = UnrecordedSends::default();
     loop {
-        if let Err(e) = deliver_pending_with(store, sink, Utc::now(), &unrecorded).await {
+        if let Err(e) = deliver_pending_with(outbox, sink, Utc::now(), &unrecorded).await {
             tracing::error!(platform = sink.platform(), error = %crate::telemetry::chain(&e), "delivering actions failed");
         }
-        let pause = match store.next_outbox_due(sink.platform()).await {
+        let pause = match outbox.next_due(sink.platform()).await {
             Ok(Some(due)) => (due - Utc::now()).to_std().unwrap_or_default().clamp(SHORTEST, POLL),
             _ => POLL,
         };

@@ -111,7 +111,7 @@ where
         // Time passes up to this event before it happens.
         summary.actions += advance(bot, &sink, event.at).await?;
         bot.receive(&event, event.at).await?;
-        summary.actions += deliver_pending(bot.store(), &sink, event.at).await?;
+        summary.actions += deliver_pending(&bot.outbox(), &sink, event.at).await?;
         clock = Some(clock.map_or(event.at, |c| c.max(event.at)));
     }
     if let Some(last) = clock {
@@ -123,7 +123,7 @@ where
 
 async fn advance<W: AsyncWrite + Unpin + Send>(bot: &Bot, sink: &WriterSink<W>, now: DateTime<Utc>) -> anyhow::Result<usize> {
     bot.tick(now).await?;
-    Ok(deliver_pending(bot.store(), sink, now).await?)
+    Ok(deliver_pending(&bot.outbox(), sink, now).await?)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod calibration;
 pub mod faq;
 pub mod faq_index;
 pub mod inert;
+pub mod intake;
 pub mod message;
 pub mod queueing;
 pub mod question;

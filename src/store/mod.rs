@@ -12,7 +12,7 @@ mod migrations;
 mod tickets;
 mod unit;
 
-pub use intake::{Intake, OutboxItem};
+pub use crate::domain::intake::{Intake, OutboxItem};
 pub use messages::{Question, QuestionStatus, StoredMessage};
 pub use detector::{DetectorExample, ExamplesVersion};
 pub use digest::FeedbackNote;

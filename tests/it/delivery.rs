@@ -12,6 +12,7 @@ use std::sync::Arc;
 use supportbot::chat::discord::outgoing::DiscordSink;
 use supportbot::chat::slack::outgoing::{SlackSink, web_client};
 use supportbot::chat::{ChatSink, Delivery, SendError, UnrecordedSends, deliver_pending, deliver_pending_with};
+use supportbot::bot::Outbox;
 use supportbot::domain::message::{Action, ActionKind};
 use supportbot::store::Store;
 
@@ -57,7 +58,7 @@ async fn deliver_until_done<S: ChatSink>(store: &Store, sink: &S, step: f64, lim
     while elapsed <= limit {
         let now = t0() + seconds(elapsed);
         set_clock(now);
-        deliver_pending(store, sink, now).await.unwrap();
+        deliver_pending(&Outbox::new(store.clone()), sink, now).await.unwrap();
         if store.unsent_count().await.unwrap() == 0 {
             return now;
         }
@@ -121,7 +122,7 @@ async fn a_burst_of_60_answers_to_one_slack_channel_is_paced_in_order() {
     bot.store().record_actions("slack", "in:slack:other", &[elsewhere], None, t0()).await.unwrap();
 
     *fake.state.now.lock().unwrap() = Some(t0());
-    deliver_pending(bot.store(), &sink, t0()).await.unwrap();
+    deliver_pending(&bot.outbox(), &sink, t0()).await.unwrap();
     assert!(fake.calls("chat.postMessage").iter().any(|p| p["channel"] == "C0OTHER"), "another channel is not held up by the burst");
 
     let done = deliver_until_done(bot.store(), &sink, 0.25, 180.0, |now| *fake.state.now.lock().unwrap() = Some(now)).await;
@@ -144,15 +145,16 @@ async fn a_slack_post_whose_answer_was_lost_is_found_and_not_posted_again() {
     // 1. The process dies after Slack took the post, before it could mark it sent.
     bot.store().record_actions("slack", "in:slack:1", &[slack_answer("C0HELP", "1700000000.000100", "in a thread")], None, t0()).await.unwrap();
     *fake.state.hang_after_post.lock().unwrap() = 1;
+    let outbox = bot.outbox();
     tokio::select! {
-        _ = deliver_pending(bot.store(), &sink, t0()) => panic!("the post was supposed to hang"),
+        _ = deliver_pending(&outbox, &sink, t0()) => panic!("the post was supposed to hang"),
         _ = fake.wait_for("the post", |f| f.calls("chat.postMessage").len() == 1) => {}
     }
     // Within the dead run's lease nobody touches it; after it, the new run looks first.
     let restarted = slack_sink(&fake);
-    assert_eq!(deliver_pending(bot.store(), &restarted, t0() + Duration::seconds(30)).await.unwrap(), 0);
+    assert_eq!(deliver_pending(&bot.outbox(), &restarted, t0() + Duration::seconds(30)).await.unwrap(), 0);
     assert!(fake.calls("conversations.replies").is_empty());
-    deliver_pending(bot.store(), &restarted, t0() + Duration::minutes(2)).await.unwrap();
+    deliver_pending(&bot.outbox(), &restarted, t0() + Duration::minutes(2)).await.unwrap();
     assert_eq!(fake.calls("chat.postMessage").len(), 1, "exactly one post");
     let looked = fake.calls("conversations.replies");
     assert_eq!(looked.len(), 1, "looked in the thread");
@@ -162,9 +164,9 @@ async fn a_slack_post_whose_answer_was_lost_is_found_and_not_posted_again() {
     // 2. Slack took a channel post but answered 500: the retry looks in the channel's history.
     bot.store().record_actions("slack", "in:slack:2", &[Action::new(ActionKind::Reply, "C0NEWS", "no thread")], None, t0()).await.unwrap();
     *fake.state.fail_after_post.lock().unwrap() = 1;
-    deliver_pending(bot.store(), &restarted, t0() + Duration::minutes(3)).await.unwrap();
+    deliver_pending(&bot.outbox(), &restarted, t0() + Duration::minutes(3)).await.unwrap();
     assert_eq!(fake.calls("chat.postMessage").len(), 2);
-    deliver_pending(bot.store(), &restarted, t0() + Duration::minutes(4)).await.unwrap();
+    deliver_pending(&bot.outbox(), &restarted, t0() + Duration::minutes(4)).await.unwrap();
     assert_eq!(fake.calls("chat.postMessage").len(), 2, "not posted again");
     assert_eq!(fake.calls("conversations.history").len(), 1);
     assert_eq!(bot.store().unsent_count().await.unwrap(), 0);
@@ -173,7 +175,7 @@ async fn a_slack_post_whose_answer_was_lost_is_found_and_not_posted_again() {
     bot.store().record_actions("slack", "in:slack:3", &[Action::new(ActionKind::Reply, "C0NEWS", "third")], None, t0()).await.unwrap();
     let claimed = bot.store().claim_outbox("slack", t0() + Duration::minutes(5), 10).await.unwrap();
     assert!(bot.store().begin_attempt(&claimed[0], t0() + Duration::minutes(5)).await.unwrap());
-    deliver_pending(bot.store(), &restarted, t0() + Duration::minutes(7)).await.unwrap();
+    deliver_pending(&bot.outbox(), &restarted, t0() + Duration::minutes(7)).await.unwrap();
     assert_eq!(fake.calls("conversations.history").len(), 2, "looked first");
     let posts = fake.calls("chat.postMessage");
     assert_eq!(posts.len(), 3);
@@ -249,10 +251,10 @@ async fn a_failed_send_holds_back_the_rest_of_its_channel_only() {
     bot.store().record_actions("test", "in:test:a3", &[Action::new(ActionKind::Reply, "a", "a3")], None, t0()).await.unwrap();
     bot.store().record_actions("test", "in:test:b", &[Action::new(ActionKind::Reply, "b", "b1")], None, t0()).await.unwrap();
     let sink = FailsFirstInA::default();
-    assert_eq!(deliver_pending(bot.store(), &sink, t0()).await.unwrap(), 1);
+    assert_eq!(deliver_pending(&bot.outbox(), &sink, t0()).await.unwrap(), 1);
     assert_eq!(*sink.sent.lock().unwrap(), ["b1"], "channel b goes on; a2 and a3 wait behind a1");
-    assert_eq!(deliver_pending(bot.store(), &sink, t0() + Duration::seconds(1)).await.unwrap(), 0, "a1's backoff is 2 s");
-    assert_eq!(deliver_pending(bot.store(), &sink, t0() + Duration::seconds(2)).await.unwrap(), 3);
+    assert_eq!(deliver_pending(&bot.outbox(), &sink, t0() + Duration::seconds(1)).await.unwrap(), 0, "a1's backoff is 2 s");
+    assert_eq!(deliver_pending(&bot.outbox(), &sink, t0() + Duration::seconds(2)).await.unwrap(), 3);
     assert_eq!(*sink.sent.lock().unwrap(), ["b1", "a1", "a2", "a3"], "in order");
 }
 
@@ -266,21 +268,21 @@ async fn a_database_error_between_send_and_mark_does_not_send_again() {
     store.record_actions("test", "in:test:1", &[Action::new(ActionKind::Reply, "help", "the answer")], None, t0()).await.unwrap();
     let (slack, counter) = (UnrecordedSends::default(), UnrecordedSends::default());
     let dying = DatabaseDiesAfterSending { inner: slack_sink(&fake), store: store.clone() };
-    let err = deliver_pending_with(&store, &dying, t0(), &slack).await.unwrap_err();
+    let err = deliver_pending_with(&Outbox::new(store.clone()), &dying, t0(), &slack).await.unwrap_err();
     assert!(err.to_string().contains("unavailable"), "{err}");
     assert!(!slack.is_empty(), "the send is remembered");
     assert_eq!(fake.calls("chat.postMessage").len(), 1);
     let sends = Counter::default();
     let store = Store::connect(&db.url, 2).await.unwrap();
     let dying = DatabaseDiesAfterSending { inner: &sends, store: store.clone() };
-    assert!(deliver_pending_with(&store, &dying, t0(), &counter).await.is_err());
+    assert!(deliver_pending_with(&Outbox::new(store.clone()), &dying, t0(), &counter).await.is_err());
     assert_eq!(*sends.0.lock().unwrap(), 1);
 
     // The database is back (here: a new connection), long after the claims' lease.
     let store = Store::connect(&db.url, 2).await.unwrap();
     let later = t0() + Duration::minutes(5);
-    deliver_pending_with(&store, &slack_sink(&fake), later, &slack).await.unwrap();
-    deliver_pending_with(&store, &&sends, later, &counter).await.unwrap();
+    deliver_pending_with(&Outbox::new(store.clone()), &slack_sink(&fake), later, &slack).await.unwrap();
+    deliver_pending_with(&Outbox::new(store.clone()), &&sends, later, &counter).await.unwrap();
     assert!(slack.is_empty() && counter.is_empty());
     assert_eq!(store.unsent_count().await.unwrap(), 0, "marked sent");
     assert_eq!(fake.calls("chat.postMessage").len(), 1, "not sent again");
@@ -296,8 +298,8 @@ async fn a_discord_resend_after_a_lost_answer_carries_the_same_nonce_and_makes_n
     let (bot, _db) = spawn_bot().await;
     let answer = Action::new(ActionKind::Answer, "200", "An answer").replying_to(Some("1300"));
     bot.store().record_actions("discord", "in:discord:1300", &[answer], None, t0()).await.unwrap();
-    assert_eq!(deliver_pending(bot.store(), &sink, t0()).await.unwrap(), 0, "500: not known to be sent");
-    assert_eq!(deliver_pending(bot.store(), &sink, t0() + Duration::seconds(3)).await.unwrap(), 1, "retried after the backoff");
+    assert_eq!(deliver_pending(&bot.outbox(), &sink, t0()).await.unwrap(), 0, "500: not known to be sent");
+    assert_eq!(deliver_pending(&bot.outbox(), &sink, t0() + Duration::seconds(3)).await.unwrap(), 1, "retried after the backoff");
     let posts = fake.requests("POST", "/api/v10/channels/200/messages");
     assert_eq!(posts.len(), 2);
     let nonce = posts[0]["nonce"].as_str().unwrap();
@@ -334,7 +336,7 @@ async fn a_permanent_error_is_given_up_visibly_and_does_not_hold_up_its_channel(
     // A channel name that is not a Discord id can never be sent to.
     let actions = [Action::new(ActionKind::Reply, "not-an-id", "lost"), Action::new(ActionKind::Reply, "not-an-id", "also lost")];
     bot.store().record_actions("discord", "in:discord:x", &actions, None, t0()).await.unwrap();
-    assert_eq!(deliver_pending(bot.store(), &sink, t0()).await.unwrap(), 0);
+    assert_eq!(deliver_pending(&bot.outbox(), &sink, t0()).await.unwrap(), 0);
     assert_eq!(given_up(bot.store()).await, 2, "both given up in one pass: the first does not hold up the second");
     assert_eq!(bot.store().unsent_count().await.unwrap(), 0);
 }

@@ -344,9 +344,9 @@ async fn a_429_is_retried_later_with_the_same_nonce() {
     let answer = Action::new(ActionKind::Answer, "200", "An answer").replying_to(Some("1300"));
     bot.store().record_actions("discord", "in:discord:1300", &[answer], None, at(0)).await.unwrap();
     *fake.state.rate_limit_next.lock().unwrap() = 1;
-    assert_eq!(deliver_pending(bot.store(), &sink, at(0)).await.unwrap(), 0, "429: not sent");
-    assert_eq!(deliver_pending(bot.store(), &sink, at(0)).await.unwrap(), 0, "waits before trying again");
-    assert_eq!(deliver_pending(bot.store(), &sink, at(1)).await.unwrap(), 1, "sent once the pause is over");
+    assert_eq!(deliver_pending(&bot.outbox(), &sink, at(0)).await.unwrap(), 0, "429: not sent");
+    assert_eq!(deliver_pending(&bot.outbox(), &sink, at(0)).await.unwrap(), 0, "waits before trying again");
+    assert_eq!(deliver_pending(&bot.outbox(), &sink, at(1)).await.unwrap(), 1, "sent once the pause is over");
     let posts = fake.requests("POST", "/api/v10/channels/200/messages");
     assert_eq!(posts.len(), 2, "the refused try and the retry");
     assert_eq!(posts[0]["nonce"], posts[1]["nonce"], "a resend carries the same nonce");
@@ -366,7 +366,7 @@ async fn the_digest_goes_to_discord_in_pieces_with_its_chart_attached() {
     settings.channels = vec!["discord:300".into()];
     let queued = supportbot::digest::queue(bot.store(), bot.prompts(), None, &settings, at(-60 * 24), at(60 * 24 * 6), at(60 * 24 * 7)).await.unwrap();
     assert_eq!(queued, 1);
-    assert!(deliver_pending(bot.store(), &sink, at(60 * 24 * 7)).await.unwrap() == 1);
+    assert!(deliver_pending(&bot.outbox(), &sink, at(60 * 24 * 7)).await.unwrap() == 1);
     let posts = fake.requests("POST", "/api/v10/channels/300/messages");
     assert!(!posts.is_empty());
     let text: String = posts.iter().map(|p| p["content"].as_str().unwrap_or_default().to_string()).collect::<Vec<_>>().join("\n");

@@ -168,7 +168,7 @@ async fn deliveries_retried_given_up_and_rate_limited_are_counted_and_the_outbox
     let oldest = before.find("supportbot_outbox_oldest_seconds", &[("platform", P)]).unwrap();
     assert!((30.0..90.0).contains(&oldest), "queued 30 s ago: {oldest}");
 
-    assert_eq!(deliver_pending(bot.store(), &Scripted(P), now).await.unwrap(), 2);
+    assert_eq!(deliver_pending(&bot.outbox(), &Scripted(P), now).await.unwrap(), 2);
     let after = scrape(&base).await;
     let moved = |name: &str| after.get(name, &[("platform", P)]) - before.get(name, &[("platform", P)]);
     assert_eq!(moved("supportbot_deliveries_retried_total"), 1.0, "flaky (a rate limit is waited out, not retried)");

@@ -46,7 +46,7 @@ async fn an_event_recorded_but_not_processed_is_processed_once_after_restart() {
     // The platform redelivers it: still only one answer.
     assert!(bot.receive(&question, at(4)).await.unwrap().is_empty());
     let sink = Recorder::default();
-    assert_eq!(deliver_pending(bot.store(), &sink, at(5)).await.unwrap(), 1);
+    assert_eq!(deliver_pending(&bot.outbox(), &sink, at(5)).await.unwrap(), 1);
     let sent = sink.sent.lock().unwrap();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].kind, ActionKind::Answer);
@@ -62,13 +62,13 @@ async fn unsent_actions_survive_a_restart_and_failed_sends_are_retried_with_back
     }
     let bot = bot_with(&db, TEST_FAQ, test_config()).await;
     let sink = Recorder { fail_first: Mutex::new(1), ..Default::default() };
-    assert_eq!(deliver_pending(bot.store(), &sink, at(1)).await.unwrap(), 0);
+    assert_eq!(deliver_pending(&bot.outbox(), &sink, at(1)).await.unwrap(), 0);
     assert_eq!(bot.store().unsent_count().await.unwrap(), 1);
     // Not before the backoff has passed...
-    assert_eq!(deliver_pending(bot.store(), &sink, at(1)).await.unwrap(), 0);
+    assert_eq!(deliver_pending(&bot.outbox(), &sink, at(1)).await.unwrap(), 0);
     // ...then exactly once.
-    assert_eq!(deliver_pending(bot.store(), &sink, at(2)).await.unwrap(), 1);
-    assert_eq!(deliver_pending(bot.store(), &sink, at(3)).await.unwrap(), 0);
+    assert_eq!(deliver_pending(&bot.outbox(), &sink, at(2)).await.unwrap(), 1);
+    assert_eq!(deliver_pending(&bot.outbox(), &sink, at(3)).await.unwrap(), 0);
     assert_eq!(sink.sent.lock().unwrap().len(), 1);
 }
 

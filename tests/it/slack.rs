@@ -272,10 +272,10 @@ async fn a_429_is_retried_after_retry_after_and_echoed_text_cannot_ping() {
     action.in_reply_to = Some("C0HELP:1700000000.000100".into());
     bot.store().record_actions("slack", "test:1", &[action], None, at(0)).await.unwrap();
 
-    assert_eq!(deliver_pending(bot.store(), &sink, at(0)).await.unwrap(), 0, "429: not sent");
-    assert_eq!(deliver_pending(bot.store(), &sink, at(0)).await.unwrap(), 0, "waits for Retry-After");
-    assert_eq!(deliver_pending(bot.store(), &sink, at(0) + chrono::Duration::seconds(2)).await.unwrap(), 1);
-    assert_eq!(deliver_pending(bot.store(), &sink, at(5)).await.unwrap(), 0, "sent once");
+    assert_eq!(deliver_pending(&bot.outbox(), &sink, at(0)).await.unwrap(), 0, "429: not sent");
+    assert_eq!(deliver_pending(&bot.outbox(), &sink, at(0)).await.unwrap(), 0, "waits for Retry-After");
+    assert_eq!(deliver_pending(&bot.outbox(), &sink, at(0) + chrono::Duration::seconds(2)).await.unwrap(), 1);
+    assert_eq!(deliver_pending(&bot.outbox(), &sink, at(5)).await.unwrap(), 0, "sent once");
     let posts = fake.calls("chat.postMessage");
     assert_eq!(posts.len(), 1);
     assert_eq!(fake.calls("chat.postMessage (429)").len(), 1);
@@ -312,7 +312,7 @@ async fn a_digest_is_posted_with_its_chart_shared_in_its_thread() {
     let mut settings = bot.config().digest.clone();
     settings.channels = vec!["slack:C0NEWS".into()];
     supportbot::digest::queue(bot.store(), bot.prompts(), None, &settings, at(-60 * 24 * 7), at(0), at(0)).await.unwrap();
-    assert_eq!(deliver_pending(bot.store(), &sink, at(0)).await.unwrap(), 1);
+    assert_eq!(deliver_pending(&bot.outbox(), &sink, at(0)).await.unwrap(), 1);
     let posts = fake.calls("chat.postMessage");
     assert_eq!(posts.len(), 1);
     assert_eq!(posts[0]["channel"], "C0NEWS");

@@ -143,9 +143,8 @@ impl DiscordRuntime {
     /// The gateway does not redeliver: fetch what was posted in watched channels since the last
     /// message seen there, oldest first, through the same dedup as live messages.
     pub async fn catch_up(&self, http: &Http) -> usize {
-        let store = self.inlet.bot.store();
         let mut channels: BTreeSet<String> = self.context().channels.iter().map(|c| c.to_string()).collect();
-        match store.known_channels(PLATFORM).await {
+        match self.inlet.bot.known_channels(PLATFORM).await {
             Ok(known) => channels.extend(known),
             Err(e) => tracing::error!(error = %e, "catching up: could not list channels"),
         }
@@ -186,7 +185,6 @@ impl DiscordRuntime {
     /// never seen is handled like a live one. Nothing is caught up on the very first run.
     pub async fn catch_up_forums(&self, http: &Http, guilds: &[GuildId]) -> usize {
         let forums = self.context().forums.clone();
-        let store = self.inlet.bot.store();
         if forums.is_empty() || !self.ran_before {
             return 0;
         }
@@ -202,7 +200,7 @@ impl DiscordRuntime {
             for thread in threads.iter().filter(|t| t.parent_id.is_some_and(|p| forums.contains(&p))) {
                 self.remember_place(thread);
                 // A forum post's first message has the post's id, which is also its event id.
-                if store.seen_event(PLATFORM, Some(&thread.id.to_string())).await.unwrap_or(true) {
+                if self.inlet.bot.has_seen_event(PLATFORM, &thread.id.to_string()).await.unwrap_or(true) {
                     continue;
                 }
                 match http.get_message(thread.id, MessageId::new(thread.id.get())).await {

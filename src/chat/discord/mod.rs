@@ -137,7 +137,7 @@ pub async fn start(settings: &DiscordSettings, default_moderators_channel: &str,
     let guilds = ids::<GuildId>(&settings.guilds, "guilds")?;
     let inlet = Inlet::new(bot.clone());
     let (ready_tx, ready_rx) = oneshot::channel();
-    let ran_before = bot.store().seen_event(events::PLATFORM, None).await.context("Discord: reading the intake")?;
+    let ran_before = bot.has_seen_events(events::PLATFORM).await.context("Discord: reading the intake")?;
     let runtime = Arc::new(DiscordRuntime::new(inlet.clone(), ctx, guilds, settings.backfill_limit, ran_before, ready_tx));
     let mut client = ClientBuilder::new_with_http(http, intents()).event_handler_arc(Arc::new(Handler(runtime.clone()))).await.context("Discord: setting up the client")?;
     let shards = client.shard_manager.clone();
@@ -178,7 +178,7 @@ pub async fn start(settings: &DiscordSettings, default_moderators_channel: &str,
     let wake = inlet.wake.clone();
     let held = tokio::spawn(retry_held_loop(inlet.clone(), stop.clone()));
     let delivery = tokio::spawn(async move {
-        delivery_loop(bot.store(), &sink, &wake, &mut stop).await;
+        delivery_loop(&bot.outbox(), &sink, &wake, &mut stop).await;
         let _ = held.await;
     });
     Ok(DiscordHandle { shards, gateway, delivery })

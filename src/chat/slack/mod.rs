@@ -103,7 +103,7 @@ pub async fn start(settings: &SlackSettings, default_moderators_channel: &str, b
     let runtime = Arc::new(SlackRuntime { inlet, ctx });
     let moderators_channel = settings.moderators_channel.clone().or_else(|| Some(default_moderators_channel.to_string()));
     let sink = SlackSink::new(client.clone(), bot_token, moderators_channel).with_bot_user(me.user_id.to_string());
-    let delivery = tokio::spawn(async move { crate::chat::delivery_loop(bot.store(), &sink, &wake, &mut stop).await });
+    let delivery = tokio::spawn(async move { crate::chat::delivery_loop(&bot.outbox(), &sink, &wake, &mut stop).await });
     let (router, listener) = match way_in {
         WayIn::Http(secret) => (Some(http::routes(runtime, &secret)), None),
         WayIn::Socket(app_token) => (None, Some(socket::start(client, &app_token, runtime).await?)),
