@@ -63,12 +63,15 @@ pub async fn digest(
     let mut numbers = compose(&input, staffing, now);
     numbers.undelivered = store.given_up_between(from, to).await?;
     (numbers.corrections, numbers.corrections_total) = store.corrections_between(from, to).await?;
+    numbers.feedback = store.feedback_between(from, to).await?.len();
     Ok(Digest { numbers, themes })
 }
 
 /// The period's themes: k-means over sentence embeddings, or over TF-IDF vectors when no model
-/// is configured. `questions` are the period's, already read. None when the period has nothing
-/// to compare on.
+/// is configured, keeping the coherent clusters only (`domain::cluster::Bar`).
+/// `questions` are the period's, already read. Empty when the period has nothing to group (no
+/// two messages, or without a model no word two messages share); None is left to callers that
+/// could not find the themes at all.
 async fn period_themes(
     store: &Store,
     model: Option<&Arc<Embedder>>,
@@ -88,17 +91,20 @@ async fn period_themes(
         let mut analyzer = text::keyword_analyzer();
         let tokens: Vec<Vec<String>> = texts.iter().map(|t| text::tokens(&mut analyzer, t)).collect();
         let earlier: Vec<&str> = previous.iter().map(|(_, text)| text.as_str()).collect();
-        let (vectors, before) = match &model {
-            Some(model) => (model.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>())?, model.embed(&earlier)?),
+        let (vectors, before, words) = match &model {
+            Some(model) => (model.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>())?, model.embed(&earlier)?, None),
             None => {
                 // One vocabulary for both periods, so the trend compares like with like.
                 let both = texts.iter().map(String::as_str).chain(earlier.iter().copied());
-                let Some(mut all) = crate::domain::tfidf::tfidf_for_texts(both) else { return Ok(None) };
+                // No word in common: nothing alike to group, which is no theme (not a failure).
+                let Some(mut all) = crate::domain::tfidf::tfidf_for_texts(both) else { return Ok(Some(Vec::new())) };
                 let before = all.split_off(texts.len());
-                (all, before)
+                // All of each message's words, for how alike a theme's messages are.
+                let mut stemmer = text::analyzer();
+                (all, before, Some(texts.iter().map(|t| text::tokens(&mut stemmer, t)).collect::<Vec<_>>()))
             }
         };
-        let input = ThemeInput { texts: &texts, tokens: &tokens, vectors: &vectors, authors: &authors, previous: &before };
+        let input = ThemeInput { texts: &texts, tokens: &tokens, vectors: &vectors, authors: &authors, previous: &before, words: words.as_deref() };
         Ok(Some(themes(&input, k, min_users, top)?))
     })
     .await??;
@@ -112,6 +118,8 @@ async fn theme_texts(store: &Store, questions: &[QuestionRecord], from: DateTime
     Ok(texts)
 }
 
+/// The digest's text; `themes` None when they could not be found (an error, logged), Some and
+/// empty when there is no theme to show.
 pub fn render(prompts: &Prompts, numbers: &DigestNumbers, themes: Option<&[Theme]>) -> String {
     prompts.render("digest", context! { d => numbers, themes => themes })
 }

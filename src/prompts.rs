@@ -65,6 +65,23 @@ fn percent(value: f64) -> String {
     format!("{:.0}%", (value * 100.0).clamp(0.0, 100.0))
 }
 
+/// `{{ hours | duration_hours }}`: a duration given in hours, in the unit a reader thinks in:
+/// minutes under an hour ("12 min"), hours with one decimal under two days ("3.5 h"), days with
+/// one decimal after that ("4.2 days").
+pub fn duration_hours(hours: f64) -> String {
+    let hours = if hours.is_finite() { hours.max(0.0) } else { 0.0 };
+    let minutes = (hours * 60.0).round();
+    if minutes < 1.0 {
+        "under 1 min".to_string()
+    } else if minutes < 60.0 {
+        format!("{minutes:.0} min")
+    } else if hours < 48.0 {
+        format!("{hours:.1} h")
+    } else {
+        format!("{:.1} days", hours / 24.0)
+    }
+}
+
 /// The name templates escape with: every value is user text unless marked safe.
 const MARKDOWN: AutoEscape = AutoEscape::Custom("markdown");
 
@@ -107,6 +124,7 @@ impl Prompts {
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
         env.add_filter("percent", percent);
+        env.add_filter("duration_hours", duration_hours);
         env.add_filter("quote", quote);
         env.add_filter("code", code);
         env.set_auto_escape_callback(|_| MARKDOWN);
@@ -174,8 +192,8 @@ mod tests {
                 community_answered => 2, unanswered => 1, tickets_opened => 2, tickets_resolved => 1, tickets_open => 1,
                 oldest_open_hours => 148.0, median_first_response_hours => 1.5, median_resolution_hours => 4.0,
                 top_helpers => vec![context! { user => "ben", answers => 2 }], arrivals_per_hour => 0.04,
-                responders_needed => 1, first_response_target_hours => 1.0, forecast_next_period => 6.4,
-            }, themes => vec![context! { keywords => vec!["card", "arrive"], size => 4, previous_size => 1, examples => vec!["my card has not arrived"], people => 3 }] },
+                responders_needed => 1, first_response_target_hours => 1.0, forecast_next_period => 6.4, feedback => 2,
+            }, themes => vec![context! { keywords => vec!["card", "arrive"], size => 4, previous_size => 1, examples => vec!["my card has not arrived"], people => 3, coherence => 0.62, tightness => "tight" }] },
             "help" => context! { commands => crate::domain::command::COMMANDS, is_moderator => false, platform => "console" },
             "invalid_transition" => context! { ticket_id => 7, status => "closed", verb => "resolved" },
             "learn_needs_resolution" | "ticket_not_found" => context! { ticket_id => 7 },
@@ -253,6 +271,63 @@ mod tests {
         let text = prompts.render("answer", answer);
         assert!(text.starts_with("Use **bold** [docs](https://x.org)"), "the FAQ's Markdown is kept: {text}");
         assert!(text.contains("`a_b`"), "an id in a code span is not escaped: {text}");
+    }
+
+    #[test]
+    fn durations_are_said_in_minutes_hours_or_days() {
+        assert_eq!(duration_hours(0.0), "under 1 min");
+        assert_eq!(duration_hours(-1.0), "under 1 min", "a clock skew is no negative duration");
+        assert_eq!(duration_hours(f64::NAN), "under 1 min");
+        assert_eq!(duration_hours(0.2), "12 min");
+        assert_eq!(duration_hours(59.0 / 60.0), "59 min");
+        assert_eq!(duration_hours(0.999), "1.0 h", "59.94 minutes round to an hour, not \"60 min\"");
+        assert_eq!(duration_hours(1.0), "1.0 h");
+        assert_eq!(duration_hours(3.5), "3.5 h");
+        assert_eq!(duration_hours(47.9), "47.9 h");
+        assert_eq!(duration_hours(48.0), "2.0 days");
+        assert_eq!(duration_hours(100.8), "4.2 days");
+    }
+
+    /// The digest's sample with `d`'s fields changed by `set` and `themes` as given.
+    fn digest_with(set: serde_json::Value, themes: serde_json::Value) -> Value {
+        let mut ctx = serde_json::to_value(sample("digest")).unwrap();
+        for (k, v) in set.as_object().unwrap() {
+            ctx["d"][k] = v.clone();
+        }
+        ctx["themes"] = themes;
+        Value::from_serialize(ctx)
+    }
+
+    #[test]
+    fn the_digest_says_durations_in_a_human_unit() {
+        let prompts = Prompts::load(None).unwrap();
+        let text = prompts.render("digest", sample("digest"));
+        assert!(text.contains("the oldest for 6.2 days"), "{text}");
+        assert!(text.contains("median first response 1.5 h, median resolution 4.0 h"), "{text}");
+        assert!(text.contains("within 1.0 h"), "{text}");
+        let fast = digest_with(serde_json::json!({ "median_first_response_hours": 0.2, "median_resolution_hours": null, "first_response_target_hours": 0.25 }), serde_json::json!([]));
+        let text = prompts.render("digest", fast);
+        assert!(text.contains("median first response 12 min, median resolution n/a"), "{text}");
+        assert!(text.contains("within 15 min"), "{text}");
+        assert!(!text.contains("0.0 h") && !text.contains("0.2 h"), "{text}");
+    }
+
+    #[test]
+    fn the_digest_says_why_there_are_no_themes_and_how_sure_the_shown_ones_are() {
+        let prompts = Prompts::load(None).unwrap();
+        let text = prompts.render("digest", sample("digest"));
+        assert!(text.contains("- card, arrive: 4 messages, tight group (+3 on the previous period)"), "{text}");
+        let quiet = digest_with(serde_json::json!({ "questions": 0, "feedback": 0 }), serde_json::json!([]));
+        let text = prompts.render("digest", quiet);
+        assert!(text.contains("*Top themes:* none this period: no feedback or questions to group."), "{text}");
+        let scattered = digest_with(serde_json::json!({}), serde_json::json!([]));
+        let text = prompts.render("digest", scattered);
+        assert!(text.contains("*Top themes:* none this period: no group of alike messages stood out."), "{text}");
+        let failed = digest_with(serde_json::json!({}), serde_json::Value::Null);
+        assert!(prompts.render("digest", failed).contains("*Top themes:* could not be worked out this time"));
+        for text in [prompts.render("digest", sample("digest")), prompts.render("digest", digest_with(serde_json::json!({ "questions": 0 }), serde_json::json!([])))] {
+            assert!(!text.contains("model"), "themes never need the model: {text}");
+        }
     }
 
     #[test]

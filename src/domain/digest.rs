@@ -81,6 +81,9 @@ pub struct DigestNumbers {
     /// in all; filled in from the store.
     pub corrections: i64,
     pub corrections_total: i64,
+    /// Pieces of feedback given in the period (themed with the questions); filled in from the
+    /// store.
+    pub feedback: usize,
 }
 
 fn hours(d: Duration) -> f64 {
@@ -115,6 +118,7 @@ pub fn compose(input: &DigestInput, staffing: Staffing, now: DateTime<Utc>) -> D
         undelivered: 0,
         corrections: 0,
         corrections_total: 0,
+        feedback: 0,
         from: input.from.format("%Y-%m-%d").to_string(),
         to: input.to.format("%Y-%m-%d").to_string(),
         questions,

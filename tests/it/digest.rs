@@ -4,6 +4,7 @@ use crate::helpers::*;
 use chrono::{DateTime, Utc};
 use supportbot::chat::{ChatSink, SendError, deliver_pending};
 use supportbot::digest::post_if_due;
+use supportbot::domain::cluster::{EMBEDDING_BAR, Theme, Tightness, WORDS_BAR, coherence, kmeans_auto, matrix};
 use supportbot::domain::message::{Action, ActionKind};
 
 fn utc(s: &str) -> DateTime<Utc> {
@@ -55,7 +56,7 @@ async fn two_instances_post_each_weeks_digest_exactly_once_and_catch_up_a_missed
     assert!(!post(&b, "b", utc("2026-11-16T08:59:00Z")).await);
 
     let sink = Collect::default();
-    deliver_pending(a.store(), &sink, wednesday).await.unwrap();
+    deliver_pending(&a.outbox(), &sink, wednesday).await.unwrap();
     let posted: Vec<Action> = sink.0.lock().unwrap().iter().filter(|a| a.kind == ActionKind::Digest).cloned().collect();
     assert_eq!(posted.len(), 1);
     assert_eq!((posted[0].kind, posted[0].channel.as_str()), (ActionKind::Digest, "announcements"));
@@ -110,7 +111,7 @@ async fn a_digest_queued_by_hand_is_posted_once_per_channel() {
         assert_eq!(queued, 2);
     }
     let sink = Collect::default();
-    deliver_pending(bot.store(), &sink, to).await.unwrap();
+    deliver_pending(&bot.outbox(), &sink, to).await.unwrap();
     let channels: Vec<String> = sink.0.lock().unwrap().iter().map(|a| a.channel.clone()).collect();
     assert_eq!(channels, vec!["announcements", "general"]);
 }
@@ -141,19 +142,175 @@ async fn without_a_model_the_themes_come_from_tf_idf() {
 #[tokio::test]
 async fn a_configured_number_of_clusters_is_used_as_is() {
     let (bot, _db) = spawn_bot().await;
-    for (i, (who, text)) in [("ann", "password reset fails"), ("ben", "arm build crashes"), ("cat", "postgres connection refused"), ("dan", "docker image too big")].iter().enumerate() {
+    for (i, (who, text)) in [("ann", "password reset fails?"), ("ben", "arm build crashes?"), ("cat", "postgres connection refused?"), ("dan", "docker image too big?")].iter().enumerate() {
         send(&bot, message(&format!("k{i}"), i as i64 * 10, user(who), text)).await;
     }
     let mut settings = bot.config().digest.clone();
-    settings.clusters = Some(2);
+    settings.clusters = Some(4);
     settings.themes = 10;
     let themes = themes_of_the_day(&bot, &settings).await.unwrap();
-    // Four unrelated messages share no word: TF-IDF has nothing to compare them on.
-    assert!(themes.is_none(), "{themes:?}");
-    send(&bot, message("k4", 50, user("eve"), "password reset link fails")).await;
-    send(&bot, message("k5", 60, user("fay"), "arm build crashes again")).await;
+    // Four unrelated messages share no word: TF-IDF has nothing to compare them on, no theme.
+    assert_eq!(themes, Some(vec![]));
+    let again = ["password reset link fails?", "arm build crashes again?", "postgres connection refused again?", "docker image is too big?", "password reset still fails?", "the arm build crashes?", "postgres connection refused today?", "docker image far too big?"];
+    for (i, text) in again.iter().enumerate() {
+        send(&bot, message(&format!("k{}", i + 4), 50 + i as i64 * 10, user(&format!("member{i}")), text)).await;
+    }
+    assert_eq!(bot.store().questions_between(at(-60), at(60 * 24)).await.unwrap().len(), 12, "all taken for questions");
     let themes = themes_of_the_day(&bot, &settings).await.unwrap().unwrap();
-    assert_eq!(themes.len(), 2, "k = 2 as configured: {themes:?}");
+    // k = 4 as configured: the four topics of three messages each. The automatic k (at most 3
+    // for twelve messages) would have merged two of them.
+    let sizes: Vec<(usize, Tightness)> = themes.iter().map(|t| (t.size, t.tightness)).collect();
+    assert_eq!(sizes, vec![(3, Tightness::Tight); 4], "{themes:?}");
+}
+
+/// 18 questions a support channel could get in a week, each about something else (they share
+/// a few everyday words, as real ones do).
+const UNRELATED: [&str; 18] = [
+    "How do I change the bot's nickname on my server?",
+    "Is there a dark mode for the web dashboard?",
+    "Why does the docker image fail to start with a permission error?",
+    "Can I export my ticket history to a CSV file?",
+    "Which PostgreSQL versions are supported?",
+    "Why does my Slack app say invalid_auth after I rotated the token?",
+    "How much memory does the embedding model need?",
+    "Does the bot run on a Raspberry Pi?",
+    "Can the digest be posted on Fridays instead of Mondays?",
+    "Why are emoji reactions not counted as votes?",
+    "Is there a way to translate the answers into German?",
+    "Why does the bot reply twice to every message in one channel?",
+    "How do I back up the SQLite database file?",
+    "Can moderators edit an FAQ entry from Discord?",
+    "What license is the project under?",
+    "Where are the logs written when it runs under systemd?",
+    "Can I limit the bot to a single channel on my server?",
+    "Why does the metrics endpoint return an error 404 behind nginx?",
+];
+
+/// One problem, asked eight ways.
+const PASSWORD_RESET: [&str; 8] = [
+    "Why do I never get the password reset email?",
+    "password reset email never arrives, what can I do?",
+    "the reset password email doesn't come, any idea?",
+    "still waiting for the password reset email, is it broken?",
+    "no password reset email in my inbox, why?",
+    "password reset mail not arriving, I checked spam, help?",
+    "I requested a password reset twice and got no email, why?",
+    "where is my password reset email?",
+];
+
+/// Sends `texts` as questions from as many people, half an hour apart, and checks they were all
+/// taken for questions (so the themes are made of all of them).
+async fn ask_all(bot: &supportbot::bot::Bot, texts: &[&str]) {
+    for (i, text) in texts.iter().enumerate() {
+        send(bot, message(&format!("t{i}"), i as i64 * 30, user(&format!("member{i}")), text)).await;
+    }
+    let seen = bot.store().questions_between(at(-60), at(60 * 24)).await.unwrap();
+    assert_eq!(seen.len(), texts.len(), "every message is a question: {:?}", seen.iter().map(|q| &q.text).collect::<Vec<_>>());
+}
+
+/// The test day's digest text, themes found with `model` (None: TF-IDF).
+async fn digest_text(bot: &supportbot::bot::Bot, model: Option<&std::sync::Arc<supportbot::semantic::Embedder>>) -> (String, Vec<Theme>) {
+    let (from, to) = (at(-60), at(60 * 24));
+    let digest = supportbot::digest::digest(bot.store(), model, &bot.config().digest, from, to, to).await.unwrap();
+    let themes = digest.themes.unwrap().expect("themes were worked out");
+    (supportbot::digest::render(bot.prompts(), &digest.numbers, Some(&themes)), themes)
+}
+
+/// Two areas of the product, each asked about in different ways (not paraphrases).
+const DOCKER: [&str; 6] = [
+    "The docker container exits right after it starts",
+    "How do I pass the config file to the docker container?",
+    "docker compose: the volume for the database is not writable",
+    "Is there an arm64 docker image?",
+    "The docker image is 2 GB, can it be smaller?",
+    "docker logs show nothing when the container crashes",
+];
+const SLACK: [&str; 5] = [
+    "Which scopes does the Slack app need?",
+    "The Slack app does not answer in private channels",
+    "How do I install the Slack app without socket mode?",
+    "Slack says the bot token is invalid after reinstalling the app",
+    "Can one Slack app serve two workspaces?",
+];
+
+/// A busier week: the three topics among 15 unrelated questions.
+fn busier() -> Vec<&'static str> {
+    let mut texts: Vec<&str> = UNRELATED[..15].to_vec();
+    texts.extend(DOCKER);
+    texts.extend(SLACK);
+    texts.extend(&PASSWORD_RESET[..6]);
+    texts
+}
+
+fn interleaved() -> Vec<&'static str> {
+    let mut texts: Vec<&str> = UNRELATED.to_vec();
+    for (i, p) in PASSWORD_RESET.iter().enumerate() {
+        texts.insert(i * 3, p);
+    }
+    texts
+}
+
+#[tokio::test]
+async fn eighteen_unrelated_questions_are_no_theme_and_the_digest_says_so() {
+    let (bot, _db) = spawn_bot().await;
+    ask_all(&bot, &UNRELATED).await;
+    let (text, themes) = digest_text(&bot, None).await;
+    assert!(themes.is_empty(), "unrelated questions shown as a theme: {themes:?}");
+    assert!(text.contains("*Top themes:* none this period: no group of alike messages stood out."), "{text}");
+    assert!(!text.contains("model"), "{text}");
+}
+
+#[tokio::test]
+async fn a_question_asked_eight_ways_among_unrelated_ones_is_a_theme() {
+    let (bot, _db) = spawn_bot().await;
+    ask_all(&bot, &interleaved()).await;
+    let (text, themes) = digest_text(&bot, None).await;
+    let password = themes.iter().find(|t| t.keywords.iter().any(|k| k == "password")).unwrap_or_else(|| panic!("no password theme: {themes:?}\n{text}"));
+    assert!((7..=9).contains(&password.size) && password.coherence >= WORDS_BAR.theme, "{password:?}");
+    assert!(themes.iter().all(|t| t.size < 11), "the unrelated rest is no theme: {themes:?}");
+    let line = text.lines().find(|l| l.contains("password")).unwrap();
+    assert!(line.contains(&format!("{} messages, ", password.size)) && (line.contains("tight group") || line.contains("loose group")), "{text}");
+}
+
+#[tokio::test]
+#[ignore = "needs the sentence-embedding model: set TEST_MODEL_DIR and add --run-ignored all (.ci/run does)"]
+async fn with_the_model_unrelated_questions_are_no_theme_and_a_repeated_one_is() {
+    let dir = supportbot::semantic::embedder::test_model_dir().expect("TEST_MODEL_DIR must name an unpacked all-MiniLM-L6-v2 (.ci/run downloads it)");
+    let model = std::sync::Arc::new(supportbot::semantic::Embedder::load(&dir, false).unwrap());
+    // The clusters k-means makes of each week, and how alike their messages are.
+    for texts in [UNRELATED.to_vec(), interleaved(), busier()] {
+        let x = matrix(&model.embed(&texts).unwrap());
+        let c = kmeans_auto(&x).unwrap();
+        let clusters: Vec<(usize, f64)> = (0..c.k()).map(|t| c.nearest_to_centre(&x, t)).map(|m| (m.len(), coherence(&x, &m))).collect();
+        eprintln!("on embeddings: clusters (size, coherence) {clusters:?}");
+    }
+    // Every three of the unrelated questions: at worst a loose theme, never a tight one.
+    let x = matrix(&model.embed(&UNRELATED).unwrap());
+    let mut best: f64 = 0.0;
+    for a in 0..18 {
+        for b in a + 1..18 {
+            for c in b + 1..18 {
+                best = best.max(coherence(&x, &[a, b, c]));
+            }
+        }
+    }
+    let topics = matrix(&model.embed(&[&PASSWORD_RESET[..], &DOCKER[..], &SLACK[..]].concat()).unwrap());
+    let span = |a: usize, b: usize| (a..b).collect::<Vec<usize>>();
+    let (password, docker, slack) = (coherence(&topics, &span(0, 8)), coherence(&topics, &span(8, 14)), coherence(&topics, &span(14, 19)));
+    eprintln!("on embeddings: the most alike three unrelated questions {best:.3}; password reset {password:.3}, docker {docker:.3}, slack {slack:.3}");
+    assert!(best < EMBEDDING_BAR.tight, "{best}");
+    assert_eq!(Tightness::of(password, EMBEDDING_BAR), Some(Tightness::Tight));
+    assert_eq!((Tightness::of(docker, EMBEDDING_BAR), Tightness::of(slack, EMBEDDING_BAR)), (Some(Tightness::Loose), Some(Tightness::Loose)));
+    let (bot, _db) = spawn_bot().await;
+    ask_all(&bot, &UNRELATED).await;
+    let (_, themes) = digest_text(&bot, Some(&model)).await;
+    assert!(themes.is_empty(), "unrelated questions shown as a theme: {themes:?}");
+    let (bot, _db) = spawn_bot().await;
+    ask_all(&bot, &interleaved()).await;
+    let (text, themes) = digest_text(&bot, Some(&model)).await;
+    let password = themes.iter().find(|t| t.keywords.iter().any(|k| k == "password")).unwrap_or_else(|| panic!("no password theme: {themes:?}\n{text}"));
+    assert!((7..=9).contains(&password.size) && password.tightness == Tightness::Tight, "{password:?}");
+    assert!(themes.iter().all(|t| t.size < 11), "the unrelated rest is no theme: {themes:?}");
 }
 
 /// A platform that refuses everything for good (the channel is gone).
@@ -175,7 +332,7 @@ async fn the_digest_says_how_many_messages_could_not_be_delivered() {
     send(&bot, message("m1", 0, user("ann"), "how do I reset my password?")).await;
     let before = send(&bot, command("c1", 5, moderator("mia"), "digest")).await;
     assert!(!before[0].text.contains("Undelivered"), "{}", before[0].text);
-    deliver_pending(bot.store(), &Gone, at(6)).await.unwrap();
+    deliver_pending(&bot.outbox(), &Gone, at(6)).await.unwrap();
     let after = send(&bot, command("c2", 10, moderator("mia"), "digest")).await;
     // The answer and the first preview were given up on.
     assert!(after[0].text.contains("*Undelivered:* 2 messages could not be delivered"), "{}", after[0].text);

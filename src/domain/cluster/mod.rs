@@ -22,7 +22,7 @@ use rayon::prelude::*;
 mod choose_k;
 mod themes;
 pub use choose_k::{candidate_ks, kmeans_auto, silhouette};
-pub use themes::{Theme, ThemeInput, keywords, themes};
+pub use themes::{Bar, EMBEDDING_BAR, MIN_THEME_SIZE, Theme, ThemeInput, Tightness, WORDS_BAR, coherence, idf, keywords, themes, word_coherence};
 
 /// The seed every clustering uses.
 pub const SEED: u64 = 42;
