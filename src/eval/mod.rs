@@ -5,7 +5,7 @@ pub mod channel;
 pub mod cluster;
 pub mod detect;
 pub mod faq;
-mod harness;
+pub mod harness;
 
 use anyhow::{Context, bail};
 use std::path::Path;
