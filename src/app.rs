@@ -1,6 +1,6 @@
 //! Wiring: settings in, a running bot out. Also the long-running `run` service.
 
-use crate::bot::{Bot, BotConfig};
+use crate::bot::{Bot, BotConfig, Scheduler};
 use crate::config::{Settings, redact_url};
 use crate::domain::faq::{ImportReport, parse_faq_file};
 use crate::prompts::Prompts;
@@ -155,7 +155,8 @@ pub async fn load_embedder(source: impl Into<ModelSource>, int8: bool) -> anyhow
     Ok(Some(Arc::new(model)))
 }
 
-/// Serves until `shutdown` completes: the HTTP server and the periodic jobs.
+/// Serves until `shutdown` completes: the HTTP server and the periodic jobs (`bot::Scheduler`,
+/// run every `[bot] tick`).
 /// Platform adapters attach here as they are configured.
 pub async fn run(settings: Settings, listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
     let (bot, _model_on_the_way) = start_bot(&settings, None).await?;
@@ -185,19 +186,12 @@ pub async fn run(settings: Settings, listener: tokio::net::TcpListener, shutdown
     let instance = format!("{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "supportbot".into()), std::process::id());
     let tick = settings.bot.tick.max(Duration::from_millis(50));
     let jobs = {
-        let bot = bot.clone();
+        let scheduler = Scheduler::new((*bot).clone(), instance);
         tokio::spawn(async move {
             let mut timer = tokio::time::interval(tick);
             loop {
                 tokio::select! {
-                    _ = timer.tick() => {
-                        let now = Utc::now();
-                        if let Err(e) = bot.tick(now).await { tracing::error!(error = %crate::telemetry::chain(&e), "tick failed"); }
-                        if let Err(e) = bot.resume(now).await { tracing::error!(error = %crate::telemetry::chain(&e), "resume failed"); }
-                        if let Err(e) = crate::digest::post_if_due(bot.store(), bot.prompts(), bot.embedder(), &bot.config().digest, &instance, now).await {
-                            tracing::error!(error = %crate::telemetry::chain(e.as_ref()), "posting the digest failed");
-                        }
-                    }
+                    _ = timer.tick() => { scheduler.run_due(Utc::now()).await; }
                     _ = stop_rx.changed() => break,
                 }
             }

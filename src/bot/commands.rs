@@ -6,7 +6,7 @@ use crate::domain::command::{self, COMMANDS, Command, CommandError, FaqField};
 use crate::domain::faq::{FaqEntry, slugify, validate_entry};
 use crate::domain::message::{Action, ActionKind, Incoming};
 use crate::domain::text::truncate_chars;
-use crate::domain::ticket::{Origin, Priority, Status, Ticket, Transition, next_status};
+use crate::domain::ticket::{self as rules, Origin, Priority, Status, Ticket, Transition};
 use crate::store::Upsert;
 use chrono::{DateTime, Utc};
 use minijinja::{Value, context};
@@ -109,7 +109,7 @@ impl Bot {
     async fn digest_preview(&self, event: &Incoming, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
         let (from, to) = (now - chrono::Duration::days(7), now);
         let settings = &self.shared.config.digest;
-        let digest = crate::digest::digest(&self.store, self.embedder(), settings, from, to, now).await?;
+        let digest = super::digest::digest(&self.store, self.embedder(), settings, from, to, now).await?;
         let themes = match digest.themes {
             Ok(t) => t,
             Err(e) => {
@@ -117,7 +117,7 @@ impl Bot {
                 None
             }
         };
-        let text = crate::digest::render(&self.shared.prompts, &digest.numbers, themes.as_deref());
+        let text = super::digest::render(&self.shared.prompts, &digest.numbers, themes.as_deref());
         Ok(vec![self.private_reply(event, ActionKind::Digest, text)])
     }
 
@@ -176,9 +176,12 @@ impl Bot {
         if let Some(id) = message_id {
             self.store.set_question_ticket(&event.platform, id, ticket.id).await?;
         }
-        if priority > ticket.priority {
-            // escalated again, more urgently: the ticket it joined takes the higher priority
-            self.store.raise_priority(ticket.id, priority, &event.author.name, now).await?;
+        // escalated again, more urgently: the ticket it joined takes the higher priority
+        if priority > ticket.priority
+            && let Some(current) = self.store.ticket(ticket.id).await?
+            && let Some(change) = rules::raise_priority(&current, priority, &event.author.name, now)
+        {
+            self.store.raise_priority(&change).await?;
         }
         Ok(actions)
     }
@@ -207,8 +210,8 @@ impl Bot {
         self.learn_example(event, &message_id, &text, false, now).await?;
         self.store.dismiss_question(&event.platform, &message_id).await?;
         let mut closed = None;
-        if let Some(t) = ticket.filter(|t| next_status(t.status, &Transition::Close).is_ok()) {
-            let updated = self.store.apply_transition(&t, &Transition::Close, Status::Closed, &event.author.name, now).await?;
+        if let Some(change) = ticket.and_then(|t| rules::apply(&t, &Transition::Close, &event.author.name, now).ok()) {
+            let updated = self.store.apply_transition(&change).await?;
             closed = Some(updated.id);
         }
         let (_, learned) = self.store.corrections_between(now, now).await?;
@@ -257,8 +260,8 @@ impl Bot {
         let Some(ticket) = self.store.ticket(id).await? else {
             return Ok(vec![self.command_reply(event, "ticket_not_found", context! { ticket_id => id })]);
         };
-        let to = match next_status(ticket.status, &transition) {
-            Ok(to) => to,
+        let change = match rules::apply(&ticket, &transition, &event.author.name, now) {
+            Ok(change) => change,
             Err(e) => {
                 return Ok(vec![self.command_reply(
                     event,
@@ -267,10 +270,10 @@ impl Bot {
                 )]);
             }
         };
-        let updated = self.store.apply_transition(&ticket, &transition, to, &event.author.name, now).await?;
+        let updated = self.store.apply_transition(&change).await?;
         let text = self.say("ticket_updated", context! { ticket => updated, action => transition.name(), actor => event.author.name });
         let mut actions = vec![self.private_reply(event, ActionKind::TicketUpdated, text).about_ticket(id, updated.status)];
-        if to == Status::Resolved {
+        if change.status == Status::Resolved {
             actions.push(self.tell_asker_resolved(&updated, &event.author.name));
         }
         Ok(actions)

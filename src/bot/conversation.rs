@@ -6,10 +6,10 @@ use super::{Bot, BotResult, MAX_ANALYZED_CHARS, MAX_STORED_CHARS};
 use crate::domain::message::{Action, ActionKind, Incoming, IncomingKind};
 use crate::domain::decision::{Act, Thread};
 use crate::domain::faq_index::FaqMatch;
-use crate::domain::question;
+use crate::domain::question::{self, QuestionStatus};
 use crate::domain::text::truncate_chars;
 use crate::domain::ticket::{Origin, Priority};
-use crate::store::{Question, QuestionStatus, StoredMessage};
+use crate::store::{Question, StoredMessage};
 use chrono::{DateTime, Utc};
 use minijinja::context;
 

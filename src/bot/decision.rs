@@ -7,7 +7,7 @@ use crate::domain::decision::examples::{self, Example};
 use crate::domain::decision::{self, Corrections, Decision, Detector, Evidence, FormEvidence, TextFeatures, Thread, TrainingRow};
 use crate::domain::faq_index::{FaqIndex, FaqMatch, phrasing_texts};
 use crate::domain::message::Incoming;
-use crate::semantic::faq::embed_query;
+use super::faq::embed_query;
 use crate::store::{DetectorExample, ExamplesVersion};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;

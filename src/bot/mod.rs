@@ -1,21 +1,27 @@
 //! `Bot`: the application service. Every platform, the console, the replay and the tests go
 //! through the same doors: `receive` (an incoming event), `tick` (time passed) and `resume`
 //! (after a restart). It reads and writes the store and renders prompts; it sends nothing.
+//! Its use cases live beside it: `faq` (load and match the FAQ), `conversation`, `decision`,
+//! `tickets`, `commands`, `digest` (the weekly report), and `scheduler` (the periodic jobs).
 
 mod commands;
 mod conversation;
 mod decision;
 mod detector_cache;
+pub mod digest;
+mod faq;
 mod outbox;
+pub mod scheduler;
 mod tickets;
 
+pub use faq::IndexError;
 pub use outbox::Outbox;
+pub use scheduler::{Due, Job, Scheduler};
 
 use crate::config::Settings;
-use crate::domain::faq_index::{FaqIndex, FaqMatch};
 use crate::domain::intake::Intake;
 use crate::semantic::Embedder;
-use crate::semantic::faq::{IndexError, build_index, embed_query};
+use faq::{LoadedFaq, QueryVectors};
 use crate::domain::message::{Action, ActionKind, Incoming, IncomingKind};
 use crate::prompts::Prompts;
 use crate::domain::text::truncate_chars;
@@ -82,15 +88,6 @@ pub enum BotError {
 
 pub type BotResult<T> = Result<T, BotError>;
 
-struct LoadedFaq {
-    version: String,
-    /// Whether the model was there when the index was built (it may arrive later: see
-    /// `attach_embedder`). Not `index.is_semantic()`: an index whose embedding failed falls
-    /// back to words, and must not be rebuilt on every question.
-    with_model: bool,
-    index: Arc<FaqIndex>,
-}
-
 /// The bot. Cheap to clone: what it knows (prompts, settings, the FAQ index, the model) is
 /// shared; the store handle is its own, so a clone can work inside one unit of work.
 #[derive(Clone)]
@@ -135,32 +132,9 @@ impl TokenCache {
     }
 }
 
-/// Query embeddings by text, computed outside a transaction so that the database's write lock
-/// is not held while the model runs. Small: it only bridges `prepare` and `handle`.
-#[derive(Default)]
-struct QueryVectors(Mutex<HashMap<String, Arc<Vec<f32>>>>);
-
-impl QueryVectors {
-    const CAPACITY: usize = 256;
-
-    fn get(&self, text: &str) -> Option<Arc<Vec<f32>>> {
-        self.0.lock().expect("query vector lock poisoned").get(text).cloned()
-    }
-
-    fn put(&self, text: &str, vector: Vec<f32>) {
-        let mut map = self.0.lock().expect("query vector lock poisoned");
-        if map.len() >= Self::CAPACITY {
-            map.clear();
-        }
-        map.insert(text.to_string(), Arc::new(vector));
-    }
-}
-
 impl Bot {
     pub async fn new(store: Store, prompts: Prompts, config: BotConfig, embedder: Option<Arc<Embedder>>) -> BotResult<Bot> {
-        let version = store.faq_version().await?;
-        let index = Arc::new(build_index(&store, embedder.as_ref(), store.faq_entries().await?).await?);
-        let faq = RwLock::new(LoadedFaq { version, with_model: embedder.is_some(), index });
+        let faq = RwLock::new(LoadedFaq::load(&store, embedder.as_ref()).await?);
         let embedder = embedder.map(OnceLock::from).unwrap_or_default();
         let shared = Shared { prompts, config, faq, embedder, ticket_tokens: TokenCache::default(), query_vectors: QueryVectors::default(), detector: RwLock::new(None), fitting: tokio::sync::Mutex::new(()) };
         Ok(Bot { store, shared: Arc::new(shared) })
@@ -192,38 +166,6 @@ impl Bot {
         Bot { store: unit, shared: self.shared.clone() }
     }
 
-    /// Gives a bot that started without a model (it was still being fetched) its model, and
-    /// rebuilds the FAQ index on it. A bot that already has a model keeps it.
-    pub async fn attach_embedder(&self, embedder: Arc<Embedder>) -> BotResult<()> {
-        if self.shared.embedder.set(embedder).is_err() {
-            return Ok(());
-        }
-        self.faq().await.map(|_| ())
-    }
-
-    /// The current FAQ index, rebuilt first if any instance changed the FAQ since it was built,
-    /// or if the model arrived since.
-    pub async fn faq(&self) -> BotResult<Arc<FaqIndex>> {
-        let version = self.store.faq_version().await?;
-        let embedder = self.embedder();
-        {
-            let loaded = self.shared.faq.read().expect("faq lock poisoned");
-            if loaded.version == version && loaded.with_model == embedder.is_some() {
-                return Ok(loaded.index.clone());
-            }
-        }
-        let index = Arc::new(build_index(&self.store, embedder, self.store.faq_entries().await?).await?);
-        *self.shared.faq.write().expect("faq lock poisoned") = LoadedFaq { version, with_model: embedder.is_some(), index: index.clone() };
-        Ok(index)
-    }
-
-    /// The FAQ entries that best match `text`, most confident first.
-    pub async fn match_faq(&self, text: &str, limit: usize) -> BotResult<Vec<FaqMatch>> {
-        let index = self.faq().await?;
-        let vector = self.query_vector(&index, text).await;
-        Ok(index.search(text, vector.as_deref(), limit))
-    }
-
     /// The slow part of handling an event, done before its unit of work begins: the FAQ index
     /// and the detector are brought up to date and a question's embedding computed.
     async fn prepare(&self, event: &Incoming) -> BotResult<()> {
@@ -239,12 +181,7 @@ impl Bot {
             },
             _ => return Ok(()),
         };
-        if index.is_semantic()
-            && self.shared.query_vectors.get(&text).is_none()
-            && let Some(vector) = embed_query(self.embedder(), &text).await
-        {
-            self.shared.query_vectors.put(&text, vector);
-        }
+        self.embed_ahead(&index, &text).await;
         Ok(())
     }
 

@@ -3,10 +3,11 @@
 use super::{Bot, BotResult};
 use crate::domain::message::{Action, ActionKind};
 use crate::domain::text;
-use crate::domain::ticket::{Origin, Priority, Ticket};
+use crate::domain::ticket::{Origin, Priority, Ticket, most_similar};
 use crate::store::NewTicket;
 use chrono::{DateTime, Utc};
 use minijinja::context;
+use std::sync::Arc;
 
 /// A question about to become a ticket.
 pub(super) struct TicketRequest<'a> {
@@ -59,24 +60,22 @@ impl Bot {
         Ok((ticket.clone(), self.opened_actions(&req, &ticket)))
     }
 
+    /// An active ticket asking what `req` asks (see `domain::ticket::most_similar`); none when
+    /// this very question already has its ticket, since opening that again is idempotent.
     async fn similar_active_ticket(&self, req: &TicketRequest<'_>) -> BotResult<Option<Ticket>> {
-        let mut analyzer = text::analyzer();
-        let asked = text::tokens(&mut analyzer, &text::truncate_chars(req.question, super::MAX_ANALYZED_CHARS));
-        let mut best: Option<(f32, i64)> = None;
-        for (id, platform, message_id, question) in self.store.active_ticket_questions(LINK_CANDIDATES).await? {
-            if req.message_id.is_some() && platform == req.platform && message_id.as_deref() == req.message_id {
-                return Ok(None); // this very question already has its ticket: opening it again is idempotent
-            }
-            let theirs = self.shared.ticket_tokens.get_or_insert(id, || {
-                text::tokens(&mut analyzer, &text::truncate_chars(&question, super::MAX_ANALYZED_CHARS))
-            });
-            let similarity = text::weighted_cosine(&asked, &theirs, |_| 1.0);
-            if similarity >= self.shared.config.link_similarity && best.is_none_or(|(s, _)| similarity > s) {
-                best = Some((similarity, id));
-            }
+        let active = self.store.active_ticket_questions(LINK_CANDIDATES).await?;
+        if req.message_id.is_some()
+            && active.iter().any(|(_, platform, message_id, _)| platform == req.platform && message_id.as_deref() == req.message_id)
+        {
+            return Ok(None);
         }
-        match best {
-            Some((_, id)) => Ok(self.store.ticket(id).await?),
+        let mut analyzer = text::analyzer();
+        let mut analyze = |question: &str| text::tokens(&mut analyzer, &text::truncate_chars(question, super::MAX_ANALYZED_CHARS));
+        let asked = analyze(req.question);
+        let candidates: Vec<(i64, Arc<Vec<String>>)> =
+            active.iter().map(|(id, _, _, question)| (*id, self.shared.ticket_tokens.get_or_insert(*id, || analyze(question)))).collect();
+        match most_similar(&asked, candidates.iter().map(|(id, tokens)| (*id, tokens.as_slice())), self.shared.config.link_similarity) {
+            Some(id) => Ok(self.store.ticket(id).await?),
             None => Ok(None),
         }
     }

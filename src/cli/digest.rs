@@ -38,14 +38,14 @@ pub async fn main(settings: Settings, args: DigestArgs) -> anyhow::Result<()> {
     let prompts = crate::prompts::Prompts::load(settings.prompts.dir.as_deref())?;
     if args.post {
         anyhow::ensure!(!settings.digest.channels.is_empty(), "--post needs [digest] channels, like [\"slack:C012ABCDEF\"]");
-        let queued = crate::digest::queue(&store, &prompts, model.as_ref(), &settings.digest, from, to, now).await?;
+        let queued = crate::bot::digest::queue(&store, &prompts, model.as_ref(), &settings.digest, from, to, now).await?;
         println!("digest queued for {queued} channel(s); the running bot posts it");
         return Ok(());
     }
-    let digest = crate::digest::digest(&store, model.as_ref(), &settings.digest, from, to, now).await?;
+    let digest = crate::bot::digest::digest(&store, model.as_ref(), &settings.digest, from, to, now).await?;
     let (numbers, themes) = (digest.numbers, digest.themes?);
-    println!("{}", crate::digest::render(&prompts, &numbers, themes.as_deref()));
-    let chart = args.chart.unwrap_or_else(|| PathBuf::from(crate::digest::chart_filename(&numbers)));
+    println!("{}", crate::bot::digest::render(&prompts, &numbers, themes.as_deref()));
+    let chart = args.chart.unwrap_or_else(|| PathBuf::from(crate::bot::digest::chart_filename(&numbers)));
     crate::chart::render(&chart, &numbers.days, themes.as_deref().unwrap_or_default())?;
     eprintln!("chart written to {}", chart.display());
     Ok(())

@@ -1,10 +1,10 @@
-//! Semantic matching: a local sentence-embedding model, cached FAQ vectors, and the async glue
-//! that keeps the model off the async workers; the model comes from a local directory or, opted
-//! into, from the Hugging Face hub through a local cache (`hub`), or installed by hand (`install`).
+//! The sentence-embedding model, and only the model: loading and running it (`embedder`, `bert`,
+//! `int8`, `threads`), from a local directory or, opted into, from the Hugging Face hub through a
+//! local cache (`hub`), or installed by hand (`install`). It knows no store and no FAQ: the bot
+//! embeds and caches the FAQ's phrasings (`bot::faq`).
 
 pub mod bert;
 pub mod embedder;
-pub mod faq;
 pub mod hub;
 pub mod install;
 pub mod int8;

@@ -2,6 +2,7 @@
 
 use super::unit::OnStore;
 use super::{Store, StoreResult, ms, time};
+use crate::domain::question::QuestionStatus;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -17,34 +18,6 @@ pub struct StoredMessage {
     pub at: DateTime<Utc>,
     pub reply_to: Option<String>,
     pub is_support: bool,
-}
-
-/// Where a detected question stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QuestionStatus {
-    /// Waiting for the unanswered window to pass.
-    Pending,
-    BotAnswered,
-    CommunityAnswered,
-    Ticketed,
-    /// A moderator said it was no support question.
-    Dismissed,
-}
-
-impl QuestionStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            QuestionStatus::Pending => "pending",
-            QuestionStatus::BotAnswered => "bot_answered",
-            QuestionStatus::CommunityAnswered => "community_answered",
-            QuestionStatus::Ticketed => "ticketed",
-            QuestionStatus::Dismissed => "dismissed",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        [Self::Pending, Self::BotAnswered, Self::CommunityAnswered, Self::Ticketed, Self::Dismissed].into_iter().find(|v| v.as_str() == s)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -86,8 +59,7 @@ fn question(row: &AnyRow) -> StoreResult<Question> {
         asker_name: row.try_get("asker_name")?,
         text: row.try_get("text")?,
         asked_at: time(row.try_get("asked_at")?)?,
-        status: QuestionStatus::parse(&status)
-            .ok_or_else(|| super::StoreError::Corrupt(format!("question status {status:?}")))?,
+        status: status.parse().map_err(super::StoreError::Corrupt)?,
         faq_id: row.try_get("faq_id")?,
         confidence: row.try_get("confidence")?,
         ticket_id: row.try_get("ticket_id")?,

@@ -13,7 +13,9 @@ mod tickets;
 mod unit;
 
 pub use crate::domain::intake::{Intake, OutboxItem};
-pub use messages::{Question, QuestionStatus, StoredMessage};
+pub use messages::{Question, StoredMessage};
+/// The question lifecycle lives in the domain; this path remains only for `eval::channel`.
+pub use crate::domain::question::QuestionStatus;
 pub use detector::{DetectorExample, ExamplesVersion};
 pub use digest::FeedbackNote;
 pub use faq::Upsert;

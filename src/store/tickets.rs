@@ -2,7 +2,7 @@
 
 use super::unit::OnStore;
 use super::{Store, StoreResult, ms, opt_time, parse_col, time};
-use crate::domain::ticket::{Origin, Priority, Status, Ticket, TicketEvent, Transition};
+use crate::domain::ticket::{Origin, Priority, PriorityChange, Status, Ticket, TicketChange, TicketEvent};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -41,6 +41,21 @@ pub(super) fn ticket_from_row(row: &AnyRow) -> StoreResult<Ticket> {
         resolved_at: opt_time(row, "resolved_at")?,
         closed_at: opt_time(row, "closed_at")?,
     })
+}
+
+/// One history line, on the unit of work that made the change it records.
+async fn record_event(unit: &Store, ticket_id: i64, e: &TicketEvent) -> StoreResult<()> {
+    sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor, action, from_status, to_status, note) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(ticket_id)
+        .bind(ms(e.at))
+        .bind(&e.actor)
+        .bind(&e.action)
+        .bind(e.from_status.map(|s| s.as_str()))
+        .bind(e.to_status.as_str())
+        .bind(&e.note)
+        .execute_on(unit)
+        .await?;
+    Ok(())
 }
 
 fn event(row: &AnyRow) -> StoreResult<TicketEvent> {
@@ -145,67 +160,32 @@ impl Store {
             .collect()
     }
 
-    /// Applies a transition already checked by the domain, recording who did it and when.
-    /// The first moderator action also stamps the first response time.
-    pub async fn apply_transition(
-        &self,
-        t: &Ticket,
-        transition: &Transition,
-        to: Status,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Ticket> {
-        let now_ms = ms(now);
-        let (assignee, resolution) = match transition {
-            Transition::Assign { to } => (Some(to.clone()), t.resolution.clone()),
-            Transition::Resolve { resolution } => (t.assignee.clone(), resolution.clone().or_else(|| t.resolution.clone())),
-            _ => (t.assignee.clone(), t.resolution.clone()),
-        };
-        let resolved_at = match to {
-            Status::Resolved => Some(now_ms),
-            Status::Open | Status::Assigned => None,
-            Status::Closed => t.resolved_at.map(ms),
-        };
-        let closed_at = (to == Status::Closed).then_some(now_ms);
-        let first_response = t.first_response_at.map(ms).unwrap_or(now_ms);
+    /// Writes a change decided by `domain::ticket::apply` and its history line, in one unit of
+    /// work, if the ticket still has the status the change was decided from. Returns the ticket
+    /// as stored afterwards: unchanged when another change came first.
+    pub async fn apply_transition(&self, change: &TicketChange) -> StoreResult<Ticket> {
         let unit = self.begin().await?;
         // The status guard makes a concurrent change by another moderator fail cleanly.
         let done = sqlx::query(
             "UPDATE tickets SET status = $2, assignee = $3, resolution = $4, updated_at = $5, first_response_at = $6, \
              resolved_at = $7, closed_at = $8 WHERE id = $1 AND status = $9",
         )
-        .bind(t.id)
-        .bind(to.as_str())
-        .bind(&assignee)
-        .bind(&resolution)
-        .bind(now_ms)
-        .bind(first_response)
-        .bind(resolved_at)
-        .bind(closed_at)
-        .bind(t.status.as_str())
+        .bind(change.ticket_id)
+        .bind(change.status.as_str())
+        .bind(&change.assignee)
+        .bind(&change.resolution)
+        .bind(ms(change.event.at))
+        .bind(ms(change.first_response_at))
+        .bind(change.resolved_at.map(ms))
+        .bind(change.closed_at.map(ms))
+        .bind(change.from.as_str())
         .execute_on(&unit)
         .await?;
         if done.rows_affected() == 1 {
-            let note = match transition {
-                Transition::Assign { to } => Some(to.clone()),
-                Transition::Resolve { resolution } => resolution.clone(),
-                _ => None,
-            };
-            sqlx::query(
-                "INSERT INTO ticket_events (ticket_id, at, actor, action, from_status, to_status, note) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(t.id)
-            .bind(now_ms)
-            .bind(actor)
-            .bind(transition.name())
-            .bind(t.status.as_str())
-            .bind(to.as_str())
-            .bind(note)
-            .execute_on(&unit)
-            .await?;
+            record_event(&unit, change.ticket_id, &change.event).await?;
         }
         unit.commit().await?;
-        self.ticket(t.id).await?.ok_or_else(|| super::StoreError::Corrupt(format!("ticket {} vanished", t.id)))
+        self.ticket(change.ticket_id).await?.ok_or_else(|| super::StoreError::Corrupt(format!("ticket {} vanished", change.ticket_id)))
     }
 
     pub async fn ticket_events(&self, id: i64) -> StoreResult<Vec<TicketEvent>> {
@@ -241,32 +221,20 @@ impl Store {
         Ok(())
     }
 
-    /// Raises a ticket's priority (never lowers it), recorded in its history as `priority`.
-    pub async fn raise_priority(&self, id: i64, to: Priority, actor: &str, now: DateTime<Utc>) -> StoreResult<()> {
-        let Some(t) = self.ticket(id).await? else { return Ok(()) };
-        if to <= t.priority {
-            return Ok(());
-        }
+    /// Writes a priority decided by `domain::ticket::raise_priority` and its history line, if the
+    /// ticket still has the priority it was decided from.
+    pub async fn raise_priority(&self, change: &PriorityChange) -> StoreResult<()> {
         let unit = self.begin().await?;
         // The guard on the old priority keeps two raises racing from both writing history.
         let done = sqlx::query("UPDATE tickets SET priority = $2, updated_at = $3 WHERE id = $1 AND priority = $4")
-            .bind(id)
-            .bind(to.as_str())
-            .bind(ms(now))
-            .bind(t.priority.as_str())
+            .bind(change.ticket_id)
+            .bind(change.to.as_str())
+            .bind(ms(change.event.at))
+            .bind(change.from.as_str())
             .execute_on(&unit)
             .await?;
         if done.rows_affected() == 1 {
-            sqlx::query(
-                "INSERT INTO ticket_events (ticket_id, at, actor, action, from_status, to_status, note) VALUES ($1, $2, $3, 'priority', $4, $4, $5)",
-            )
-            .bind(id)
-            .bind(ms(now))
-            .bind(actor)
-            .bind(t.status.as_str())
-            .bind(format!("{} → {}", t.priority.as_str(), to.as_str()))
-            .execute_on(&unit)
-            .await?;
+            record_event(&unit, change.ticket_id, &change.event).await?;
         }
         unit.commit().await?;
         Ok(())

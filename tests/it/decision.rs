@@ -6,10 +6,11 @@ use crate::helpers::*;
 use std::sync::Arc;
 use supportbot::bot::Bot;
 use supportbot::domain::message::ActionKind;
+use supportbot::domain::question::QuestionStatus;
 use supportbot::prompts::Prompts;
 use supportbot::semantic::Embedder;
 use supportbot::semantic::embedder::test_model_dir;
-use supportbot::store::{QuestionStatus, Store};
+use supportbot::store::Store;
 
 /// The FAQ of a project like ours: what its community asks.
 const PROJECT_FAQ: &str = r#"

@@ -3,7 +3,7 @@
 use crate::helpers::*;
 use chrono::{DateTime, Utc};
 use supportbot::chat::{ChatSink, SendError, deliver_pending};
-use supportbot::digest::post_if_due;
+use supportbot::bot::digest::post_if_due;
 use supportbot::domain::cluster::{EMBEDDING_BAR, Theme, Tightness, WORDS_BAR, coherence, kmeans_auto, matrix};
 use supportbot::domain::message::{Action, ActionKind};
 
@@ -34,7 +34,7 @@ async fn themes_of_the_day(
     settings: &supportbot::config::DigestSettings,
 ) -> anyhow::Result<Option<Vec<supportbot::domain::cluster::Theme>>> {
     let (from, to) = (at(-60), at(60 * 24));
-    supportbot::digest::digest(bot.store(), None, settings, from, to, to).await.unwrap().themes
+    supportbot::bot::digest::digest(bot.store(), None, settings, from, to, to).await.unwrap().themes
 }
 
 #[tokio::test]
@@ -107,7 +107,7 @@ async fn a_digest_queued_by_hand_is_posted_once_per_channel() {
     let bot = bot_with(&db, TEST_FAQ, config).await;
     let (from, to) = (utc("2026-11-02T00:00:00Z"), utc("2026-11-09T00:00:00Z"));
     for _ in 0..2 {
-        let queued = supportbot::digest::queue(bot.store(), bot.prompts(), None, &bot.config().digest, from, to, to).await.unwrap();
+        let queued = supportbot::bot::digest::queue(bot.store(), bot.prompts(), None, &bot.config().digest, from, to, to).await.unwrap();
         assert_eq!(queued, 2);
     }
     let sink = Collect::default();
@@ -211,9 +211,9 @@ async fn ask_all(bot: &supportbot::bot::Bot, texts: &[&str]) {
 /// The test day's digest text, themes found with `model` (None: TF-IDF).
 async fn digest_text(bot: &supportbot::bot::Bot, model: Option<&std::sync::Arc<supportbot::semantic::Embedder>>) -> (String, Vec<Theme>) {
     let (from, to) = (at(-60), at(60 * 24));
-    let digest = supportbot::digest::digest(bot.store(), model, &bot.config().digest, from, to, to).await.unwrap();
+    let digest = supportbot::bot::digest::digest(bot.store(), model, &bot.config().digest, from, to, to).await.unwrap();
     let themes = digest.themes.unwrap().expect("themes were worked out");
-    (supportbot::digest::render(bot.prompts(), &digest.numbers, Some(&themes)), themes)
+    (supportbot::bot::digest::render(bot.prompts(), &digest.numbers, Some(&themes)), themes)
 }
 
 /// Two areas of the product, each asked about in different ways (not paraphrases).

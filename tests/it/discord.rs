@@ -364,7 +364,7 @@ async fn the_digest_goes_to_discord_in_pieces_with_its_chart_attached() {
     }
     let mut settings = bot.config().digest.clone();
     settings.channels = vec!["discord:300".into()];
-    let queued = supportbot::digest::queue(bot.store(), bot.prompts(), None, &settings, at(-60 * 24), at(60 * 24 * 6), at(60 * 24 * 7)).await.unwrap();
+    let queued = supportbot::bot::digest::queue(bot.store(), bot.prompts(), None, &settings, at(-60 * 24), at(60 * 24 * 6), at(60 * 24 * 7)).await.unwrap();
     assert_eq!(queued, 1);
     assert!(deliver_pending(&bot.outbox(), &sink, at(60 * 24 * 7)).await.unwrap() == 1);
     let posts = fake.requests("POST", "/api/v10/channels/300/messages");

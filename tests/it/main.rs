@@ -19,6 +19,7 @@ mod metrics;
 mod outage;
 mod replay;
 mod restart;
+mod scheduler;
 mod semantic;
 mod shared_work;
 mod slack;

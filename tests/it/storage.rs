@@ -3,8 +3,9 @@
 use crate::helpers::*;
 use supportbot::domain::faq::FaqEntry;
 use supportbot::domain::message::{Action, ActionKind};
-use supportbot::domain::ticket::{Origin, Priority, Status, Transition};
-use supportbot::store::{Intake, NewTicket, Question, QuestionStatus, Store, StoredMessage, Upsert};
+use supportbot::domain::question::QuestionStatus;
+use supportbot::domain::ticket::{self, Origin, Priority, Status, Transition};
+use supportbot::store::{Intake, NewTicket, Question, Store, StoredMessage, Upsert};
 
 async fn story(store: &Store, db: &str) {
     store.readiness().await.unwrap();
@@ -110,16 +111,27 @@ async fn story(store: &Store, db: &str) {
         .unwrap();
     let active = store.tickets(None, 10).await.unwrap();
     assert_eq!(active.iter().map(|t| t.id).collect::<Vec<_>>(), vec![t.id, other.id], "high priority first");
-    let assigned = store.apply_transition(&t, &Transition::Assign { to: "mia".into() }, Status::Assigned, "mia", at(20)).await.unwrap();
+    // A raised priority is written once: a second raise decided from the old priority is stale.
+    let raise = ticket::raise_priority(&other, Priority::Normal, "max", at(18)).unwrap();
+    store.raise_priority(&raise).await.unwrap();
+    store.raise_priority(&ticket::raise_priority(&other, Priority::Urgent, "max", at(19)).unwrap()).await.unwrap();
+    assert_eq!(store.ticket(other.id).await.unwrap().unwrap().priority, Priority::Normal, "{db}");
+    let history = store.ticket_events(other.id).await.unwrap();
+    assert_eq!(
+        history.iter().map(|e| (e.action.as_str(), e.note.as_deref())).collect::<Vec<_>>(),
+        vec![("open", Some("unanswered")), ("priority", Some("low → normal"))],
+        "{db}"
+    );
+    let assign = ticket::apply(&t, &Transition::Assign { to: "mia".into() }, "mia", at(20)).unwrap();
+    let assigned = store.apply_transition(&assign).await.unwrap();
     assert_eq!((assigned.status, assigned.assignee.as_deref()), (Status::Assigned, Some("mia")));
     assert_eq!(assigned.first_response_at, Some(at(20)));
     // A stale copy (still "open") cannot overwrite the newer state.
-    let stale = store.apply_transition(&t, &Transition::Close, Status::Closed, "max", at(21)).await.unwrap();
+    let stale = store.apply_transition(&ticket::apply(&t, &Transition::Close, "max", at(21)).unwrap()).await.unwrap();
     assert_eq!(stale.status, Status::Assigned, "{db}");
-    let resolved = store
-        .apply_transition(&assigned, &Transition::Resolve { resolution: Some("use armv8".into()) }, Status::Resolved, "mia", at(75))
-        .await
-        .unwrap();
+    let resolve = ticket::apply(&assigned, &Transition::Resolve { resolution: Some("use armv8".into()) }, "mia", at(75)).unwrap();
+    let resolved = store.apply_transition(&resolve).await.unwrap();
+    assert_eq!((resolved.resolution.as_deref(), resolved.resolved_at, resolved.closed_at), (Some("use armv8"), Some(at(75)), None), "{db}");
     assert_eq!(resolved.resolution_time().unwrap().num_minutes(), 60);
     assert_eq!(store.tickets(Some(Status::Resolved), 10).await.unwrap().len(), 1);
     store.save_message(&StoredMessage { id: "m3".into(), text: "crash on ARM again".into(), ..msg.clone() }).await.unwrap();

@@ -19,7 +19,8 @@
 //!    crashed lol") is a story, and a question after "i was like" is retold speech.
 //!
 //! Files: `text` (steps 1–3), `interrogative`, `request`, `problem` and `small_talk` (the rules
-//! of step 4), `tokens` (helpers the rules share), `words` (the closed word classes).
+//! of step 4), `tokens` (helpers the rules share), `words` (the closed word classes), and
+//! `lifecycle` (where a question stands once detected: [`QuestionStatus`]).
 //!
 //! The rules are linguistic (syntax and small closed word classes), not phrases from any data
 //! set. `supportbot eval detect` measures it (figures and command in BENCHMARKS.md).
@@ -165,6 +166,7 @@ fn is_real_question(content: &[&str]) -> bool {
 }
 
 mod interrogative;
+mod lifecycle;
 mod problem;
 mod request;
 mod small_talk;
@@ -172,6 +174,7 @@ mod text;
 mod tokens;
 mod words;
 use interrogative::is_interrogative;
+pub use lifecycle::QuestionStatus;
 use problem::is_problem_report;
 use request::{
     is_first_person_request, is_help_imperative, is_knowledge_gap, is_polite_imperative,

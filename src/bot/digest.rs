@@ -1,4 +1,6 @@
-//! The digest as a job: gather the period's records from the store, compute, render.
+//! The weekly digest, a bot job: gather the period's records from the store, find its themes,
+//! compose the figures (`domain::digest`), render the text and chart (`chart`), and queue it in
+//! the outbox once per period across instances (`post_if_due`, run by `scheduler`).
 
 use crate::config::DigestSettings;
 use crate::domain::cluster::{Theme, ThemeInput, themes};
