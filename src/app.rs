@@ -6,12 +6,12 @@ use crate::domain::faq::{ImportReport, parse_faq_file};
 use crate::prompts::Prompts;
 use crate::semantic::Embedder;
 use crate::semantic::hub::ModelSource;
-use std::sync::Arc;
 use crate::store::{Store, Upsert};
 use anyhow::Context;
 use chrono::Utc;
 use std::future::Future;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The FAQ shipped in `examples/faq.toml`: the console's default, and the seed of a new database.
@@ -127,7 +127,9 @@ pub async fn load_embedder(source: impl Into<ModelSource>, int8: bool) -> anyhow
         ModelSource::Hub(hub) => match crate::semantic::hub::fetch(&hub).await {
             Ok(dir) => (dir, Some(hub)),
             Err(e) => {
-                tracing::warn!("{e}; until then FAQ questions are matched on their words only (a host that cannot reach the hub: set [model] fetch = false)");
+                tracing::warn!(
+                    "{e}; until then FAQ questions are matched on their words only (a host that cannot reach the hub: set [model] fetch = false)"
+                );
                 return Ok(None);
             }
         },
@@ -198,10 +200,7 @@ pub async fn run(settings: Settings, listener: tokio::net::TcpListener, shutdown
         })
     };
     tracing::info!(address = %listener.local_addr()?, "listening");
-    axum::serve(listener, crate::server::router(bot.clone(), routes))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("HTTP server failed")?;
+    axum::serve(listener, crate::server::router(bot.clone(), routes)).with_graceful_shutdown(shutdown).await.context("HTTP server failed")?;
     let _ = stop_tx.send(true);
     let _ = jobs.await;
     if let Some(slack) = slack {

@@ -216,13 +216,20 @@ fn draw_days(area: &Area<'_>, days: &[DayOutcomes]) -> anyhow::Result<()> {
     // Each day's total over its bar: the stack's height is hard to read off the axis.
     let figure = style(13, &INK, Pos::new(HPos::Center, VPos::Bottom));
     chart
-        .draw_series(days.iter().enumerate().filter(|(_, d)| total(d) > 0).map(|(i, d)| {
-            EmptyElement::at((i as f64, f64::from(total(d)))) + Text::new(total(d).to_string(), (0, -3), figure.clone())
-        }))
+        .draw_series(
+            days.iter()
+                .enumerate()
+                .filter(|(_, d)| total(d) > 0)
+                .map(|(i, d)| EmptyElement::at((i as f64, f64::from(total(d)))) + Text::new(total(d).to_string(), (0, -3), figure.clone())),
+        )
         .map_err(chart_error)?;
     if max == 0 {
         chart
-            .draw_series(std::iter::once(Text::new("No questions this period", ((n as f64 - 1.0) / 2.0, top as f64 / 2.0), style(16, &MUTED, Pos::new(HPos::Center, VPos::Center)))))
+            .draw_series(std::iter::once(Text::new(
+                "No questions this period",
+                ((n as f64 - 1.0) / 2.0, top as f64 / 2.0),
+                style(16, &MUTED, Pos::new(HPos::Center, VPos::Center)),
+            )))
             .map_err(chart_error)?;
     }
     Ok(())
@@ -300,13 +307,9 @@ fn draw_themes(area: &Area<'_>, themes: &[Theme], quiet: bool) -> anyhow::Result
         // Largest theme at the top; each row holds its label, then its bar.
         let row = (rows - 1 - i) as f64;
         let color = if t.tightness == Tightness::Tight { TIGHT } else { LOOSE };
-        chart
-            .draw_series(std::iter::once(Rectangle::new([(0.0, row + 0.12), (t.size as f64, row + 0.55)], color.filled())))
-            .map_err(chart_error)?;
+        chart.draw_series(std::iter::once(Rectangle::new([(0.0, row + 0.12), (t.size as f64, row + 0.55)], color.filled()))).map_err(chart_error)?;
         let label = theme_label(&body, t, width, &font);
-        chart
-            .draw_series(std::iter::once(EmptyElement::at((0.0, row + 0.6)) + Text::new(label, (6, -1), font.clone())))
-            .map_err(chart_error)?;
+        chart.draw_series(std::iter::once(EmptyElement::at((0.0, row + 0.6)) + Text::new(label, (6, -1), font.clone()))).map_err(chart_error)?;
     }
     Ok(())
 }
@@ -321,7 +324,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("digest.png");
         let day = |d: u32, bot, community, unanswered| DayOutcomes { day: NaiveDate::from_ymd_opt(2026, 11, d).unwrap(), bot, community, unanswered };
-        let themes = vec![Theme { keywords: vec!["card".into(), "arrive".into()], size: 12, previous_size: 3, examples: vec![], people: 5, coherence: 0.6, tightness: Tightness::Tight }];
+        let themes = vec![Theme {
+            keywords: vec!["card".into(), "arrive".into()],
+            size: 12,
+            previous_size: 3,
+            examples: vec![],
+            people: 5,
+            coherence: 0.6,
+            tightness: Tightness::Tight,
+        }];
         render(&path, &[day(2, 5, 2, 1), day(3, 0, 0, 0), day(4, 9, 1, 3)], &themes).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
@@ -350,7 +361,15 @@ mod tests {
         };
         let small = [day(0, 1, 0, 0), day(1, 2, 1, 1), day(2, 0, 1, 0)];
         render(&dir.join("supportbot-chart-small.png"), &small, &[theme(&["password", "reset", "email", "arrive"], 3, 0, 0.71)]).unwrap();
-        let large = [day(0, 61, 20, 9), day(1, 88, 31, 14), day(2, 70, 25, 12), day(3, 95, 40, 22), day(4, 120, 38, 17), day(5, 30, 12, 4), day(6, 122, 39, 25)];
+        let large = [
+            day(0, 61, 20, 9),
+            day(1, 88, 31, 14),
+            day(2, 70, 25, 12),
+            day(3, 95, 40, 22),
+            day(4, 120, 38, 17),
+            day(5, 30, 12, 4),
+            day(6, 122, 39, 25),
+        ];
         let themes = [
             theme(&["password", "reset", "email", "link"], 96, 40, 0.62),
             theme(&["raspberry", "arm64", "build", "pi"], 71, 80, 0.55),
@@ -391,7 +410,9 @@ mod tests {
     #[test]
     fn day_labels_fit_however_long_the_period() {
         let start = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
-        let days = |n: i64| -> Vec<DayOutcomes> { (0..n).map(|d| DayOutcomes { day: start + chrono::Duration::days(d), bot: 1, community: 0, unanswered: 0 }).collect() };
+        let days = |n: i64| -> Vec<DayOutcomes> {
+            (0..n).map(|d| DayOutcomes { day: start + chrono::Duration::days(d), bot: 1, community: 0, unanswered: 0 }).collect()
+        };
         assert_eq!(day_label(&days(7), 0), "Mon 11-02");
         let month = days(31);
         let shown = (0..31).filter(|&i| !day_label(&month, i).is_empty()).count();

@@ -146,9 +146,13 @@ impl<'de> Deserialize<'de> for ShardCount {
             Raw::Count(0) => Err(serde::de::Error::custom("shards must be at least 1")),
             Raw::Count(n) => Ok(ShardCount::Fixed(n)),
             Raw::Word(w) if w.eq_ignore_ascii_case("auto") => Ok(ShardCount::Auto),
-            Raw::Word(w) => w.trim().parse::<u32>().ok().filter(|n| *n > 0).map(ShardCount::Fixed).ok_or_else(|| {
-                serde::de::Error::custom(format!("shards must be \"auto\" or a number, not {w:?}"))
-            }),
+            Raw::Word(w) => w
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(ShardCount::Fixed)
+                .ok_or_else(|| serde::de::Error::custom(format!("shards must be \"auto\" or a number, not {w:?}"))),
         }
     }
 }
@@ -324,10 +328,7 @@ impl ModelSettings {
         match url::Url::parse(&self.hub_url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
             _ => {
-                return Err(ConfigError(format!(
-                    "[model] hub_url: {:?} should be an http(s) URL like \"https://huggingface.co\"",
-                    self.hub_url
-                )));
+                return Err(ConfigError(format!("[model] hub_url: {:?} should be an http(s) URL like \"https://huggingface.co\"", self.hub_url)));
             }
         }
         // No cache directory is not an error here: fetching is the default, so such a host gets
@@ -426,12 +427,7 @@ pub fn redact_url(url: &str) -> String {
 
 impl Default for DatabaseSettings {
     fn default() -> Self {
-        DatabaseSettings {
-            url: "sqlite://supportbot.db".into(),
-            max_connections: 5,
-            timeout: Duration::from_secs(2),
-            lease: Duration::from_secs(60),
-        }
+        DatabaseSettings { url: "sqlite://supportbot.db".into(), max_connections: 5, timeout: Duration::from_secs(2), lease: Duration::from_secs(60) }
     }
 }
 
@@ -452,11 +448,7 @@ impl Default for FaqSettings {
 
 impl Default for TicketSettings {
     fn default() -> Self {
-        TicketSettings {
-            unanswered_after: Duration::from_secs(15 * 60),
-            moderators_channel: "moderators".into(),
-            link_similarity: 0.7,
-        }
+        TicketSettings { unanswered_after: Duration::from_secs(15 * 60), moderators_channel: "moderators".into(), link_similarity: 0.7 }
     }
 }
 
@@ -574,7 +566,9 @@ mod tests {
 
     #[test]
     fn the_file_overrides_defaults_and_the_environment_overrides_the_file() {
-        let f = file("[faq]\nthreshold = 0.8\n[faq.channel_thresholds]\nhelp = 0.5\n[tickets]\nunanswered_after = \"1h\"\n[database]\nurl = \"sqlite://a.db\"\n");
+        let f = file(
+            "[faq]\nthreshold = 0.8\n[faq.channel_thresholds]\nhelp = 0.5\n[tickets]\nunanswered_after = \"1h\"\n[database]\nurl = \"sqlite://a.db\"\n",
+        );
         let s = Settings::load_with_env(Some(f.path()), env(&[("SUPPORTBOT_DATABASE__URL", "postgres://x/y")])).unwrap();
         assert_eq!(s.faq.threshold, 0.8);
         assert_eq!(s.faq.channel_thresholds["help"], 0.5);
@@ -603,7 +597,9 @@ mod tests {
 
     #[test]
     fn secrets_never_show_in_debug_output() {
-        let f = file("[database]\nurl = \"postgres://bot:hunter2@db/support\"\n[slack]\nbot_token = \"xoxb-secret\"\n[discord]\ntoken = \"discord-secret\"\n");
+        let f = file(
+            "[database]\nurl = \"postgres://bot:hunter2@db/support\"\n[slack]\nbot_token = \"xoxb-secret\"\n[discord]\ntoken = \"discord-secret\"\n",
+        );
         let s = Settings::load_with_env(Some(f.path()), env(&[])).unwrap();
         let shown = format!("{s:?}");
         assert!(!shown.contains("hunter2") && !shown.contains("xoxb-secret") && !shown.contains("discord-secret"), "{shown}");

@@ -15,8 +15,8 @@
 
 pub mod app;
 pub mod bot;
-pub mod chat;
 pub mod chart;
+pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod domain;

@@ -305,7 +305,9 @@ mod tests {
         if lines.last() != Some(&"# EOF") || !text.ends_with('\n') {
             return Err("does not end with `# EOF`".into());
         }
-        let name_ok = |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':') && !n.starts_with(|c: char| c.is_ascii_digit());
+        let name_ok = |n: &str| {
+            !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':') && !n.starts_with(|c: char| c.is_ascii_digit())
+        };
         for (i, line) in lines[..lines.len() - 1].iter().enumerate() {
             let at = |why: &str| format!("line {}: {why}: {line}", i + 1);
             if let Some(meta) = line.strip_prefix("# ") {

@@ -131,10 +131,9 @@ impl Prompts {
         env.set_formatter(markdown_formatter);
         for (name, embedded) in TEMPLATES {
             let source = match dir.map(|d| d.join(format!("{name}.j2"))) {
-                Some(path) if path.exists() => std::fs::read_to_string(&path).map_err(|e| PromptError {
-                    path: path.display().to_string(),
-                    message: e.to_string(),
-                })?,
+                Some(path) if path.exists() => {
+                    std::fs::read_to_string(&path).map_err(|e| PromptError { path: path.display().to_string(), message: e.to_string() })?
+                }
                 _ => embedded.to_string(),
             };
             env.add_template_owned(name.to_string(), source).map_err(|e| PromptError {
@@ -154,9 +153,12 @@ impl Prompts {
             Err(e) => {
                 tracing::error!(template = name, error = %e, "prompt template failed; using the built-in one");
                 let fallback = Prompts::load(None).expect("embedded templates are valid");
-                fallback.env.get_template(name).and_then(|t| t.render(&ctx)).map(|t| t.trim().to_string()).unwrap_or_else(|_| {
-                    "Something went wrong on my side and nothing was changed.".to_string()
-                })
+                fallback
+                    .env
+                    .get_template(name)
+                    .and_then(|t| t.render(&ctx))
+                    .map(|t| t.trim().to_string())
+                    .unwrap_or_else(|_| "Something went wrong on my side and nothing was changed.".to_string())
             }
         }
     }
@@ -177,12 +179,16 @@ mod tests {
     /// A context for each template, holding every variable it uses.
     fn sample(name: &str) -> Value {
         match name {
-            "answer" => context! { answer => "Run it.", faq_id => "install", question => "How?", confidence => 0.87, links => vec!["https://x"], platform => "slack" },
+            "answer" => {
+                context! { answer => "Run it.", faq_id => "install", question => "How?", confidence => 0.87, links => vec!["https://x"], platform => "slack" }
+            }
             "ask_unsure" => context! { best => context! { faq_id => "install", confidence => 0.3 }, window => "15m" },
             "faq_changed" => context! { change => "learned", faq_id => "arm", ticket_id => 3 },
             "faq_exists" | "faq_not_found" => context! { faq_id => "arm" },
             "faq_list" => context! { entries => vec![context! { id => "arm", question => "Does it run on ARM?", alternatives => 2 }] },
-            "faq_show" => context! { entry => context! { id => "arm", question => "ARM?", alternatives => vec!["aarch64?"], answer => "Yes.", tags => Vec::<String>::new(), links => vec!["https://example.org"] } },
+            "faq_show" => {
+                context! { entry => context! { id => "arm", question => "ARM?", alternatives => vec!["aarch64?"], answer => "Yes.", tags => Vec::<String>::new(), links => vec!["https://example.org"] } }
+            }
             "escalate_unknown_message" => context! { target => "3", platform => "console" },
             "faq_invalid" => context! { problem => "id must match [a-z0-9-]+" },
             "faq_search" => context! { query => "install", results => vec![context! { faq_id => "install", question => "How?", confidence => 0.5 }] },
@@ -198,14 +204,20 @@ mod tests {
             "invalid_transition" => context! { ticket_id => 7, status => "closed", verb => "resolved" },
             "learn_needs_resolution" | "ticket_not_found" => context! { ticket_id => 7 },
             "message_too_long" => context! { limit => 4000 },
-            "moderators_new_ticket" => context! { ticket => ticket(), question => "why?", window => "15m", actor => "bot", comment => "still broken" },
+            "moderators_new_ticket" => {
+                context! { ticket => ticket(), question => "why?", window => "15m", actor => "bot", comment => "still broken" }
+            }
             "moderators_ticket_linked" => context! { ticket_id => 7, asker => "ben", channel => "help", linked => 2 },
             "refused" | "unknown_command" => context! { command => "ticket list" },
             "ticket_linked" => context! { ticket_id => 7, asker => "ben" },
-            "ticket_list" => context! { label => "open", tickets => vec![context! { id => 7, status => "open", priority => "high", assignee => "mia", asker_name => "ann", summary => "why?" }] },
+            "ticket_list" => {
+                context! { label => "open", tickets => vec![context! { id => 7, status => "open", priority => "high", assignee => "mia", asker_name => "ann", summary => "why?" }] }
+            }
             "ticket_opened" => context! { ticket_id => 7, origin => "not_helpful", asker => "ann" },
             "ticket_resolved_asker" => context! { asker => "ann", ticket_id => 7, actor => "mia", resolution => "upgrade" },
-            "ticket_show" => context! { ticket => ticket(), question => "why?", linked => 1, events => vec![context! { at => "2026-11-02 09:00 UTC", actor => "mia", action => "assign", from_status => "open", to_status => "assigned", note => "mia" }] },
+            "ticket_show" => {
+                context! { ticket => ticket(), question => "why?", linked => 1, events => vec![context! { at => "2026-11-02 09:00 UTC", actor => "mia", action => "assign", from_status => "open", to_status => "assigned", note => "mia" }] }
+            }
             "ticket_updated" => context! { ticket => ticket(), action => "resolve", actor => "mia" },
             "usage" => context! { usage => "ticket show <id>", problem => "a ticket id is missing" },
             "feedback_not_yours" | "feedback_nothing_to_rate" => context! {},
@@ -305,7 +317,10 @@ mod tests {
         assert!(text.contains("the oldest for 6.2 days"), "{text}");
         assert!(text.contains("median first response 1.5 h, median resolution 4.0 h"), "{text}");
         assert!(text.contains("within 1.0 h"), "{text}");
-        let fast = digest_with(serde_json::json!({ "median_first_response_hours": 0.2, "median_resolution_hours": null, "first_response_target_hours": 0.25 }), serde_json::json!([]));
+        let fast = digest_with(
+            serde_json::json!({ "median_first_response_hours": 0.2, "median_resolution_hours": null, "first_response_target_hours": 0.25 }),
+            serde_json::json!([]),
+        );
         let text = prompts.render("digest", fast);
         assert!(text.contains("median first response 12 min, median resolution n/a"), "{text}");
         assert!(text.contains("within 15 min"), "{text}");
@@ -325,7 +340,10 @@ mod tests {
         assert!(text.contains("*Top themes:* none this period: no group of alike messages stood out."), "{text}");
         let failed = digest_with(serde_json::json!({}), serde_json::Value::Null);
         assert!(prompts.render("digest", failed).contains("*Top themes:* could not be worked out this time"));
-        for text in [prompts.render("digest", sample("digest")), prompts.render("digest", digest_with(serde_json::json!({ "questions": 0 }), serde_json::json!([])))] {
+        for text in [
+            prompts.render("digest", sample("digest")),
+            prompts.render("digest", digest_with(serde_json::json!({ "questions": 0 }), serde_json::json!([]))),
+        ] {
             assert!(!text.contains("model"), "themes never need the model: {text}");
         }
     }

@@ -24,7 +24,9 @@ impl Bot {
         crate::metrics::decided(&event.platform, crate::metrics::Outcome::Command);
         let mut actions = self.run_command(event, line, now).await?;
         if let Some(url) = &event.reply_url {
-            for a in actions.iter_mut().filter(|a| a.kind != ActionKind::NotifyModerators && a.in_reply_to.as_deref() == Some(event.event_id.as_str())) {
+            for a in
+                actions.iter_mut().filter(|a| a.kind != ActionKind::NotifyModerators && a.in_reply_to.as_deref() == Some(event.event_id.as_str()))
+            {
                 a.ephemeral = true;
                 a.recipient = Some(event.author.id.clone());
                 a.reply_url = Some(url.clone());
@@ -263,11 +265,7 @@ impl Bot {
         let change = match rules::apply(&ticket, &transition, &event.author.name, now) {
             Ok(change) => change,
             Err(e) => {
-                return Ok(vec![self.command_reply(
-                    event,
-                    "invalid_transition",
-                    context! { ticket_id => id, status => e.from, verb => e.verb },
-                )]);
+                return Ok(vec![self.command_reply(event, "invalid_transition", context! { ticket_id => id, status => e.from, verb => e.verb })]);
             }
         };
         let updated = self.store.apply_transition(&change).await?;

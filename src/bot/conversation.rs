@@ -3,9 +3,9 @@
 
 use super::tickets::TicketRequest;
 use super::{Bot, BotResult, MAX_ANALYZED_CHARS, MAX_STORED_CHARS};
-use crate::domain::message::{Action, ActionKind, Incoming, IncomingKind};
 use crate::domain::decision::{Act, Thread};
 use crate::domain::faq_index::FaqMatch;
+use crate::domain::message::{Action, ActionKind, Incoming, IncomingKind};
 use crate::domain::question::{self, QuestionStatus};
 use crate::domain::text::truncate_chars;
 use crate::domain::ticket::{Origin, Priority};
@@ -42,13 +42,7 @@ impl Bot {
         Ok(())
     }
 
-    pub(super) async fn on_message(
-        &self,
-        event: &Incoming,
-        id: &str,
-        text: &str,
-        reply_to: Option<&str>,
-    ) -> BotResult<Vec<Action>> {
+    pub(super) async fn on_message(&self, event: &Incoming, id: &str, text: &str, reply_to: Option<&str>) -> BotResult<Vec<Action>> {
         let analyzed = truncate_chars(text, MAX_ANALYZED_CHARS);
         let save = async |is_support| self.store.save_message(&stored_copy(event, id, text, reply_to, is_support)).await;
         let parent = match reply_to {
@@ -188,7 +182,9 @@ impl Bot {
             }
             a
         };
-        let reply = |template: &str, ctx| back(Action::new(ActionKind::Reply, &event.channel, self.say(template, ctx)).replying_to(Some(on)).private_to(&event.author.id));
+        let reply = |template: &str, ctx| {
+            back(Action::new(ActionKind::Reply, &event.channel, self.say(template, ctx)).replying_to(Some(on)).private_to(&event.author.id))
+        };
         let Some(q) = answered else {
             return Ok(vec![reply("feedback_nothing_to_rate", context! {})]);
         };

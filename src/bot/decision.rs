@@ -2,12 +2,12 @@
 //! fitted on the current FAQ and corrections, the evidence gathered for one message, and the
 //! moderators' corrections.
 
+use super::faq::embed_query;
 use super::{Bot, BotResult, detector_cache};
 use crate::domain::decision::examples::{self, Example};
 use crate::domain::decision::{self, Corrections, Decision, Detector, Evidence, FormEvidence, TextFeatures, Thread, TrainingRow};
 use crate::domain::faq_index::{FaqIndex, FaqMatch, phrasing_texts};
 use crate::domain::message::Incoming;
-use super::faq::embed_query;
 use crate::store::{DetectorExample, ExamplesVersion};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -75,8 +75,7 @@ impl Bot {
             return Ok(ready);
         }
         let started = std::time::Instant::now();
-        let corrections: Vec<(String, bool)> =
-            self.store.detector_examples().await?.into_iter().map(|e| (e.text, e.support)).collect();
+        let corrections: Vec<(String, bool)> = self.store.detector_examples().await?.into_iter().map(|e| (e.text, e.support)).collect();
         let mut memory = Corrections::default();
         for (text, support) in &corrections {
             let vector = match (&key.model, self.embedder()) {

@@ -4,8 +4,8 @@
 //! directory (`~/.cache/supportbot/detector`). A file that cannot be read or written only costs
 //! the work again.
 
-use crate::domain::decision::{Detector, TextFeatures};
 use crate::domain::decision::examples::Example;
+use crate::domain::decision::{Detector, TextFeatures};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

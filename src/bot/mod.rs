@@ -20,13 +20,13 @@ pub use scheduler::{Due, Job, Scheduler};
 
 use crate::config::Settings;
 use crate::domain::intake::Intake;
-use crate::semantic::Embedder;
-use faq::{LoadedFaq, QueryVectors};
 use crate::domain::message::{Action, ActionKind, Incoming, IncomingKind};
-use crate::prompts::Prompts;
 use crate::domain::text::truncate_chars;
+use crate::prompts::Prompts;
+use crate::semantic::Embedder;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
+use faq::{LoadedFaq, QueryVectors};
 use minijinja::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
@@ -136,7 +136,16 @@ impl Bot {
     pub async fn new(store: Store, prompts: Prompts, config: BotConfig, embedder: Option<Arc<Embedder>>) -> BotResult<Bot> {
         let faq = RwLock::new(LoadedFaq::load(&store, embedder.as_ref()).await?);
         let embedder = embedder.map(OnceLock::from).unwrap_or_default();
-        let shared = Shared { prompts, config, faq, embedder, ticket_tokens: TokenCache::default(), query_vectors: QueryVectors::default(), detector: RwLock::new(None), fitting: tokio::sync::Mutex::new(()) };
+        let shared = Shared {
+            prompts,
+            config,
+            faq,
+            embedder,
+            ticket_tokens: TokenCache::default(),
+            query_vectors: QueryVectors::default(),
+            detector: RwLock::new(None),
+            fitting: tokio::sync::Mutex::new(()),
+        };
         Ok(Bot { store, shared: Arc::new(shared) })
     }
 
@@ -279,9 +288,7 @@ impl Bot {
         match &event.kind {
             IncomingKind::Message { id, text, reply_to } => self.on_message(event, id, text, reply_to.as_deref()).await,
             IncomingKind::Command { text } => self.on_command(event, text, now).await,
-            IncomingKind::Feedback { on, helpful, comment } => {
-                self.on_feedback(event, on, *helpful, comment.as_deref(), now).await
-            }
+            IncomingKind::Feedback { on, helpful, comment } => self.on_feedback(event, on, *helpful, comment.as_deref(), now).await,
             IncomingKind::Edited { id, text } => {
                 let text = crate::domain::text::truncate_chars(text, MAX_STORED_CHARS);
                 self.store.edit_message(&event.platform, id, &text).await?;

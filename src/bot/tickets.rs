@@ -56,7 +56,9 @@ impl Bot {
             )
             .await?;
         tracing::info!(ticket = ticket.id, origin = req.origin.as_str(), "ticket opened");
-        if opened { crate::metrics::ticket_opened(req.platform, req.origin) }
+        if opened {
+            crate::metrics::ticket_opened(req.platform, req.origin)
+        }
         Ok((ticket.clone(), self.opened_actions(&req, &ticket)))
     }
 
@@ -98,15 +100,20 @@ impl Bot {
     async fn linked_actions(&self, req: &TicketRequest<'_>, ticket: &Ticket) -> BotResult<Vec<Action>> {
         let linked = self.store.linked_count(ticket.id).await?;
         let to_asker = self.say("ticket_linked", context! { ticket_id => ticket.id, asker => req.asker_name });
-        let to_moderators = self.say(
-            "moderators_ticket_linked",
-            context! { ticket_id => ticket.id, asker => req.asker_name, channel => req.channel, linked => linked },
-        );
+        let to_moderators = self
+            .say("moderators_ticket_linked", context! { ticket_id => ticket.id, asker => req.asker_name, channel => req.channel, linked => linked });
         Ok(self.tell_asker_and_moderators(req, ticket, ActionKind::TicketUpdated, to_asker, to_moderators))
     }
 
     /// One reply to the asker, where they asked, and one notice in the moderators' channel.
-    fn tell_asker_and_moderators(&self, req: &TicketRequest<'_>, ticket: &Ticket, kind: ActionKind, to_asker: String, to_moderators: String) -> Vec<Action> {
+    fn tell_asker_and_moderators(
+        &self,
+        req: &TicketRequest<'_>,
+        ticket: &Ticket,
+        kind: ActionKind,
+        to_asker: String,
+        to_moderators: String,
+    ) -> Vec<Action> {
         let about = |a: Action| a.replying_to(req.message_id).about_ticket(ticket.id, ticket.status);
         vec![
             about(Action::new(kind, req.channel, to_asker)),

@@ -82,14 +82,7 @@ fn interpret(line: &str, last_answered: Option<&str>) -> Option<IncomingKind> {
 
 /// Runs the console until the input ends or the user types `/quit`.
 /// `clock` is the time source (the wall clock in the binary, a fixed one in tests).
-pub async fn run<R, W>(
-    bot: &Bot,
-    input: R,
-    output: W,
-    user: ConsoleUser,
-    interactive: bool,
-    clock: impl Fn() -> DateTime<Utc>,
-) -> anyhow::Result<()>
+pub async fn run<R, W>(bot: &Bot, input: R, output: W, user: ConsoleUser, interactive: bool, clock: impl Fn() -> DateTime<Utc>) -> anyhow::Result<()>
 where
     R: AsyncBufRead + Unpin,
     W: AsyncWrite + Unpin + Send,

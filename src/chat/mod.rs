@@ -7,14 +7,14 @@ pub mod replay;
 pub mod slack;
 
 use crate::bot::{Bot, BotError, BotResult, Outbox};
-use crate::domain::message::{Action, Incoming, IncomingKind};
 use crate::domain::intake::{Intake, OutboxItem};
-use std::collections::VecDeque;
-use std::sync::Mutex;
-use std::sync::Arc;
+use crate::domain::message::{Action, Incoming, IncomingKind};
 use chrono::{DateTime, Duration, Utc};
-use tokio::sync::{Notify, watch};
+use std::collections::VecDeque;
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::Mutex;
+use tokio::sync::{Notify, watch};
 
 /// Why a send failed, and whether trying again can help. Three kinds:
 /// - `retry_after` set: the platform's rate limit refused it for now and said when to come back.
@@ -151,12 +151,21 @@ pub enum DeliveryEvent<'a> {
     /// The platform's rate limit (a 429, or a bucket known to be empty): the row waits `wait`,
     /// not counted as a failed attempt. `refused`: the platform answered 429 (an invalid
     /// request on Discord's count); false when we waited without asking.
-    RateLimitWait { wait: Duration, refused: bool },
+    RateLimitWait {
+        wait: Duration,
+        refused: bool,
+    },
     /// A failed attempt, tried again after `retry_in`.
-    Retried { attempt: i64, retry_in: Duration, error: &'a str },
+    Retried {
+        attempt: i64,
+        retry_in: Duration,
+        error: &'a str,
+    },
     /// Given up: a permanent error, too many failed attempts, or a row that cannot be read. The
     /// row stays in the outbox with `failed_at` and `last_error`.
-    GivenUp { reason: &'a str },
+    GivenUp {
+        reason: &'a str,
+    },
 }
 
 /// Reports a delivery event. Never logs message bodies: errors are the platform's codes.
@@ -372,7 +381,9 @@ impl Inlet {
                     then(actions).await;
                 }
                 // Left unprocessed in the inbox: the scheduler's resume retries it.
-                Err(e) => tracing::error!(error = %crate::telemetry::chain(&e), platform = %incoming.platform, event_id = %incoming.event_id, "handling an event failed"),
+                Err(e) => {
+                    tracing::error!(error = %crate::telemetry::chain(&e), platform = %incoming.platform, event_id = %incoming.event_id, "handling an event failed")
+                }
             }
         });
     }

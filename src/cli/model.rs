@@ -24,11 +24,7 @@ pub enum ModelCommand {
 
 pub async fn main(settings: &Settings, command: ModelCommand) -> anyhow::Result<()> {
     let ModelCommand::Install { path, name } = command;
-    let root = settings
-        .model
-        .cache_dir
-        .clone()
-        .context("no model cache directory: neither XDG_CACHE_HOME nor HOME is set; set [model] cache_dir")?;
+    let root = settings.model.cache_dir.clone().context("no model cache directory: neither XDG_CACHE_HOME nor HOME is set; set [model] cache_dir")?;
     let default_name = hub::installed_dir(&settings.model).and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()));
     let name = name.or(default_name).unwrap_or_else(|| "model".into());
     let installed = tokio::task::spawn_blocking(move || install::install(&path, &root, &name)).await??;

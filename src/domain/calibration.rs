@@ -118,11 +118,7 @@ impl Calibration {
                 break;
             }
         }
-        if w.iter().all(|v| v.is_finite()) {
-            Calibration { score_weight: w[0], lead_weight: w[1], bias: w[2] }
-        } else {
-            prior
-        }
+        if w.iter().all(|v| v.is_finite()) { Calibration { score_weight: w[0], lead_weight: w[1], bias: w[2] } } else { prior }
     }
 }
 

@@ -7,27 +7,67 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Help,
-    FaqSearch { query: String },
+    FaqSearch {
+        query: String,
+    },
     FaqList,
-    FaqShow { id: String },
-    Ask { question: String },
-    Escalate { target: String, priority: Priority },
+    FaqShow {
+        id: String,
+    },
+    Ask {
+        question: String,
+    },
+    Escalate {
+        target: String,
+        priority: Priority,
+    },
     /// A moderator's correction: the ticket ("#12") or message was no support question.
-    NotAQuestion { target: String },
-    TicketList { status: Option<Status> },
-    TicketShow { id: i64 },
-    TicketAssign { id: i64, user: String },
-    TicketResolve { id: i64, resolution: Option<String> },
-    TicketClose { id: i64 },
-    TicketReopen { id: i64 },
-    FaqAdd { id: String, question: String, answer: String },
-    FaqEdit { id: String, field: FaqField, value: String },
-    FaqRemove { id: String },
-    FaqLearn { ticket: i64, faq_id: Option<String> },
+    NotAQuestion {
+        target: String,
+    },
+    TicketList {
+        status: Option<Status>,
+    },
+    TicketShow {
+        id: i64,
+    },
+    TicketAssign {
+        id: i64,
+        user: String,
+    },
+    TicketResolve {
+        id: i64,
+        resolution: Option<String>,
+    },
+    TicketClose {
+        id: i64,
+    },
+    TicketReopen {
+        id: i64,
+    },
+    FaqAdd {
+        id: String,
+        question: String,
+        answer: String,
+    },
+    FaqEdit {
+        id: String,
+        field: FaqField,
+        value: String,
+    },
+    FaqRemove {
+        id: String,
+    },
+    FaqLearn {
+        ticket: i64,
+        faq_id: Option<String>,
+    },
     /// A preview of the weekly digest for the last 7 days.
     Digest,
     /// Feedback for the maintainers, gathered into the digest's themes.
-    Feedback { text: String },
+    Feedback {
+        text: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +126,10 @@ pub enum CommandError {
 impl Command {
     /// Commands that change tickets or the FAQ, or show other people's tickets.
     pub fn needs_moderator(&self) -> bool {
-        !matches!(self, Command::Help | Command::FaqSearch { .. } | Command::FaqList | Command::FaqShow { .. } | Command::Ask { .. } | Command::Feedback { .. })
+        !matches!(
+            self,
+            Command::Help | Command::FaqSearch { .. } | Command::FaqList | Command::FaqShow { .. } | Command::Ask { .. } | Command::Feedback { .. }
+        )
     }
 
     /// The command's name as shown in refusals and logs ("ticket assign").
@@ -136,11 +179,7 @@ fn ticket_id(prefix: &str, word: &str) -> Result<i64, CommandError> {
     if word.is_empty() {
         return Err(usage(prefix, "a ticket id is missing"));
     }
-    word.trim_start_matches('#')
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| usage(prefix, format!("{word:?} is not a ticket id")))
+    word.trim_start_matches('#').parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| usage(prefix, format!("{word:?} is not a ticket id")))
 }
 
 fn non_empty<'a>(prefix: &str, what: &str, value: &'a str) -> Result<&'a str, CommandError> {
@@ -181,7 +220,9 @@ fn parse_escalate(rest: &str) -> Result<Command, CommandError> {
         Some((before, last)) => match last.parse::<Priority>() {
             Ok(p) => (before.trim(), p),
             // "superurgent", "hihg": a priority mistyped, not the last word of the question
-            Err(_) if looks_like_a_priority(last) => return Err(usage("escalate", format!("{last:?} is not a priority; use low, normal, high or urgent"))),
+            Err(_) if looks_like_a_priority(last) => {
+                return Err(usage("escalate", format!("{last:?} is not a priority; use low, normal, high or urgent")));
+            }
             Err(_) => (rest, Priority::Normal),
         },
         None => (rest, Priority::Normal),
@@ -231,11 +272,7 @@ fn parse_ticket(rest: &str) -> Result<Command, CommandError> {
     let (first, after) = split_word(args);
     match verb.as_str() {
         "list" | "" => {
-            let status = if first.is_empty() {
-                None
-            } else {
-                Some(first.parse::<Status>().map_err(|e| usage("ticket list", e))?)
-            };
+            let status = if first.is_empty() { None } else { Some(first.parse::<Status>().map_err(|e| usage("ticket list", e))?) };
             Ok(Command::TicketList { status })
         }
         "show" => Ok(Command::TicketShow { id: ticket_id(&prefix, first)? }),
@@ -291,9 +328,7 @@ fn parse_faq(rest: &str) -> Result<Command, CommandError> {
             }
             Ok(Command::FaqEdit { id: id.into(), field, value: value.into() })
         }
-        "remove" | "delete" => {
-            Ok(Command::FaqRemove { id: non_empty("faq remove", "the entry id", split_word(args).0)?.into() })
-        }
+        "remove" | "delete" => Ok(Command::FaqRemove { id: non_empty("faq remove", "the entry id", split_word(args).0)?.into() }),
         "learn" => {
             let (ticket, after) = split_word(args);
             let ticket = ticket_id("faq learn", ticket)?;
@@ -321,10 +356,7 @@ mod tests {
 
     #[test]
     fn escalate_takes_an_optional_trailing_priority() {
-        assert_eq!(
-            parse("escalate m-42 urgent").unwrap(),
-            Command::Escalate { target: "m-42".into(), priority: Priority::Urgent }
-        );
+        assert_eq!(parse("escalate m-42 urgent").unwrap(), Command::Escalate { target: "m-42".into(), priority: Priority::Urgent });
         assert_eq!(
             parse("escalate my build fails on ARM").unwrap(),
             Command::Escalate { target: "my build fails on ARM".into(), priority: Priority::Normal }
@@ -344,10 +376,7 @@ mod tests {
     #[test]
     fn ticket_commands_take_ids_users_and_resolutions() {
         assert_eq!(parse("ticket assign 3 alice").unwrap(), Command::TicketAssign { id: 3, user: "alice".into() });
-        assert_eq!(
-            parse("ticket resolve 3 upgrade to 1.2").unwrap(),
-            Command::TicketResolve { id: 3, resolution: Some("upgrade to 1.2".into()) }
-        );
+        assert_eq!(parse("ticket resolve 3 upgrade to 1.2").unwrap(), Command::TicketResolve { id: 3, resolution: Some("upgrade to 1.2".into()) });
         assert_eq!(parse("ticket resolve 3").unwrap(), Command::TicketResolve { id: 3, resolution: None });
         assert_eq!(parse("ticket list closed").unwrap(), Command::TicketList { status: Some(Status::Closed) });
         assert_eq!(parse("ticket list").unwrap(), Command::TicketList { status: None });
@@ -363,7 +392,20 @@ mod tests {
 
     #[test]
     fn malformed_commands_explain_their_usage() {
-        for bad in ["ticket assign", "ticket assign x bob", "ticket assign 3", "ticket show -1", "faq add x | y", "faq edit a colour red", "ask", "faq search", "ticket list pending", "escalate", "faq learn", "ticket frobnicate 1"] {
+        for bad in [
+            "ticket assign",
+            "ticket assign x bob",
+            "ticket assign 3",
+            "ticket show -1",
+            "faq add x | y",
+            "faq edit a colour red",
+            "ask",
+            "faq search",
+            "ticket list pending",
+            "escalate",
+            "faq learn",
+            "ticket frobnicate 1",
+        ] {
             match parse(bad) {
                 Err(CommandError::Usage { usage, problem }) => {
                     assert!(!usage.is_empty() && !problem.is_empty(), "{bad}")

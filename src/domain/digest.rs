@@ -159,7 +159,13 @@ mod tests {
     }
 
     fn question(h: i64, bot: bool, by: Option<&str>) -> QuestionRecord {
-        QuestionRecord { asked_at: t0() + Duration::hours(h), asker_id: "u".into(), text: "q".into(), bot_answered: bot, community_answer_by: by.map(String::from) }
+        QuestionRecord {
+            asked_at: t0() + Duration::hours(h),
+            asker_id: "u".into(),
+            text: "q".into(),
+            bot_answered: bot,
+            community_answer_by: by.map(String::from),
+        }
     }
 
     fn ticket(id: i64, created_h: i64, first_response_h: Option<i64>, resolved_h: Option<i64>, status: Status) -> Ticket {
@@ -226,7 +232,15 @@ mod tests {
 
     #[test]
     fn a_quiet_week_has_no_rates_to_report() {
-        let empty = DigestInput { questions: vec![], votes: vec![], tickets_opened: vec![], tickets_resolved: 0, open_tickets: vec![], history: vec![], ..week() };
+        let empty = DigestInput {
+            questions: vec![],
+            votes: vec![],
+            tickets_opened: vec![],
+            tickets_resolved: 0,
+            open_tickets: vec![],
+            history: vec![],
+            ..week()
+        };
         let d = compose(&empty, staffing(), t0());
         assert_eq!((d.questions, d.helpful_rate, d.responders_needed, d.oldest_open_hours), (0, None, None, None));
         assert_eq!(d.forecast_next_period, Some(0.0));
@@ -275,7 +289,8 @@ mod day_tests {
             bot_answered: bot,
             community_answer_by: by.map(String::from),
         };
-        let days = daily_outcomes(&[q(1, true, None), q(2, false, Some("b")), q(30, false, None), q(200, true, None)], from, from + Duration::days(7));
+        let days =
+            daily_outcomes(&[q(1, true, None), q(2, false, Some("b")), q(30, false, None), q(200, true, None)], from, from + Duration::days(7));
         assert_eq!(days.len(), 7);
         assert_eq!((days[0].bot, days[0].community, days[0].unanswered), (1, 1, 0));
         assert_eq!(days[1].unanswered, 1);

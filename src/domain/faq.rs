@@ -62,11 +62,7 @@ pub fn validate_entry(entry: &FaqEntry) -> Result<(), String> {
 /// Turns free text into a candidate id: "How do I reset it?" -> "how-do-i-reset-it".
 pub fn slugify(text: &str) -> String {
     let mut slug = String::new();
-    for word in text
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(8)
-    {
+    for word in text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).take(8) {
         if !slug.is_empty() {
             slug.push('-');
         }
@@ -102,11 +98,7 @@ fn line_of(source: &str, span: Range<usize>) -> usize {
 
 /// Parses an FAQ file. `file` names it in errors; every error carries its line.
 pub fn parse_faq_file(file: &str, source: &str) -> Result<Vec<FaqEntry>, FaqFileError> {
-    let err = |span: Range<usize>, message: String| FaqFileError {
-        file: file.to_string(),
-        line: line_of(source, span),
-        message,
-    };
+    let err = |span: Range<usize>, message: String| FaqFileError { file: file.to_string(), line: line_of(source, span), message };
     let raw: RawFile = toml::from_str(source).map_err(|e| {
         let message = e.message().trim().to_string();
         err(e.span().unwrap_or(0..0), message)

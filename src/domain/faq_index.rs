@@ -15,9 +15,7 @@ use super::text::{self, ANALYZER_NAME};
 use std::collections::HashMap;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::{
-    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions,
-};
+use tantivy::schema::{Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, TantivyDocument, Term};
 
@@ -113,11 +111,8 @@ impl FaqIndex {
         let mut schema = Schema::builder();
         let text = schema.add_text_field(
             "text",
-            TextOptions::default().set_indexing_options(
-                TextFieldIndexing::default()
-                    .set_tokenizer(ANALYZER_NAME)
-                    .set_index_option(IndexRecordOption::WithFreqs),
-            ),
+            TextOptions::default()
+                .set_indexing_options(TextFieldIndexing::default().set_tokenizer(ANALYZER_NAME).set_index_option(IndexRecordOption::WithFreqs)),
         );
         let slot = schema.add_u64_field("slot", NumericOptions::default().set_fast());
         let index = Index::create_in_ram(schema.build());
@@ -384,9 +379,9 @@ mod tests {
     fn index() -> FaqIndex {
         FaqIndex::build(
             vec![
-            entry("reset-password", "How do I reset my password?", &["forgot my password", "locked out of my account"], "Use the reset link."),
-            entry("install", "How do I install the bot?", &["installation steps", "setup on linux"], "Run cargo install."),
-            entry("postgres", "Can I use PostgreSQL instead of SQLite?", &["switch database to postgres"], "Set the database url."),
+                entry("reset-password", "How do I reset my password?", &["forgot my password", "locked out of my account"], "Use the reset link."),
+                entry("install", "How do I install the bot?", &["installation steps", "setup on linux"], "Run cargo install."),
+                entry("postgres", "Can I use PostgreSQL instead of SQLite?", &["switch database to postgres"], "Set the database url."),
             ],
             None,
         )

@@ -29,9 +29,7 @@ fn is_line_break(c: char) -> bool {
 }
 
 fn mass_mention_at(chars: &[char], at: usize) -> bool {
-    MASS_MENTIONS.iter().any(|word| {
-        word.chars().enumerate().all(|(k, w)| chars.get(at + k).is_some_and(|c| c.eq_ignore_ascii_case(&w)))
-    })
+    MASS_MENTIONS.iter().any(|word| word.chars().enumerate().all(|(k, w)| chars.get(at + k).is_some_and(|c| c.eq_ignore_ascii_case(&w))))
 }
 
 fn url_starts_at(chars: &[char], at: usize) -> bool {
@@ -121,7 +119,18 @@ pub fn quote(text: &str) -> String {
 /// User text as a code span. Backslashes mean nothing inside one, so instead its backticks
 /// become `'` (it cannot close the span) and its line breaks spaces.
 pub fn code(text: &str) -> String {
-    let inner: String = text.chars().map(|c| if c == '`' { '\'' } else if is_line_break(c) { ' ' } else { c }).collect();
+    let inner: String = text
+        .chars()
+        .map(|c| {
+            if c == '`' {
+                '\''
+            } else if is_line_break(c) {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
     let inner = neutralise_mentions(&inner);
     if inner.trim().is_empty() { "` `".to_string() } else { format!("`{inner}`") }
 }

@@ -35,13 +35,28 @@ pub struct Incoming {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum IncomingKind {
     /// A chat message. `reply_to` is the message it answers (a reply or a thread parent).
-    Message { id: String, text: String, reply_to: Option<String> },
+    Message {
+        id: String,
+        text: String,
+        reply_to: Option<String>,
+    },
     /// A command line such as "ticket list" (slash commands, `/...` console lines).
-    Command { text: String },
+    Command {
+        text: String,
+    },
     /// A vote on the bot's answer to the question with message id `on`.
-    Feedback { on: String, helpful: bool, comment: Option<String> },
-    Edited { id: String, text: String },
-    Deleted { id: String },
+    Feedback {
+        on: String,
+        helpful: bool,
+        comment: Option<String>,
+    },
+    Edited {
+        id: String,
+        text: String,
+    },
+    Deleted {
+        id: String,
+    },
 }
 
 /// What kind of thing the bot does; the replay prints these names.

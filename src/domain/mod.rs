@@ -1,17 +1,17 @@
 //! Plain-Rust rules: no I/O, no clock, no SQL. Time and inputs come in as arguments.
 
+pub mod calibration;
 pub mod cluster;
 pub mod command;
 pub mod decision;
 pub mod digest;
-pub mod calibration;
 pub mod faq;
 pub mod faq_index;
 pub mod inert;
 pub mod intake;
 pub mod message;
-pub mod queueing;
 pub mod question;
+pub mod queueing;
 pub mod ranking;
 pub mod schedule;
 pub mod text;

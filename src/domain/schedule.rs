@@ -29,7 +29,10 @@ impl Weekly {
         for weeks in 0..3 {
             let date = local.date_naive() - Duration::days(back + 7 * weeks);
             // A time skipped by a clock change takes the earliest valid reading after it.
-            let candidate = self.zone.from_local_datetime(&date.and_time(self.time)).earliest()
+            let candidate = self
+                .zone
+                .from_local_datetime(&date.and_time(self.time))
+                .earliest()
                 .or_else(|| self.zone.from_local_datetime(&(date.and_time(self.time) + Duration::hours(1))).earliest());
             if let Some(c) = candidate.map(|c| c.with_timezone(&Utc)).filter(|c| *c <= now) {
                 return c;

@@ -110,7 +110,9 @@ mod tests {
              how to top up\ttop_up\ncan i add money\ttop_up\nchange my address\taddress\nupdate my address please\taddress\nclose my account\tzz_close\n",
         )
         .unwrap();
-        let posts = parse_tsv("text\tis_question\tact\nlol\t0\tEmotion\nhey everyone\t0\tGreet\nanyone here from ohio?\t1\tynQuestion\nJOIN\t0\tSystem\n").unwrap();
+        let posts =
+            parse_tsv("text\tis_question\tact\nlol\t0\tEmotion\nhey everyone\t0\tGreet\nanyone here from ohio?\t1\tynQuestion\nJOIN\t0\tSystem\n")
+                .unwrap();
         let requests = parse_tsv("text\tlabel\nI forgot my password, how do I reset it\tpassword\nmy card still has not arrived\tcard\nplease close my account\tzz_close\n").unwrap();
         let m = evaluate(&posts, &requests, &train, None, &Settings::default()).await.unwrap();
         assert_eq!(m["posts"], 3);

@@ -92,7 +92,13 @@ pub fn accuracy(clusters: &[usize], labels: &[usize]) -> f64 {
 /// Without a model the features are TF-IDF vectors, as the digest's themes use then.
 pub fn evaluate(rows: &[Row], k: Option<usize>, model: Option<&Embedder>) -> anyhow::Result<Value> {
     let mut ids: HashMap<&str, usize> = HashMap::new();
-    let labels: Vec<usize> = rows.iter().map(|r| { let next = ids.len(); *ids.entry(r.label.as_str()).or_insert(next) }).collect();
+    let labels: Vec<usize> = rows
+        .iter()
+        .map(|r| {
+            let next = ids.len();
+            *ids.entry(r.label.as_str()).or_insert(next)
+        })
+        .collect();
     let started = Instant::now();
     let cache = std::env::var_os(MATRIX_CACHE).map(std::path::PathBuf::from);
     let vectors = match (&cache, model) {

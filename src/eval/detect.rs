@@ -2,8 +2,8 @@
 //! The decision is the bot's own (`Bot::decision_for`): the learned detector and, with
 //! `--faq`, the FAQ's evidence, exactly as for a top-level message in a help channel.
 
-use super::harness::EvalBot;
 use super::faq::percentile;
+use super::harness::EvalBot;
 use super::{Row, prf, round4};
 use crate::config::Settings;
 use crate::domain::decision::Act;
@@ -14,16 +14,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// Dialogue acts that are never support questions: flagging one is a false trigger.
-const NON_QUESTION_ACTS: &[&str] =
-    &["Statement", "Greet", "Emotion", "Bye", "Accept", "Reject", "Emphasis", "Continuer", "yAnswer", "nAnswer"];
+const NON_QUESTION_ACTS: &[&str] = &["Statement", "Greet", "Emotion", "Bye", "Accept", "Reject", "Emphasis", "Continuer", "yAnswer", "nAnswer"];
 
 fn scores(posts: &[&Row], flagged: &[bool]) -> Value {
     let positive = |r: &Row| r.label.trim() == "1";
     let true_pos = posts.iter().zip(flagged).filter(|(r, f)| **f && positive(r)).count();
     let (p, r, f1) = prf(true_pos, flagged.iter().filter(|f| **f).count(), posts.iter().filter(|r| positive(r)).count());
     let act = |r: &Row| r.extra.first().map(String::as_str).unwrap_or_default().to_string();
-    let non_questions: Vec<bool> =
-        posts.iter().zip(flagged).filter(|(r, _)| NON_QUESTION_ACTS.contains(&act(r).as_str())).map(|(_, f)| *f).collect();
+    let non_questions: Vec<bool> = posts.iter().zip(flagged).filter(|(r, _)| NON_QUESTION_ACTS.contains(&act(r).as_str())).map(|(_, f)| *f).collect();
     let false_trigger = if non_questions.is_empty() { 0.0 } else { non_questions.iter().filter(|f| **f).count() as f64 / non_questions.len() as f64 };
     json!({ "precision": round4(p), "recall": round4(r), "f1": round4(f1), "false_trigger_rate": round4(false_trigger) })
 }
@@ -47,7 +45,13 @@ async fn decide_all<'a>(eval: &EvalBot, texts: impl Iterator<Item = &'a str>, mi
 /// Scores the bot's decision on `posts` (`text, is_question, original_act`; System posts
 /// dropped) and, when given, its recall on `requests` (every row a support request). `faq` is a
 /// train file turned into the bot's FAQ (protocol 1); without it the FAQ is empty.
-pub async fn evaluate(posts: &[Row], requests: Option<&[Row]>, faq: Option<&[Row]>, model: Option<Arc<Embedder>>, settings: &Settings) -> anyhow::Result<Value> {
+pub async fn evaluate(
+    posts: &[Row],
+    requests: Option<&[Row]>,
+    faq: Option<&[Row]>,
+    model: Option<Arc<Embedder>>,
+    settings: &Settings,
+) -> anyhow::Result<Value> {
     let kept: Vec<&Row> = posts.iter().filter(|r| r.extra.first().map(String::as_str) != Some("System")).collect();
     let semantic = model.is_some();
     let eval = EvalBot::start(faq, model, settings).await?;
@@ -86,7 +90,10 @@ mod tests {
 
     #[tokio::test]
     async fn system_posts_are_dropped_and_false_triggers_counted() {
-        let posts = parse_tsv("text\tis_question\tact\nJOIN\t0\tSystem\nwhere is the config file?\t1\twhQuestion\nhello everyone\t0\tGreet\nok?\t0\tAccept\n").unwrap();
+        let posts = parse_tsv(
+            "text\tis_question\tact\nJOIN\t0\tSystem\nwhere is the config file?\t1\twhQuestion\nhello everyone\t0\tGreet\nok?\t0\tAccept\n",
+        )
+        .unwrap();
         let m = evaluate(&posts, None, None, None, &Settings::default()).await.unwrap();
         assert_eq!(m["posts"], 3);
         assert_eq!(m["baseline_ends_with_question_mark"]["precision"], 0.5);

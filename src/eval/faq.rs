@@ -175,9 +175,12 @@ mod tests {
     #[test]
     fn reliability_counts_right_answers_per_tenth_of_confidence() {
         let r = reliability(&[(0.95, true), (0.91, false), (1.0, true), (0.12, false)]);
-        assert_eq!(r, json!([
-            { "from": 0.1, "queries": 1, "right": 0.0 },
-            { "from": 0.9, "queries": 3, "right": 0.6667 },
-        ]));
+        assert_eq!(
+            r,
+            json!([
+                { "from": 0.1, "queries": 1, "right": 0.0 },
+                { "from": 0.9, "queries": 3, "right": 0.6667 },
+            ])
+        );
     }
 }

@@ -209,15 +209,7 @@ impl CustomOp1 for GeluErf {
 /// multiplications, additions and one division, so a loop of it vectorises, unlike `erff`.
 /// The coefficients are the minimax fit Eigen and XLA use for single precision.
 fn erf(x: f32) -> f32 {
-    const NUMERATOR: [f32; 7] = [
-        -1.609_603_3e-2,
-        -2.954_6e-3,
-        -7.349_906_3e-4,
-        -5.692_506_4e-5,
-        -2.101_024e-6,
-        2.770_681_4e-8,
-        -2.726_142_3e-10,
-    ];
+    const NUMERATOR: [f32; 7] = [-1.609_603_3e-2, -2.954_6e-3, -7.349_906_3e-4, -5.692_506_4e-5, -2.101_024e-6, 2.770_681_4e-8, -2.726_142_3e-10];
     const DENOMINATOR: [f32; 5] = [-1.426_473_9e-2, -7.373_329e-3, -1.682_827e-3, -2.133_740_6e-4, -1.456_607_2e-5];
     let x = x.clamp(-4.0, 4.0);
     let square = x * x;
@@ -232,10 +224,7 @@ mod tests {
 
     #[test]
     fn rational_erf_matches_the_exact_function() {
-        let worst = (-6000..=6000)
-            .map(|step| step as f64 / 1000.0)
-            .map(|x| (f64::from(erf(x as f32)) - libm::erf(x)).abs())
-            .fold(0.0, f64::max);
+        let worst = (-6000..=6000).map(|step| step as f64 / 1000.0).map(|x| (f64::from(erf(x as f32)) - libm::erf(x)).abs()).fold(0.0, f64::max);
         assert!(worst < 1e-6, "largest error {worst}");
     }
 
@@ -256,7 +245,8 @@ mod tests {
     fn encoder_computes_what_candles_reference_bert_computes() {
         let dir = crate::semantic::embedder::test_model_dir().expect("TEST_MODEL_DIR must name an unpacked all-MiniLM-L6-v2");
         let config: Config = serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
-        let weights = || VarBuilder::from_buffered_safetensors(std::fs::read(dir.join("model.safetensors")).unwrap(), DType::F32, &Device::Cpu).unwrap();
+        let weights =
+            || VarBuilder::from_buffered_safetensors(std::fs::read(dir.join("model.safetensors")).unwrap(), DType::F32, &Device::Cpu).unwrap();
         let ours = BertEncoder::load(weights(), &config, false).unwrap();
         let reference = candle_transformers::models::bert::BertModel::load(weights(), &config).unwrap();
         // Token ids of two questions, the second padded: both the unpadded and the masked path.

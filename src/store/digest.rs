@@ -28,7 +28,9 @@ impl Store {
             .map(|r| {
                 let answered_by: Option<String> = r.try_get("answered_by")?;
                 // The bot's answers are stamped when asked, with no member as the answerer.
-                let bot_answered = answered_by.is_none() && r.try_get::<Option<i64>, _>("answered_at")?.is_some() && r.try_get::<Option<String>, _>("faq_id")?.is_some();
+                let bot_answered = answered_by.is_none()
+                    && r.try_get::<Option<i64>, _>("answered_at")?.is_some()
+                    && r.try_get::<Option<String>, _>("faq_id")?.is_some();
                 Ok(QuestionRecord {
                     asked_at: time(r.try_get("asked_at")?)?,
                     asker_id: r.try_get("asker_id")?,
@@ -66,14 +68,13 @@ impl Store {
 impl Store {
     /// Claims the digest scheduled at `scheduled_at`; only the first caller, of any instance, gets true.
     pub async fn claim_digest(&self, scheduled_at: DateTime<Utc>, instance: &str, now: DateTime<Utc>) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "INSERT INTO digest_runs (scheduled_at, claimed_by, claimed_at) VALUES ($1, $2, $3) ON CONFLICT (scheduled_at) DO NOTHING",
-        )
-        .bind(ms(scheduled_at))
-        .bind(instance)
-        .bind(ms(now))
-        .execute_on(self)
-        .await?;
+        let done =
+            sqlx::query("INSERT INTO digest_runs (scheduled_at, claimed_by, claimed_at) VALUES ($1, $2, $3) ON CONFLICT (scheduled_at) DO NOTHING")
+                .bind(ms(scheduled_at))
+                .bind(instance)
+                .bind(ms(now))
+                .execute_on(self)
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 }

@@ -96,12 +96,10 @@ impl Store {
         // produce a version the other has not seen.
         static EDITS: AtomicU64 = AtomicU64::new(0);
         let token = format!("{}-{}-{}", std::process::id(), Utc::now().timestamp_micros(), EDITS.fetch_add(1, Ordering::Relaxed));
-        sqlx::query(
-            "INSERT INTO meta (key, value) VALUES ('faq_version', $1) ON CONFLICT (key) DO UPDATE SET value = $1",
-        )
-        .bind(token)
-        .execute_on(self)
-        .await?;
+        sqlx::query("INSERT INTO meta (key, value) VALUES ('faq_version', $1) ON CONFLICT (key) DO UPDATE SET value = $1")
+            .bind(token)
+            .execute_on(self)
+            .await?;
         Ok(())
     }
 }

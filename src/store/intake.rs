@@ -159,7 +159,11 @@ impl Store {
             let id: i64 = row.try_get("id")?;
             match payload::<Action>(&row.try_get::<String, _>("payload")?, "outbox") {
                 Ok(action) => {
-                    sqlx::query("UPDATE outbox SET lane = $2 WHERE id = $1 AND lane IS NULL").bind(id).bind(&action.channel).execute(&self.pool).await?;
+                    sqlx::query("UPDATE outbox SET lane = $2 WHERE id = $1 AND lane IS NULL")
+                        .bind(id)
+                        .bind(&action.channel)
+                        .execute(&self.pool)
+                        .await?;
                 }
                 Err(e) => {
                     let reason = e.to_string();

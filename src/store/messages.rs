@@ -98,10 +98,8 @@ impl Store {
 
     /// The channels a platform's messages were seen in: where to look for what was missed.
     pub async fn known_channels(&self, platform: &str) -> StoreResult<Vec<String>> {
-        let rows = sqlx::query("SELECT DISTINCT channel FROM messages WHERE platform = $1 ORDER BY channel")
-            .bind(platform)
-            .fetch_all_on(self)
-            .await?;
+        let rows =
+            sqlx::query("SELECT DISTINCT channel FROM messages WHERE platform = $1 ORDER BY channel").bind(platform).fetch_all_on(self).await?;
         rows.iter().map(|r| Ok(r.try_get::<String, _>("channel")?)).collect()
     }
 
@@ -148,12 +146,7 @@ impl Store {
 
     /// Applies an edit to the stored copy (and to a still-open question's text).
     pub async fn edit_message(&self, platform: &str, id: &str, text: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE messages SET text = $3 WHERE platform = $1 AND id = $2")
-            .bind(platform)
-            .bind(id)
-            .bind(text)
-            .execute_on(self)
-            .await?;
+        sqlx::query("UPDATE messages SET text = $3 WHERE platform = $1 AND id = $2").bind(platform).bind(id).bind(text).execute_on(self).await?;
         sqlx::query("UPDATE questions SET text = $3 WHERE platform = $1 AND message_id = $2 AND status = 'pending'")
             .bind(platform)
             .bind(id)
@@ -165,11 +158,7 @@ impl Store {
 
     /// Forgets a deleted message's text; a pending question on it will not become a ticket.
     pub async fn delete_message(&self, platform: &str, id: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE messages SET text = '', deleted = 1 WHERE platform = $1 AND id = $2")
-            .bind(platform)
-            .bind(id)
-            .execute_on(self)
-            .await?;
+        sqlx::query("UPDATE messages SET text = '', deleted = 1 WHERE platform = $1 AND id = $2").bind(platform).bind(id).execute_on(self).await?;
         sqlx::query("DELETE FROM questions WHERE platform = $1 AND message_id = $2 AND status = 'pending'")
             .bind(platform)
             .bind(id)
@@ -211,13 +200,7 @@ impl Store {
     }
 
     /// Marks a pending question answered by another member; false if it was not pending.
-    pub async fn mark_community_answered(
-        &self,
-        platform: &str,
-        message_id: &str,
-        by: &str,
-        at: DateTime<Utc>,
-    ) -> StoreResult<bool> {
+    pub async fn mark_community_answered(&self, platform: &str, message_id: &str, by: &str, at: DateTime<Utc>) -> StoreResult<bool> {
         let done = sqlx::query(
             "UPDATE questions SET status = 'community_answered', answered_by = $3, answered_at = $4 \
              WHERE platform = $1 AND message_id = $2 AND status = 'pending'",
@@ -233,13 +216,11 @@ impl Store {
 
     /// Pending questions asked at or before `cutoff`, oldest first.
     pub async fn due_questions(&self, cutoff: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Question>> {
-        let rows = sqlx::query(
-            "SELECT * FROM questions WHERE status = 'pending' AND asked_at <= $1 ORDER BY asked_at LIMIT $2",
-        )
-        .bind(ms(cutoff))
-        .bind(limit)
-        .fetch_all_on(self)
-        .await?;
+        let rows = sqlx::query("SELECT * FROM questions WHERE status = 'pending' AND asked_at <= $1 ORDER BY asked_at LIMIT $2")
+            .bind(ms(cutoff))
+            .bind(limit)
+            .fetch_all_on(self)
+            .await?;
         rows.iter().map(question).collect()
     }
 

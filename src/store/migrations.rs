@@ -37,9 +37,7 @@ impl MigrationSource<'static> for EmbeddedSource {
             Ok(self
                 .0
                 .iter()
-                .map(|(version, name, sql)| {
-                    Migration::new(*version, Cow::Borrowed(*name), MigrationType::Simple, Cow::Borrowed(*sql), false)
-                })
+                .map(|(version, name, sql)| Migration::new(*version, Cow::Borrowed(*name), MigrationType::Simple, Cow::Borrowed(*sql), false))
                 .collect())
         })
     }

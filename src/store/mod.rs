@@ -1,24 +1,24 @@
 //! The store: the only place that speaks SQL. SQLite or PostgreSQL, chosen by the URL.
 
-pub mod faq;
-pub mod digest;
 mod detector;
+pub mod digest;
 mod embeddings;
+pub mod faq;
 pub mod health;
-mod readiness;
 mod intake;
 mod messages;
 mod migrations;
+mod readiness;
 mod tickets;
 mod unit;
 
 pub use crate::domain::intake::{Intake, OutboxItem};
-pub use messages::{Question, StoredMessage};
 /// The question lifecycle lives in the domain; this path remains only for `eval::channel`.
 pub use crate::domain::question::QuestionStatus;
 pub use detector::{DetectorExample, ExamplesVersion};
 pub use digest::FeedbackNote;
 pub use faq::Upsert;
+pub use messages::{Question, StoredMessage};
 pub use tickets::NewTicket;
 
 use chrono::{DateTime, Utc};
@@ -58,9 +58,7 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         crate::metrics::database_error(health::error_kind(&e));
         match e {
-            sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) | sqlx::Error::ColumnNotFound(_) => {
-                StoreError::Corrupt(e.to_string())
-            }
+            sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) | sqlx::Error::ColumnNotFound(_) => StoreError::Corrupt(e.to_string()),
             other => StoreError::Unavailable(other),
         }
     }

@@ -155,9 +155,7 @@ impl Store {
         .bind(limit)
         .fetch_all_on(self)
         .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("id")?, r.try_get("platform")?, r.try_get("question_message_id")?, r.try_get("question")?)))
-            .collect()
+        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("platform")?, r.try_get("question_message_id")?, r.try_get("question")?))).collect()
     }
 
     /// Writes a change decided by `domain::ticket::apply` and its history line, in one unit of

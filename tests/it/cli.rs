@@ -59,7 +59,8 @@ fn faq_import_reports_changes_and_export_round_trips() {
 fn a_broken_faq_file_names_the_file_line_and_field_and_imports_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.toml");
-    std::fs::write(&bad, "[[faq]]\nid = \"ok\"\nquestion = \"q\"\nanswer = \"a\"\n\n[[faq]]\nid = \"Not OK\"\nquestion = \"q\"\nanswer = \"a\"\n").unwrap();
+    std::fs::write(&bad, "[[faq]]\nid = \"ok\"\nquestion = \"q\"\nanswer = \"a\"\n\n[[faq]]\nid = \"Not OK\"\nquestion = \"q\"\nanswer = \"a\"\n")
+        .unwrap();
     let db = format!("sqlite://{}", dir.path().join("faq.db").display());
     let out = supportbot(&["faq", "import", bad.to_str().unwrap(), "--db", &db], dir.path());
     assert!(!out.status.success());

@@ -23,7 +23,9 @@ async fn everyone_gets_help_search_and_ask() {
 #[tokio::test]
 async fn moderator_commands_from_members_are_refused_and_change_nothing() {
     let (bot, _db) = spawn_bot().await;
-    for (i, line) in ["ticket list", "escalate help me please urgent", "faq remove install", "faq add x | q? | a", "ticket close 1"].iter().enumerate() {
+    for (i, line) in
+        ["ticket list", "escalate help me please urgent", "faq remove install", "faq add x | q? | a", "ticket close 1"].iter().enumerate()
+    {
         let actions = send(&bot, command(&format!("c{i}"), 0, user("ann"), line)).await;
         assert_eq!(kinds(&actions), vec![ActionKind::Refused], "{line}");
         assert!(actions[0].ephemeral);

@@ -12,7 +12,14 @@ async fn chat(bot: &supportbot::bot::Bot, name: &str, moderator: bool, script: &
 #[tokio::test]
 async fn a_console_conversation_answers_rates_and_ignores_chatter() {
     let (bot, _db) = spawn_bot().await;
-    let out = chat(&bot, "ann", false, "hello there\nhow do I reset my password?\n/not-helpful the link never arrives\n/ticket list\n/quit\nhow do I install the bot?\n", t0).await;
+    let out = chat(
+        &bot,
+        "ann",
+        false,
+        "hello there\nhow do I reset my password?\n/not-helpful the link never arrives\n/ticket list\n/quit\nhow do I install the bot?\n",
+        t0,
+    )
+    .await;
     let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("bot>") || l.starts_with("[#")).collect();
     assert!(lines[0].starts_with("bot> Use the *Forgot password*"), "{out}");
     assert!(out.contains("reset-password") && out.contains("/helpful"), "{out}");

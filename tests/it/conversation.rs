@@ -142,11 +142,7 @@ async fn a_channel_threshold_overrides_the_global_one() {
     assert!(send(&bot, question.clone()).await.is_empty(), "below the global threshold");
     question.event_id = "m2".into();
     question.channel = "lenient".into();
-    question.kind = supportbot::domain::message::IncomingKind::Message {
-        id: "m2".into(),
-        text: "where is the link?".into(),
-        reply_to: None,
-    };
+    question.kind = supportbot::domain::message::IncomingKind::Message { id: "m2".into(), text: "where is the link?".into(), reply_to: None };
     assert_eq!(kinds(&send(&bot, question).await), vec![ActionKind::Answer]);
 }
 

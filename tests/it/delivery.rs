@@ -9,10 +9,10 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 use slack_morphism::prelude::*;
 use std::sync::Arc;
+use supportbot::bot::Outbox;
 use supportbot::chat::discord::outgoing::DiscordSink;
 use supportbot::chat::slack::outgoing::{SlackSink, web_client};
 use supportbot::chat::{ChatSink, Delivery, SendError, UnrecordedSends, deliver_pending, deliver_pending_with};
-use supportbot::bot::Outbox;
 use supportbot::domain::message::{Action, ActionKind};
 use supportbot::store::Store;
 

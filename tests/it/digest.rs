@@ -2,8 +2,8 @@
 
 use crate::helpers::*;
 use chrono::{DateTime, Utc};
-use supportbot::chat::{ChatSink, SendError, deliver_pending};
 use supportbot::bot::digest::post_if_due;
+use supportbot::chat::{ChatSink, SendError, deliver_pending};
 use supportbot::domain::cluster::{EMBEDDING_BAR, Theme, Tightness, WORDS_BAR, coherence, kmeans_auto, matrix};
 use supportbot::domain::message::{Action, ActionKind};
 
@@ -142,7 +142,11 @@ async fn without_a_model_the_themes_come_from_tf_idf() {
 #[tokio::test]
 async fn a_configured_number_of_clusters_is_used_as_is() {
     let (bot, _db) = spawn_bot().await;
-    for (i, (who, text)) in [("ann", "password reset fails?"), ("ben", "arm build crashes?"), ("cat", "postgres connection refused?"), ("dan", "docker image too big?")].iter().enumerate() {
+    for (i, (who, text)) in
+        [("ann", "password reset fails?"), ("ben", "arm build crashes?"), ("cat", "postgres connection refused?"), ("dan", "docker image too big?")]
+            .iter()
+            .enumerate()
+    {
         send(&bot, message(&format!("k{i}"), i as i64 * 10, user(who), text)).await;
     }
     let mut settings = bot.config().digest.clone();
@@ -151,7 +155,16 @@ async fn a_configured_number_of_clusters_is_used_as_is() {
     let themes = themes_of_the_day(&bot, &settings).await.unwrap();
     // Four unrelated messages share no word: TF-IDF has nothing to compare them on, no theme.
     assert_eq!(themes, Some(vec![]));
-    let again = ["password reset link fails?", "arm build crashes again?", "postgres connection refused again?", "docker image is too big?", "password reset still fails?", "the arm build crashes?", "postgres connection refused today?", "docker image far too big?"];
+    let again = [
+        "password reset link fails?",
+        "arm build crashes again?",
+        "postgres connection refused again?",
+        "docker image is too big?",
+        "password reset still fails?",
+        "the arm build crashes?",
+        "postgres connection refused today?",
+        "docker image far too big?",
+    ];
     for (i, text) in again.iter().enumerate() {
         send(&bot, message(&format!("k{}", i + 4), 50 + i as i64 * 10, user(&format!("member{i}")), text)).await;
     }
@@ -265,7 +278,8 @@ async fn a_question_asked_eight_ways_among_unrelated_ones_is_a_theme() {
     let (bot, _db) = spawn_bot().await;
     ask_all(&bot, &interleaved()).await;
     let (text, themes) = digest_text(&bot, None).await;
-    let password = themes.iter().find(|t| t.keywords.iter().any(|k| k == "password")).unwrap_or_else(|| panic!("no password theme: {themes:?}\n{text}"));
+    let password =
+        themes.iter().find(|t| t.keywords.iter().any(|k| k == "password")).unwrap_or_else(|| panic!("no password theme: {themes:?}\n{text}"));
     assert!((7..=9).contains(&password.size) && password.coherence >= WORDS_BAR.theme, "{password:?}");
     assert!(themes.iter().all(|t| t.size < 11), "the unrelated rest is no theme: {themes:?}");
     let line = text.lines().find(|l| l.contains("password")).unwrap();
@@ -297,7 +311,9 @@ async fn with_the_model_unrelated_questions_are_no_theme_and_a_repeated_one_is()
     let topics = matrix(&model.embed(&[&PASSWORD_RESET[..], &DOCKER[..], &SLACK[..]].concat()).unwrap());
     let span = |a: usize, b: usize| (a..b).collect::<Vec<usize>>();
     let (password, docker, slack) = (coherence(&topics, &span(0, 8)), coherence(&topics, &span(8, 14)), coherence(&topics, &span(14, 19)));
-    eprintln!("on embeddings: the most alike three unrelated questions {best:.3}; password reset {password:.3}, docker {docker:.3}, slack {slack:.3}");
+    eprintln!(
+        "on embeddings: the most alike three unrelated questions {best:.3}; password reset {password:.3}, docker {docker:.3}, slack {slack:.3}"
+    );
     assert!(best < EMBEDDING_BAR.tight, "{best}");
     assert_eq!(Tightness::of(password, EMBEDDING_BAR), Some(Tightness::Tight));
     assert_eq!((Tightness::of(docker, EMBEDDING_BAR), Tightness::of(slack, EMBEDDING_BAR)), (Some(Tightness::Loose), Some(Tightness::Loose)));
@@ -308,7 +324,8 @@ async fn with_the_model_unrelated_questions_are_no_theme_and_a_repeated_one_is()
     let (bot, _db) = spawn_bot().await;
     ask_all(&bot, &interleaved()).await;
     let (text, themes) = digest_text(&bot, Some(&model)).await;
-    let password = themes.iter().find(|t| t.keywords.iter().any(|k| k == "password")).unwrap_or_else(|| panic!("no password theme: {themes:?}\n{text}"));
+    let password =
+        themes.iter().find(|t| t.keywords.iter().any(|k| k == "password")).unwrap_or_else(|| panic!("no password theme: {themes:?}\n{text}"));
     assert!((7..=9).contains(&password.size) && password.tightness == Tightness::Tight, "{password:?}");
     assert!(themes.iter().all(|t| t.size < 11), "the unrelated rest is no theme: {themes:?}");
 }

@@ -2,8 +2,8 @@
 //! Discord (REST and a gateway WebSocket).
 
 use crate::fake_discord::{APP_ID, BOT_ID, FakeDiscord, button_click, message_create, reaction};
-use crate::helpers::{at, spawn_bot};
 use crate::helpers::{Running, TestDb, run_service, sqlite_db};
+use crate::helpers::{at, spawn_bot};
 use chrono::Utc;
 use serde_json::{Value, json};
 use serenity::all::{ChannelId, Interaction, Message, Permissions, Reaction, RoleId, UserId};
@@ -39,10 +39,7 @@ fn a_documented_message_create_becomes_a_message() {
     assert_eq!(incoming.author.name, "Mason");
     assert!(!incoming.author.is_moderator);
     assert_eq!(incoming.at.to_rfc3339(), "2017-07-11T17:27:07.299+00:00");
-    assert_eq!(
-        incoming.kind,
-        IncomingKind::Message { id: "334385199974967042".into(), text: "How do I reset my password?".into(), reply_to: None }
-    );
+    assert_eq!(incoming.kind, IncomingKind::Message { id: "334385199974967042".into(), text: "How do I reset my password?".into(), reply_to: None });
 }
 
 #[test]
@@ -122,10 +119,7 @@ fn the_context_menu_escalates_the_target_message() {
     assert!(m.incoming.author.is_moderator, "permissions 8192 = Manage Messages");
     // The target as Discord resolved it, to be remembered in case the bot never received it.
     let target = m.target.expect("the resolved target message");
-    assert_eq!(
-        target.kind,
-        IncomingKind::Message { id: "334385199974967042".into(), text: "my build fails on ARM".into(), reply_to: None }
-    );
+    assert_eq!(target.kind, IncomingKind::Message { id: "334385199974967042".into(), text: "my build fails on ARM".into(), reply_to: None });
     assert_eq!((target.author.id.as_str(), target.channel.as_str()), ("53908099506183680", "290926798999357250"));
 
     // Asked of the bot by name, it is remembered as the question alone, as a live message is.
@@ -364,7 +358,8 @@ async fn the_digest_goes_to_discord_in_pieces_with_its_chart_attached() {
     }
     let mut settings = bot.config().digest.clone();
     settings.channels = vec!["discord:300".into()];
-    let queued = supportbot::bot::digest::queue(bot.store(), bot.prompts(), None, &settings, at(-60 * 24), at(60 * 24 * 6), at(60 * 24 * 7)).await.unwrap();
+    let queued =
+        supportbot::bot::digest::queue(bot.store(), bot.prompts(), None, &settings, at(-60 * 24), at(60 * 24 * 6), at(60 * 24 * 7)).await.unwrap();
     assert_eq!(queued, 1);
     assert!(deliver_pending(&bot.outbox(), &sink, at(60 * 24 * 7)).await.unwrap() == 1);
     let posts = fake.requests("POST", "/api/v10/channels/300/messages");
@@ -427,8 +422,11 @@ async fn on_ready_new_forum_posts_made_while_away_are_taken_as_questions() {
         store.close().await;
     }
     let fake = FakeDiscord::start().await;
-    *fake.state.active_threads.lock().unwrap() =
-        vec![forum_thread("5000", "77", "How do I reset my password?"), forum_thread("5001", "77", "Old post"), forum_thread("5002", "78", "Elsewhere")];
+    *fake.state.active_threads.lock().unwrap() = vec![
+        forum_thread("5000", "77", "How do I reset my password?"),
+        forum_thread("5001", "77", "Old post"),
+        forum_thread("5002", "78", "Elsewhere"),
+    ];
     let mut first = message_create("5000", "5000", "301", "Poster", "I am locked out since yesterday.");
     first["id"] = json!("5000");
     fake.set_history("5000", vec![first]);

@@ -217,7 +217,8 @@ async fn rest(State(state): State<Arc<Recorded>>, method: Method, uri: Uri, head
         }
         ("PUT", ["applications", _, "commands"]) | ("PUT", ["applications", _, "guilds", _, "commands"]) => json!([]),
         ("GET", ["channels", channel, "messages"]) => {
-            let after: u64 = uri.query().unwrap_or_default().split('&').find_map(|kv| kv.strip_prefix("after=")).and_then(|v| v.parse().ok()).unwrap_or(0);
+            let after: u64 =
+                uri.query().unwrap_or_default().split('&').find_map(|kv| kv.strip_prefix("after=")).and_then(|v| v.parse().ok()).unwrap_or(0);
             let history = state.history.lock().unwrap().get(*channel).cloned().unwrap_or_default();
             Value::Array(history.into_iter().filter(|m| m["id"].as_str().and_then(|i| i.parse::<u64>().ok()).unwrap_or(0) > after).rev().collect())
         }
@@ -255,7 +256,8 @@ async fn rest(State(state): State<Arc<Recorded>>, method: Method, uri: Uri, head
                 let fail = *state.fail_after_create.lock().unwrap();
                 if fail > 0 {
                     *state.fail_after_create.lock().unwrap() = fail - 1;
-                    return (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(json!({"message": "500: Internal Server Error", "code": 0}))).into_response();
+                    return (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(json!({"message": "500: Internal Server Error", "code": 0})))
+                        .into_response();
                 }
             }
             m

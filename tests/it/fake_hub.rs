@@ -85,7 +85,13 @@ impl FakeHub {
         let cdn = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", hub.local_addr().unwrap());
         let cdn_url = format!("http://{}", cdn.local_addr().unwrap());
-        let state = Arc::new(HubState { repo: repo.to_string(), files, cdn_url, requests: Mutex::new(Vec::new()), gate: tokio::sync::watch::Sender::new(true) });
+        let state = Arc::new(HubState {
+            repo: repo.to_string(),
+            files,
+            cdn_url,
+            requests: Mutex::new(Vec::new()),
+            gate: tokio::sync::watch::Sender::new(true),
+        });
         let hub_app = Router::new().route("/{*path}", get(resolve)).with_state(state.clone());
         let cdn_app = Router::new().route("/{*path}", get(lfs_object)).with_state(state.clone());
         tokio::spawn(async move { axum::serve(hub, hub_app).await.unwrap() });

@@ -180,12 +180,16 @@ async fn api(
         return Json(json!({"ok": false, "error": "not_in_channel"})).into_response();
     }
     let reply = match method.as_str() {
-        "auth.test" => json!({"ok": true, "user_id": "U0BOT", "team_id": "T0TEAM", "team": "Example", "url": "https://example.slack.com/", "bot_id": "B0BOT"}),
+        "auth.test" => {
+            json!({"ok": true, "user_id": "U0BOT", "team_id": "T0TEAM", "team": "Example", "url": "https://example.slack.com/", "bot_id": "B0BOT"})
+        }
         "conversations.history" | "conversations.replies" => state.history(&method, &body),
         "chat.postEphemeral" => json!({"ok": true, "message_ts": "1700009999.000002"}),
         "apps.connections.open" => json!({"ok": true, "url": ws_url}),
         "files.getUploadURLExternal" => json!({"ok": true, "upload_url": *state.upload_url.lock().unwrap(), "file_id": "F0CHART"}),
-        "files.completeUploadExternal" => json!({"ok": true, "files": [{"id": "F0CHART", "created": 1700000000, "timestamp": 1700000000, "name": "chart.png", "title": "chart.png", "user": "U0BOT", "mimetype": "image/png", "filetype": "png", "size": 1}]}),
+        "files.completeUploadExternal" => {
+            json!({"ok": true, "files": [{"id": "F0CHART", "created": 1700000000, "timestamp": 1700000000, "name": "chart.png", "title": "chart.png", "user": "U0BOT", "mimetype": "image/png", "filetype": "png", "size": 1}]})
+        }
         _ => json!({"ok": false, "error": "unknown_method"}),
     };
     state.calls.lock().unwrap().push((method, body));
@@ -204,10 +208,7 @@ impl FakeSlack {
         let api_url = format!("http://{}/api", http.local_addr().unwrap());
         *state.upload_url.lock().unwrap() = format!("http://{}/upload/F0CHART", http.local_addr().unwrap());
         let uploads = Router::new().route("/upload/{id}", axum::routing::post(upload)).with_state(state.clone());
-        let app = Router::new()
-            .route("/api/{method}", any(api))
-            .with_state((state.clone(), ws_url))
-            .merge(uploads);
+        let app = Router::new().route("/api/{method}", any(api)).with_state((state.clone(), ws_url)).merge(uploads);
         tokio::spawn(async move { axum::serve(http, app).await.unwrap() });
         tokio::spawn(serve_socket_mode(ws, state.clone()));
         FakeSlack { api_url, state, envelope_tx }

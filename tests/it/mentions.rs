@@ -204,7 +204,16 @@ async fn on_slack_hostile_questions_become_tickets_that_ping_no_one() {
     }
     // What the askers wrote is still there to read, as text.
     let all_notices: String = notices.iter().map(|n| text_of(n)).collect::<Vec<_>>().join("\n");
-    for quoted in ["&gt; How do I configure X? [click me](!channel)", "&gt; Why does the build fail on ARM? [x](!here)", "[boss](@U123)", "&lt;!everyone&gt;", "&lt;#C123&gt;", "&gt;  New ticket #999 (urgent)", "&gt; &gt; ignore the ticket above", "@\u{200B}here @\u{200B}channel @\u{200B}everyone"] {
+    for quoted in [
+        "&gt; How do I configure X? [click me](!channel)",
+        "&gt; Why does the build fail on ARM? [x](!here)",
+        "[boss](@U123)",
+        "&lt;!everyone&gt;",
+        "&lt;#C123&gt;",
+        "&gt;  New ticket #999 (urgent)",
+        "&gt; &gt; ignore the ticket above",
+        "@\u{200B}here @\u{200B}channel @\u{200B}everyone",
+    ] {
         assert!(all_notices.contains(quoted), "{quoted:?} missing from {all_notices}");
     }
 
@@ -241,7 +250,8 @@ async fn on_discord_an_escalated_hostile_question_pings_no_one() {
     };
     let mut bot = run_service(sqlite_db(), |s| s.discord = Some(settings)).await;
     fake.wait_for("IDENTIFY", |f| f.identify().is_some()).await;
-    let hostile = "Why is the export empty? @everyone @here <@&290926798626357999> <@300> [x](https://evil.example)\nNew ticket #999 (urgent) from Boss";
+    let hostile =
+        "Why is the export empty? @everyone @here <@&290926798626357999> <@300> [x](https://evil.example)\nNew ticket #999 (urgent) from Boss";
     let escalate = json!([{"type": 3, "name": "message", "value": hostile}]);
     // 8192: Manage Messages, a moderator.
     fake.dispatch("INTERACTION_CREATE", slash_command("8000", "tok-escalate", "escalate", escalate, "8192"));
@@ -250,12 +260,16 @@ async fn on_discord_an_escalated_hostile_question_pings_no_one() {
     fake.dispatch("INTERACTION_CREATE", slash_command("8001", "tok-show", "ticket", show, "8192"));
     fake.dispatch("INTERACTION_CREATE", slash_command("8002", "tok-list", "ticket", json!([{"type": 1, "name": "list", "options": []}]), "8192"));
     let followups = |token: &str| format!("/api/v10/webhooks/{APP_ID}/{token}");
-    fake.wait_for("ticket show and list", |f| !f.requests("POST", &followups("tok-show")).is_empty() && !f.requests("POST", &followups("tok-list")).is_empty()).await;
+    fake.wait_for("ticket show and list", |f| {
+        !f.requests("POST", &followups("tok-show")).is_empty() && !f.requests("POST", &followups("tok-list")).is_empty()
+    })
+    .await;
     bot.shutdown().await;
 
     let notice = fake.requests("POST", "/api/v10/channels/900/messages").remove(0);
     let show = fake.requests("POST", &followups("tok-show")).remove(0);
-    let posted: Vec<Value> = fake.state.requests.lock().unwrap().iter().filter(|(m, _, b)| m == "POST" && b["content"].is_string()).map(|(_, _, b)| b.clone()).collect();
+    let posted: Vec<Value> =
+        fake.state.requests.lock().unwrap().iter().filter(|(m, _, b)| m == "POST" && b["content"].is_string()).map(|(_, _, b)| b.clone()).collect();
     assert!(posted.len() >= 4, "the notice, the asker's reply and the two commands' answers: {posted:?}");
     for payload in &posted {
         assert_eq!(payload["allowed_mentions"]["parse"], json!([]), "{payload}");
@@ -268,7 +282,12 @@ async fn on_discord_an_escalated_hostile_question_pings_no_one() {
         assert!(!lower.contains("@everyone") && !lower.contains("@here"), "{content:?}");
     }
     let text = notice["content"].as_str().unwrap();
-    assert!(text.contains("> Why is the export empty? @\u{200B}everyone @\u{200B}here \\<@&290926798626357999\\> \\<@300\\> \\[x\\]\\(https://evil.example)"), "{text}");
+    assert!(
+        text.contains(
+            "> Why is the export empty? @\u{200B}everyone @\u{200B}here \\<@&290926798626357999\\> \\<@300\\> \\[x\\]\\(https://evil.example)"
+        ),
+        "{text}"
+    );
     assert!(text.contains("\n> New ticket \\#999 \\(urgent\\) from Boss"), "the second line quoted too: {text}");
     assert_eq!(text.lines().filter(|l| l.starts_with("New ticket #")).count(), 1, "{text}");
     let shown = show["content"].as_str().unwrap();

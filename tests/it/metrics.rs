@@ -118,7 +118,9 @@ async fn events_decisions_answers_and_tickets_move_the_counters_by_what_happened
         assert_eq!(moved(events, &[("platform", P), ("kind", kind)]), 1.0, "{kind}");
     }
     let decisions = "supportbot_decisions_total";
-    for (outcome, n) in [("answered", 1.0), ("pending", 1.0), ("not_question", 1.0), ("thread_reply", 1.0), ("command", 1.0), ("duplicate", 1.0), ("feedback", 0.0)] {
+    for (outcome, n) in
+        [("answered", 1.0), ("pending", 1.0), ("not_question", 1.0), ("thread_reply", 1.0), ("command", 1.0), ("duplicate", 1.0), ("feedback", 0.0)]
+    {
         assert_eq!(moved(decisions, &[("platform", P), ("outcome", outcome)]), n, "{outcome}");
     }
     assert_eq!(moved("supportbot_answers_total", &[("platform", P)]), 1.0);

@@ -1,10 +1,10 @@
 //! Durable intake and delivery across a restart.
 
 use crate::helpers::*;
+use std::sync::Mutex;
 use supportbot::chat::{ChatSink, SendError, deliver_pending};
 use supportbot::domain::message::{Action, ActionKind};
 use supportbot::store::Intake;
-use std::sync::Mutex;
 
 #[derive(Default)]
 struct Recorder {

@@ -323,9 +323,7 @@ async fn an_unreachable_hub_is_named_in_the_message() {
     assert!(matches!(err, FetchError::Download { .. }), "{err:?}");
     let text = err.to_string();
     assert!(
-        text.starts_with(&format!(
-            "could not fetch the sentence-embedding model {REPO} (main) from {hub_url}/{REPO}/resolve/main/config.json: "
-        )),
+        text.starts_with(&format!("could not fetch the sentence-embedding model {REPO} (main) from {hub_url}/{REPO}/resolve/main/config.json: ")),
         "{text}"
     );
     assert!(text.to_lowercase().contains("connect"), "{text}");
@@ -392,7 +390,9 @@ fn hub_settings_are_checked_when_fetching() {
         std::io::Write::write_all(&mut f, text.as_bytes()).unwrap();
         Settings::load(Some(f.path())).map(|s| s.model)
     };
-    let m = load("[model]\nfetch = true\nrepo = \"org/model\"\nrevision = \"v1.0\"\nhub_url = \"http://mirror.local:8080/\"\ncache_dir = \"/tmp/x\"\n").unwrap();
+    let m =
+        load("[model]\nfetch = true\nrepo = \"org/model\"\nrevision = \"v1.0\"\nhub_url = \"http://mirror.local:8080/\"\ncache_dir = \"/tmp/x\"\n")
+            .unwrap();
     assert!(m.fetch && m.repo == "org/model" && m.revision == "v1.0" && m.cache_dir.as_deref() == Some(Path::new("/tmp/x")));
     for (bad, named) in [
         ("repo = \"../../etc\"", "[model] repo"),

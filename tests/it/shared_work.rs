@@ -12,7 +12,8 @@ use supportbot::store::Store;
 
 /// Answerable from the example FAQ, and support questions it cannot answer (tickets).
 fn question(n: usize) -> String {
-    const ANSWERABLE: &[&str] = &["How do I install supportbot?", "How do I run supportbot with Docker?", "Where does supportbot read its configuration from?"];
+    const ANSWERABLE: &[&str] =
+        &["How do I install supportbot?", "How do I run supportbot with Docker?", "Where does supportbot read its configuration from?"];
     const UNANSWERABLE: &[&str] = &[
         "my build fails on ARM with an illegal instruction",
         "how do I stop the webhook returning 502 behind nginx?",
@@ -140,10 +141,6 @@ async fn acknowledgement_rate(count: usize) -> (f64, Duration, Duration) {
 async fn acknowledgement_rate_with_one_and_three_instances() {
     for count in [1, 3] {
         let (rate, p50, p99) = acknowledgement_rate(count).await;
-        println!(
-            "{count} instance(s): {rate:.0} events/s, ack p50 {:.1} ms, p99 {:.1} ms",
-            p50.as_secs_f64() * 1e3,
-            p99.as_secs_f64() * 1e3
-        );
+        println!("{count} instance(s): {rate:.0} events/s, ack p50 {:.1} ms, p99 {:.1} ms", p50.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3);
     }
 }

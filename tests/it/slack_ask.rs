@@ -97,7 +97,10 @@ async fn ask_is_answered_privately_through_the_response_url_even_where_the_bot_i
     fake.wait_for("the second answer", |f| !f.calls("response.postgres").is_empty()).await;
     let not_helpful = click("supportbot_not_helpful", "command:555.666.ccc", OUTSIDE, &hook("ticket"), "1700000700.000100");
     assert_eq!(signed(interactions, not_helpful).await, 200);
-    fake.wait_for("the ticket notices", |f| !f.calls("response.ticket").is_empty() && f.calls("chat.postMessage").iter().any(|c| c["channel"] == "C0MODS")).await;
+    fake.wait_for("the ticket notices", |f| {
+        !f.calls("response.ticket").is_empty() && f.calls("chat.postMessage").iter().any(|c| c["channel"] == "C0MODS")
+    })
+    .await;
     let notice = &fake.calls("response.ticket")[0];
     assert!(notice["text"].as_str().unwrap().contains("ticket #1"), "{notice}");
     assert!(private(notice), "{notice}");

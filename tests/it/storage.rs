@@ -105,10 +105,7 @@ async fn story(store: &Store, db: &str) {
     assert_eq!((again.id, created_again), (t.id, false));
     store.set_question_ticket("test", "m1", t.id).await.unwrap();
     assert_eq!(store.question("test", "m1").await.unwrap().unwrap().ticket_id, Some(t.id));
-    let (other, _) = store
-        .open_ticket(&NewTicket { question_message_id: None, priority: Priority::Low, ..new.clone() }, at(17))
-        .await
-        .unwrap();
+    let (other, _) = store.open_ticket(&NewTicket { question_message_id: None, priority: Priority::Low, ..new.clone() }, at(17)).await.unwrap();
     let active = store.tickets(None, 10).await.unwrap();
     assert_eq!(active.iter().map(|t| t.id).collect::<Vec<_>>(), vec![t.id, other.id], "high priority first");
     // A raised priority is written once: a second raise decided from the old priority is stale.

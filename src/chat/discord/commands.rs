@@ -71,7 +71,10 @@ const LINES: &[Line] = &[
     line("ticket reopen", &[TICKET_ID]),
     line(
         "escalate",
-        &[opt("message", "a message link or id, or the question itself", Kind::Text, true), opt("priority", "how urgent", Kind::Choice(PRIORITIES), false)],
+        &[
+            opt("message", "a message link or id, or the question itself", Kind::Text, true),
+            opt("priority", "how urgent", Kind::Choice(PRIORITIES), false),
+        ],
     ),
     line("feedback", &[opt("text", "what you think", Kind::Text, true)]),
     line("digest", &[]),

@@ -7,8 +7,8 @@ use super::interactions::{Ack, map_interaction};
 use crate::chat::Inlet;
 use chrono::Utc;
 use serenity::all::{
-    Channel, ChannelId, Command, Context, CreateInteractionResponse, CreateInteractionResponseMessage, EventHandler, GuildChannel,
-    GuildId, Http, Interaction, Message, MessageId, MessagePagination, MessageUpdateEvent, Permissions, Reaction, Ready, RoleId, UserId,
+    Channel, ChannelId, Command, Context, CreateInteractionResponse, CreateInteractionResponseMessage, EventHandler, GuildChannel, GuildId, Http,
+    Interaction, Message, MessageId, MessagePagination, MessageUpdateEvent, Permissions, Reaction, Ready, RoleId, UserId,
 };
 use serenity::model::guild::Guild;
 use std::collections::{BTreeSet, HashMap};
@@ -150,11 +150,14 @@ impl DiscordRuntime {
         }
         let mut total = 0;
         for channel in channels {
-            let (Ok(channel_id), Ok(Some(last))) = (channel.parse::<u64>(), self.inlet.bot.catch_up_point(PLATFORM, &channel).await) else { continue };
+            let (Ok(channel_id), Ok(Some(last))) = (channel.parse::<u64>(), self.inlet.bot.catch_up_point(PLATFORM, &channel).await) else {
+                continue;
+            };
             let Ok(mut after) = last.parse::<u64>() else { continue };
             let mut fetched = 0u32;
             while fetched < self.backfill_limit {
-                let page = match http.get_messages(ChannelId::new(channel_id), Some(MessagePagination::After(MessageId::new(after))), Some(100)).await {
+                let page = match http.get_messages(ChannelId::new(channel_id), Some(MessagePagination::After(MessageId::new(after))), Some(100)).await
+                {
                     Ok(p) => p,
                     Err(e) => {
                         tracing::warn!(channel = %channel, error = %e, "catching up: could not read the channel");

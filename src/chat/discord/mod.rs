@@ -93,7 +93,14 @@ fn causes(e: &dyn std::error::Error) -> String {
 fn ids<T: From<u64>>(values: &[String], key: &str) -> anyhow::Result<Vec<T>> {
     values
         .iter()
-        .map(|v| v.trim().parse::<u64>().ok().filter(|n| *n > 0).map(T::from).ok_or_else(|| anyhow::anyhow!("[discord] {key}: {v:?} is not a Discord id (right-click, Copy ID, with Developer Mode on)")))
+        .map(|v| {
+            v.trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(T::from)
+                .ok_or_else(|| anyhow::anyhow!("[discord] {key}: {v:?} is not a Discord id (right-click, Copy ID, with Developer Mode on)"))
+        })
         .collect()
 }
 
@@ -109,7 +116,12 @@ fn rest_base(api_url: &str) -> anyhow::Result<String> {
 
 /// Checks the settings and the token, connects the gateway, registers the slash commands and
 /// starts delivering. Any problem at start is one clear sentence.
-pub async fn start(settings: &DiscordSettings, default_moderators_channel: &str, bot: Arc<Bot>, mut stop: watch::Receiver<bool>) -> anyhow::Result<DiscordHandle> {
+pub async fn start(
+    settings: &DiscordSettings,
+    default_moderators_channel: &str,
+    bot: Arc<Bot>,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<DiscordHandle> {
     let token = settings.token.as_ref().map(|t| t.expose_secret().trim().to_string()).filter(|t| !t.is_empty()).ok_or_else(|| {
         anyhow::anyhow!("Discord: [discord] token is missing: copy it from the Developer Portal (your application, Bot, Reset Token)")
     })?;
@@ -139,7 +151,10 @@ pub async fn start(settings: &DiscordSettings, default_moderators_channel: &str,
     let (ready_tx, ready_rx) = oneshot::channel();
     let ran_before = bot.has_seen_events(events::PLATFORM).await.context("Discord: reading the intake")?;
     let runtime = Arc::new(DiscordRuntime::new(inlet.clone(), ctx, guilds, settings.backfill_limit, ran_before, ready_tx));
-    let mut client = ClientBuilder::new_with_http(http, intents()).event_handler_arc(Arc::new(Handler(runtime.clone()))).await.context("Discord: setting up the client")?;
+    let mut client = ClientBuilder::new_with_http(http, intents())
+        .event_handler_arc(Arc::new(Handler(runtime.clone())))
+        .await
+        .context("Discord: setting up the client")?;
     let shards = client.shard_manager.clone();
     let moderators_channel = settings.moderators_channel.clone().or_else(|| Some(default_moderators_channel.to_string()));
     let sink = DiscordSink::new(client.http.clone(), moderators_channel);

@@ -263,7 +263,11 @@ impl DiscordSink {
         let body = serde_json::to_vec(&serde_json::json!({"recipient_id": user.to_string()})).expect("JSON");
         let route = RouteKey { route: DM_CHANNELS, major: String::new() };
         let channel = self.call(&route, Request::new(Route::UserMeDmChannels, LightMethod::Post).body(Some(body)), now).await?;
-        channel["id"].as_str().and_then(snowflake).map(ChannelId::new).ok_or_else(|| SendError::retryable("Discord's new direct-message channel had no id"))
+        channel["id"]
+            .as_str()
+            .and_then(snowflake)
+            .map(ChannelId::new)
+            .ok_or_else(|| SendError::retryable("Discord's new direct-message channel had no id"))
     }
 
     async fn post(&self, delivery: Option<i64>, action: &Action, now: DateTime<Utc>) -> Result<(), SendError> {
@@ -291,9 +295,13 @@ impl DiscordSink {
                 (Some(token), _) => {
                     // Follow-ups take no nonce: after an uncertain attempt one may show twice
                     // (privately, to the one person who asked).
-                    let application = self.http.application_id().ok_or_else(|| SendError::retryable("Discord has not told us the application id yet"))?;
-                    let mut message =
-                        CreateInteractionResponseFollowup::new().content(piece).ephemeral(action.ephemeral).allowed_mentions(no_pings()).components(buttons(i));
+                    let application =
+                        self.http.application_id().ok_or_else(|| SendError::retryable("Discord has not told us the application id yet"))?;
+                    let mut message = CreateInteractionResponseFollowup::new()
+                        .content(piece)
+                        .ephemeral(action.ephemeral)
+                        .allowed_mentions(no_pings())
+                        .components(buttons(i));
                     if let Some(f) = file(i) {
                         message = message.add_file(f);
                     }

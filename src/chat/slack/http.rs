@@ -42,10 +42,13 @@ fn reject(status: StatusCode, why: &'static str) -> Response {
 fn verified<'a>(state: &HttpState, headers: &HeaderMap, body: &'a Bytes) -> Result<&'a str, Rejection> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let text = std::str::from_utf8(body).map_err(|_| (StatusCode::BAD_REQUEST, "body is not UTF-8"))?;
-    state.verifier.verify(header(SlackEventSignatureVerifier::SLACK_SIGNED_HASH_HEADER), text, header(SlackEventSignatureVerifier::SLACK_SIGNED_TIMESTAMP)).map_err(|e| {
-        tracing::warn!(error = %e, "rejected a Slack request with a bad or stale signature");
-        (StatusCode::UNAUTHORIZED, "invalid signature")
-    })?;
+    state
+        .verifier
+        .verify(header(SlackEventSignatureVerifier::SLACK_SIGNED_HASH_HEADER), text, header(SlackEventSignatureVerifier::SLACK_SIGNED_TIMESTAMP))
+        .map_err(|e| {
+            tracing::warn!(error = %e, "rejected a Slack request with a bad or stale signature");
+            (StatusCode::UNAUTHORIZED, "invalid signature")
+        })?;
     Ok(text)
 }
 

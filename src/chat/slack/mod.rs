@@ -70,18 +70,22 @@ enum WayIn {
 
 /// Checks the settings, logs in, and starts receiving (Socket Mode) or returns the routes to
 /// serve (HTTP), plus the delivery loop. Any problem is one clear sentence.
-pub async fn start(settings: &SlackSettings, default_moderators_channel: &str, bot: Arc<Bot>, mut stop: watch::Receiver<bool>) -> anyhow::Result<SlackHandle> {
+pub async fn start(
+    settings: &SlackSettings,
+    default_moderators_channel: &str,
+    bot: Arc<Bot>,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<SlackHandle> {
     let bot_token = token(settings.bot_token.as_ref(), "bot_token", "xoxb-", "your app's OAuth & Permissions page")?;
     let way_in = match settings.mode {
-        SlackMode::Socket => WayIn::Socket(token(settings.app_token.as_ref(), "app_token", "xapp-", "your app's Basic Information page, App-Level Tokens")?),
-        SlackMode::Http => WayIn::Http(
-            settings
-                .signing_secret
-                .as_ref()
-                .map(|s| s.expose_secret().to_string())
-                .filter(|s| !s.trim().is_empty())
-                .ok_or_else(|| anyhow::anyhow!("Slack: [slack] signing_secret is missing (mode = \"http\" needs it; it is on your app's Basic Information page)"))?,
-        ),
+        SlackMode::Socket => {
+            WayIn::Socket(token(settings.app_token.as_ref(), "app_token", "xapp-", "your app's Basic Information page, App-Level Tokens")?)
+        }
+        SlackMode::Http => {
+            WayIn::Http(settings.signing_secret.as_ref().map(|s| s.expose_secret().to_string()).filter(|s| !s.trim().is_empty()).ok_or_else(
+                || anyhow::anyhow!("Slack: [slack] signing_secret is missing (mode = \"http\" needs it; it is on your app's Basic Information page)"),
+            )?)
+        }
     };
     let client = Arc::new(web_client(&settings.api_url)?);
     let me = client.open_session(&bot_token).auth_test().await.map_err(|e| match e {

@@ -74,8 +74,15 @@ const LOOKUP_PAGES: usize = 5;
 enum Target {
     /// A slash command's response_url.
     Webhook(url::Url),
-    Ephemeral { channel: String, user: String, thread_ts: Option<SlackTs> },
-    Post { channel: String, thread_ts: Option<SlackTs> },
+    Ephemeral {
+        channel: String,
+        user: String,
+        thread_ts: Option<SlackTs>,
+    },
+    Post {
+        channel: String,
+        thread_ts: Option<SlackTs>,
+    },
 }
 
 impl Target {
@@ -304,9 +311,7 @@ impl SlackSink {
         let session = self.client.open_session(&self.token);
         let target = session.get_upload_url_external(&SlackApiFilesGetUploadUrlExternalRequest::new(file.filename.clone(), file.bytes.len())).await?;
         let content_type = if file.filename.ends_with(".png") { "image/png" } else { "application/octet-stream" };
-        session
-            .files_upload_via_url(&SlackApiFilesUploadViaUrlRequest::new(target.upload_url, file.bytes.clone(), content_type.into()))
-            .await?;
+        session.files_upload_via_url(&SlackApiFilesUploadViaUrlRequest::new(target.upload_url, file.bytes.clone(), content_type.into())).await?;
         let shared = SlackApiFilesComplete::new(target.file_id).with_title(file.filename.clone());
         let req = SlackApiFilesCompleteUploadExternalRequest::new(vec![shared]).with_channel_id(channel.into()).with_thread_ts(thread.clone());
         session.files_complete_upload_external(&req).await.map(drop)
@@ -321,9 +326,20 @@ struct PostedMessage {
 
 /// Slack errors that no retry can fix.
 const PERMANENT: &[&str] = &[
-    "channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "account_inactive", "token_revoked",
-    "missing_scope", "msg_too_long", "no_text", "invalid_blocks", "user_not_in_channel", "invalid_metadata_format",
-    "invalid_metadata_schema", "metadata_too_large",
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "invalid_auth",
+    "account_inactive",
+    "token_revoked",
+    "missing_scope",
+    "msg_too_long",
+    "no_text",
+    "invalid_blocks",
+    "user_not_in_channel",
+    "invalid_metadata_format",
+    "invalid_metadata_schema",
+    "metadata_too_large",
 ];
 
 /// Errors of a look for an earlier attempt after which the look is skipped, not retried: posting
@@ -335,7 +351,9 @@ fn short(e: &SlackClientError) -> String {
     match e {
         SlackClientError::ApiError(api) => format!("Slack API error: {}", api.code),
         SlackClientError::HttpError(h) => format!("Slack answered HTTP {}", h.status_code.as_u16()),
-        SlackClientError::ProtocolError(p) => format!("Slack's answer could not be read (line {}, column {})", p.json_error.line(), p.json_error.column()),
+        SlackClientError::ProtocolError(p) => {
+            format!("Slack's answer could not be read (line {}, column {})", p.json_error.line(), p.json_error.column())
+        }
         SlackClientError::RateLimitError(_) => "Slack rate limit (429)".into(),
         other => format!("Slack request failed: {other}"),
     }
@@ -350,7 +368,9 @@ fn send_error(e: SlackClientError) -> SendError {
         SlackClientError::ApiError(api) if api.code == "ratelimited" => SendError::rate_limited(message, Duration::seconds(1)),
         SlackClientError::ApiError(api) if PERMANENT.contains(&api.code.as_str()) => SendError::permanent(message),
         // A 4xx (an expired response_url, a malformed request) fails the same way again.
-        SlackClientError::HttpError(h) if h.status_code.is_client_error() && ![408, 429].contains(&h.status_code.as_u16()) => SendError::permanent(message),
+        SlackClientError::HttpError(h) if h.status_code.is_client_error() && ![408, 429].contains(&h.status_code.as_u16()) => {
+            SendError::permanent(message)
+        }
         // The rest (a 5xx, a reset connection, an internal_error) may have reached Slack.
         _ => SendError::retryable(message),
     }

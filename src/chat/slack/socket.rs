@@ -45,11 +45,13 @@ fn on_error(err: Box<dyn std::error::Error + Send + Sync>, _c: Arc<WebClient>, _
 }
 
 /// Connects and listens until the returned listener is shut down.
-pub async fn start(client: Arc<WebClient>, app_token: &SlackApiToken, runtime: Arc<SlackRuntime>) -> anyhow::Result<SlackClientSocketModeListener<ConnectorType>> {
-    let callbacks = SlackSocketModeListenerCallbacks::new()
-        .with_push_events(on_push)
-        .with_command_events(on_command)
-        .with_interaction_events(on_interaction);
+pub async fn start(
+    client: Arc<WebClient>,
+    app_token: &SlackApiToken,
+    runtime: Arc<SlackRuntime>,
+) -> anyhow::Result<SlackClientSocketModeListener<ConnectorType>> {
+    let callbacks =
+        SlackSocketModeListenerCallbacks::new().with_push_events(on_push).with_command_events(on_command).with_interaction_events(on_interaction);
     let env = Arc::new(SlackClientEventsListenerEnvironment::new(client).with_error_handler(on_error).with_user_state(runtime));
     let listener = SlackClientSocketModeListener::new(&SlackClientSocketModeConfig::new().with_max_connections_count(1), env, callbacks);
     listener.listen_for(app_token).await.map_err(|e| anyhow::anyhow!("Slack Socket Mode: could not connect with [slack] app_token: {e}"))?;

@@ -57,8 +57,7 @@ impl Clustering {
     /// Indices of cluster `c`'s points, nearest to its centre first.
     pub fn nearest_to_centre(&self, x: &Array2<f64>, c: usize) -> Vec<usize> {
         let centre = self.centroids.row(c);
-        let mut members: Vec<(usize, f64)> =
-            (0..x.nrows()).filter(|&i| self.labels[i] == c).map(|i| (i, distance2(x.row(i), centre))).collect();
+        let mut members: Vec<(usize, f64)> = (0..x.nrows()).filter(|&i| self.labels[i] == c).map(|i| (i, distance2(x.row(i), centre))).collect();
         members.sort_by(|a, b| a.1.total_cmp(&b.1));
         members.into_iter().map(|(i, _)| i).collect()
     }
@@ -264,9 +263,7 @@ fn kmeans_plus_plus(y: &Array2<f64>, k: usize, rng: &mut Xoshiro256Plus) -> Arra
         }
         // Nothing left to draw (every point sits on a centre, or rounding at the very end): the
         // first point not chosen yet.
-        let next = next.or_else(|| (0..n).rev().find(|&i| nearest[i] > 0.0)).unwrap_or_else(|| {
-            (0..n).find(|i| !chosen.contains(i)).unwrap_or(0)
-        });
+        let next = next.or_else(|| (0..n).rev().find(|&i| nearest[i] > 0.0)).unwrap_or_else(|| (0..n).find(|i| !chosen.contains(i)).unwrap_or(0));
         chosen.push(next);
         for (d, r) in nearest.iter_mut().zip(&rows) {
             *d = d.min(squared_distance(r, rows[next]));

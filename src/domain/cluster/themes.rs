@@ -147,8 +147,7 @@ pub fn keywords(tokens: &[Vec<String>], labels: &[usize], k: usize, top: usize) 
         .iter()
         .map(|class| {
             let size: f64 = class.values().sum::<f64>().max(1.0);
-            let mut scored: Vec<(&str, f64)> =
-                class.iter().map(|(t, n)| (*t, (n / size) * (1.0 + average / totals[t]).ln())).collect();
+            let mut scored: Vec<(&str, f64)> = class.iter().map(|(t, n)| (*t, (n / size) * (1.0 + average / totals[t]).ln())).collect();
             scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
             scored.into_iter().take(top).map(|(t, _)| t.to_string()).collect()
         })
@@ -240,7 +239,15 @@ pub fn themes(input: &ThemeInput<'_>, k: Option<usize>, min_users: usize, top: u
                     }
                 }
             }
-            Some(Theme { keywords: words[t].clone(), size: members.len(), previous_size: previous_sizes[t], examples, people: people.len(), coherence, tightness })
+            Some(Theme {
+                keywords: words[t].clone(),
+                size: members.len(),
+                previous_size: previous_sizes[t],
+                examples,
+                people: people.len(),
+                coherence,
+                tightness,
+            })
         })
         .collect();
     out.sort_by(|a, b| b.size.cmp(&a.size).then(a.keywords.cmp(&b.keywords)));
@@ -254,12 +261,10 @@ mod tests {
 
     #[test]
     fn keywords_are_what_sets_a_cluster_apart() {
-        let docs: Vec<Vec<String>> = [
-            "card arrive late card", "card never arrive", "refund money back", "refund pending money",
-        ]
-        .iter()
-        .map(|d| d.split(' ').map(String::from).collect())
-        .collect();
+        let docs: Vec<Vec<String>> = ["card arrive late card", "card never arrive", "refund money back", "refund pending money"]
+            .iter()
+            .map(|d| d.split(' ').map(String::from).collect())
+            .collect();
         let kw = keywords(&docs, &[0, 0, 1, 1], 2, 2);
         assert_eq!(kw[0][0], "card");
         assert!(kw[1].contains(&"refund".to_string()) && kw[1].contains(&"money".to_string()), "{kw:?}");
@@ -268,7 +273,8 @@ mod tests {
     #[test]
     fn themes_have_keywords_trends_and_a_privacy_floor() {
         // Two topics on two axes; the card topic from 3 people, the refund topic from 1.
-        let texts: Vec<String> = ["card late", "card missing", "card not here", "refund please", "refund now", "refund when"].map(String::from).to_vec();
+        let texts: Vec<String> =
+            ["card late", "card missing", "card not here", "refund please", "refund now", "refund when"].map(String::from).to_vec();
         let tokens: Vec<Vec<String>> = texts.iter().map(|t| t.split(' ').map(String::from).collect()).collect();
         let vectors = vec![vec![1.0, 0.0], vec![0.99, 0.01], vec![0.98, 0.02], vec![0.0, 1.0], vec![0.01, 0.99], vec![0.02, 0.98]];
         let authors: Vec<String> = ["ann", "ben", "cat", "dan", "dan", "dan"].map(String::from).to_vec();
@@ -287,7 +293,8 @@ mod tests {
 
     #[test]
     fn coherence_is_the_mean_cosine_over_pairs_of_members() {
-        let x = matrix(&[vec![1.0, 0.0, 0.0], vec![2.0, 0.0, 0.0], vec![0.0, 3.0, 0.0], vec![0.0, 0.0, 1.0], vec![0.0, 0.0, 0.0], vec![1.0, 1.0, 0.0]]);
+        let x =
+            matrix(&[vec![1.0, 0.0, 0.0], vec![2.0, 0.0, 0.0], vec![0.0, 3.0, 0.0], vec![0.0, 0.0, 1.0], vec![0.0, 0.0, 0.0], vec![1.0, 1.0, 0.0]]);
         assert!((coherence(&x, &[0, 1]) - 1.0).abs() < 1e-12, "same direction, any length");
         assert!(coherence(&x, &[0, 2]).abs() < 1e-12, "two unrelated messages are not alike, however few");
         assert!(coherence(&x, &[0, 2, 3]).abs() < 1e-12);
@@ -295,7 +302,10 @@ mod tests {
         // cos(0, 5) = cos(2, 5) = 0.71, cos(0, 2) = 0; the zero vector is alike to nothing.
         assert!((coherence(&x, &[0, 2, 5]) - 2.0 * 0.5f64.sqrt() / 3.0).abs() < 1e-12);
         assert!((coherence(&x, &[0, 1, 4]) - 1.0 / 3.0).abs() < 1e-12);
-        assert_eq!((Tightness::of(0.6, EMBEDDING_BAR), Tightness::of(0.3, EMBEDDING_BAR), Tightness::of(0.1, EMBEDDING_BAR)), (Some(Tightness::Tight), Some(Tightness::Loose), None));
+        assert_eq!(
+            (Tightness::of(0.6, EMBEDDING_BAR), Tightness::of(0.3, EMBEDDING_BAR), Tightness::of(0.1, EMBEDDING_BAR)),
+            (Some(Tightness::Tight), Some(Tightness::Loose), None)
+        );
         assert_eq!((Tightness::of(0.46, WORDS_BAR), Tightness::of(0.27, WORDS_BAR)), (Some(Tightness::Tight), None));
     }
 
@@ -349,7 +359,8 @@ mod tests {
         let x = matrix(&vectors);
         let c = super::super::kmeans_auto(&x).unwrap();
         let weights = idf(&words);
-        let clusters = (0..c.k()).map(|t| c.nearest_to_centre(&x, t)).map(|m| (m.len(), coherence(&x, &m), word_coherence(&words, &weights, &m))).collect();
+        let clusters =
+            (0..c.k()).map(|t| c.nearest_to_centre(&x, t)).map(|m| (m.len(), coherence(&x, &m), word_coherence(&words, &weights, &m))).collect();
         (themes(&input, None, 3, 5).unwrap(), clusters)
     }
 
@@ -422,7 +433,10 @@ mod tests {
         texts.extend(SLACK);
         texts.extend(&PASSWORD_RESET[..6]);
         let (found, clusters) = tfidf_themes(&texts);
-        eprintln!("busier week: clusters {clusters:?}, themes {:?}", found.iter().map(|t| (&t.keywords, t.size, t.coherence, t.tightness)).collect::<Vec<_>>());
+        eprintln!(
+            "busier week: clusters {clusters:?}, themes {:?}",
+            found.iter().map(|t| (&t.keywords, t.size, t.coherence, t.tightness)).collect::<Vec<_>>()
+        );
         assert!(found.iter().any(|t| t.keywords.contains(&"password".to_string()) && t.size == 6), "{found:?}");
         assert!(found.iter().all(|t| t.size < 10 && t.coherence >= WORDS_BAR.theme), "{found:?}");
     }
@@ -439,9 +453,13 @@ mod tests {
 
     #[test]
     fn a_question_asked_many_ways_among_unrelated_ones_is_a_theme() {
-        let texts: Vec<&str> = UNRELATED.iter().zip(PASSWORD_RESET.iter().chain(std::iter::repeat(&""))).flat_map(|(u, p)| [*u, *p]).filter(|t| !t.is_empty()).collect();
+        let texts: Vec<&str> =
+            UNRELATED.iter().zip(PASSWORD_RESET.iter().chain(std::iter::repeat(&""))).flat_map(|(u, p)| [*u, *p]).filter(|t| !t.is_empty()).collect();
         let (found, clusters) = tfidf_themes(&texts);
-        eprintln!("password among unrelated: clusters {clusters:?}, themes {:?}", found.iter().map(|t| (&t.keywords, t.size, t.coherence, t.tightness)).collect::<Vec<_>>());
+        eprintln!(
+            "password among unrelated: clusters {clusters:?}, themes {:?}",
+            found.iter().map(|t| (&t.keywords, t.size, t.coherence, t.tightness)).collect::<Vec<_>>()
+        );
         let password = found.iter().find(|t| t.keywords.iter().any(|k| k == "password")).unwrap_or_else(|| panic!("no password theme: {found:?}"));
         assert!((7..=9).contains(&password.size), "{password:?}");
         assert_eq!(password.tightness, Tightness::Tight, "{password:?}");

@@ -51,8 +51,7 @@ fn flag(b: bool) -> f32 {
 
 const WH: &[&str] = &["what", "where", "when", "why", "how", "which", "who", "whom", "whose", "wher", "wat", "y"];
 const AUX: &[&str] = &[
-    "is", "are", "was", "were", "do", "does", "did", "can", "could", "will", "would", "should", "shall", "may", "might", "has", "have",
-    "am", "must",
+    "is", "are", "was", "were", "do", "does", "did", "can", "could", "will", "would", "should", "shall", "may", "might", "has", "have", "am", "must",
 ];
 const FIRST_PERSON: &[&str] = &["i", "my", "me", "mine", "we", "our", "us", "im"];
 const SECOND_PERSON: &[&str] = &["you", "your", "yall", "ya", "guys"];

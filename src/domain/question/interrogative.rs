@@ -2,9 +2,8 @@
 
 use super::tokens::{has, has_digit, is_action, is_aux, word_at, words_are};
 use super::words::{
-    ADVERBS, AUX_3SG, AUX_BEFORE_NOUNS, AUX_MODAL, AUX_NON_3SG, AUX_PLURAL, ELIDED_AUX_OPENERS,
-    HOW_DEGREE, NEGATORS, OBJECT_PRONOUNS, PERSONAL_SUBJECTS, PREPOSITIONS, RELATIVE_PRONOUNS,
-    SUBJ_3SG, SUBJ_NON_3SG, SUBJ_PLURAL, SUBORDINATE_SUBJECTS, WH_WORDS,
+    ADVERBS, AUX_3SG, AUX_BEFORE_NOUNS, AUX_MODAL, AUX_NON_3SG, AUX_PLURAL, ELIDED_AUX_OPENERS, HOW_DEGREE, NEGATORS, OBJECT_PRONOUNS,
+    PERSONAL_SUBJECTS, PREPOSITIONS, RELATIVE_PRONOUNS, SUBJ_3SG, SUBJ_NON_3SG, SUBJ_PLURAL, SUBORDINATE_SUBJECTS, WH_WORDS,
 };
 
 /// Does `nxt` agree as the subject of an inverted `aux` ("do you", "does it", "is there")?
@@ -46,11 +45,7 @@ fn is_inverted_before_noun(t: &[String]) -> bool {
     }
     // A bare noun: none of the closed classes, not a verb, not a user name.
     let closed = [ADVERBS, OBJECT_PRONOUNS, NEGATORS, SUBJ_NON_3SG, SUBJ_3SG, PERSONAL_SUBJECTS];
-    has(AUX_BEFORE_NOUNS, aux)
-        && !closed.iter().any(|class| has(class, subject))
-        && !is_aux(subject)
-        && !is_action(subject)
-        && !has_digit(subject)
+    has(AUX_BEFORE_NOUNS, aux) && !closed.iter().any(|class| has(class, subject)) && !is_aux(subject) && !is_action(subject) && !has_digit(subject)
 }
 
 /// A wh-word opening a direct question, not a subordinate clause or an exclamative.
@@ -66,9 +61,7 @@ fn is_wh_question(t: &[String], name_before: bool) -> bool {
         return false; // "why not" agrees, "why yes" is an interjection
     }
     let rest = &t[1..];
-    if words_are(rest, &["the", "fuck"]) || words_are(rest, &["the", "hell"])
-        || words_are(rest, &["the", "heck"])
-    {
+    if words_are(rest, &["the", "fuck"]) || words_are(rest, &["the", "hell"]) || words_are(rest, &["the", "heck"]) {
         return false; // "what the hell" is an exclamation
     }
     if is_aux(nxt) || nxt == "not" {
@@ -99,10 +92,7 @@ pub(super) fn is_interrogative(core: &[String], name_before: bool) -> bool {
     if is_wh_question(core, name_before) || has_inner_wh_question(core) {
         return true;
     }
-    if core.len() >= 2
-        && has(PREPOSITIONS, &core[0])
-        && matches!(core[1].as_str(), "what" | "which" | "whose" | "whom")
-    {
+    if core.len() >= 2 && has(PREPOSITIONS, &core[0]) && matches!(core[1].as_str(), "what" | "which" | "whose" | "whom") {
         return true; // "at what time", "in which file"
     }
     if !name_before && is_inverted_before_noun(core) {

@@ -45,8 +45,7 @@ pub struct Detection {
 }
 
 /// Support reasons from the most to the least explicit; the first one found is reported.
-const SUPPORT_ORDER: [Reason; 4] =
-    [Reason::QuestionMark, Reason::Interrogative, Reason::Request, Reason::ProblemReport];
+const SUPPORT_ORDER: [Reason; 4] = [Reason::QuestionMark, Reason::Interrogative, Reason::Request, Reason::ProblemReport];
 
 /// A clause longer than this (a pasted log without punctuation) is judged on its first words.
 const MAX_CLAUSE_TOKENS: usize = 200;
@@ -74,8 +73,7 @@ pub fn detect(text: &str) -> Detection {
 
 /// The rules' verdict on one message, with what they found on the way.
 pub fn signals(text: &str) -> Signals {
-    let mut clauses: Vec<(Vec<String>, bool)> =
-        split_clauses(&clean(text)).into_iter().map(|(c, asked)| (clause_tokens(&c), asked)).collect();
+    let mut clauses: Vec<(Vec<String>, bool)> = split_clauses(&clean(text)).into_iter().map(|(c, asked)| (clause_tokens(&c), asked)).collect();
     // A '?' after a bare name or filler ("you coming, User3?") belongs to the clause before it.
     for k in (1..clauses.len()).rev() {
         if clauses[k].1 && content_words(&clauses[k].0).is_empty() {
@@ -176,10 +174,7 @@ mod words;
 use interrogative::is_interrogative;
 pub use lifecycle::QuestionStatus;
 use problem::is_problem_report;
-use request::{
-    is_first_person_request, is_help_imperative, is_knowledge_gap, is_polite_imperative,
-    is_service_imperative,
-};
+use request::{is_first_person_request, is_help_imperative, is_knowledge_gap, is_polite_imperative, is_service_imperative};
 use small_talk::{invites_private_messages, is_pleasantry, is_rhetorical, is_social};
 use text::{clause_tokens, clean, split_clauses};
 use tokens::{content_words, has, skip_fillers};

@@ -1,13 +1,10 @@
 //! Problem reports: failure words, negated function verbs, wrong states of the speaker's things,
 //! trouble, waiting, and actions the speaker disowns.
 
-use super::tokens::{
-    has, has_digit, is_aux, is_verb_in, matches_pattern, window, word_at, words_are,
-};
+use super::tokens::{has, has_digit, is_aux, is_verb_in, matches_pattern, window, word_at, words_are};
 use super::words::{
-    ADVERBS, ADVERSE_PASSIVE, ADVERSE_WORDS, AUX_3SG, DESIRE_VERBS, DISOWNED_VERBS, FAILURE_WORDS,
-    FIGURATIVE, FILLERS, FUNCTION_VERBS, GENERIC_VERBS, GOOD_STATES, LINKING_VERBS, NEGATORS,
-    OBJECT_PRONOUNS, OWNED, PERSONAL_SUBJECTS, RESOLVED_WORDS, STRONG_ADVERSE, TASK_VERBS,
+    ADVERBS, ADVERSE_PASSIVE, ADVERSE_WORDS, AUX_3SG, DESIRE_VERBS, DISOWNED_VERBS, FAILURE_WORDS, FIGURATIVE, FILLERS, FUNCTION_VERBS,
+    GENERIC_VERBS, GOOD_STATES, LINKING_VERBS, NEGATORS, OBJECT_PRONOUNS, OWNED, PERSONAL_SUBJECTS, RESOLVED_WORDS, STRONG_ADVERSE, TASK_VERBS,
     THING_FAULTS, TROUBLE_NOUNS,
 };
 
@@ -15,12 +12,7 @@ pub(super) fn is_problem_report(t: &[String]) -> bool {
     if is_resolved(t) || is_figurative(t) {
         return false;
     }
-    has_failure_word(t)
-        || negated_function(t)
-        || adverse_state(t)
-        || trouble_report(t)
-        || persistence(t)
-        || disowned_action(t)
+    has_failure_word(t) || negated_function(t) || adverse_state(t) || trouble_report(t) || persistence(t) || disowned_action(t)
 }
 
 /// "a payment that i didn't make", "i did not authorize this", "the app says i did and i
@@ -47,9 +39,7 @@ fn disowned_action(t: &[String]) -> bool {
 
 /// "a charge that was not made by me", "it wasn't by me".
 fn not_by_me(t: &[String]) -> bool {
-    t.iter().enumerate().any(|(i, w)| {
-        w == "not" && window(t, i as isize + 1, 3).windows(2).any(|p| p[0] == "by" && p[1] == "me")
-    })
+    t.iter().enumerate().any(|(i, w)| w == "not" && window(t, i as isize + 1, 3).windows(2).any(|p| p[0] == "by" && p[1] == "me"))
 }
 
 /// "he broke my heart", "that song is stuck in my head": trouble words in a figure of speech.
@@ -62,10 +52,7 @@ fn is_resolved(t: &[String]) -> bool {
     if t.iter().any(|w| has(NEGATORS, w)) {
         return false;
     }
-    t.iter().enumerate().any(|(i, w)| {
-        has(RESOLVED_WORDS, w)
-            && !window(t, i as isize - 3, 3).iter().any(|x| has(DESIRE_VERBS, x) || x == "please")
-    })
+    t.iter().enumerate().any(|(i, w)| has(RESOLVED_WORDS, w) && !window(t, i as isize - 3, 3).iter().any(|x| has(DESIRE_VERBS, x) || x == "please"))
 }
 
 /// "error", "crashed", "segfault"; but "bug him" is the verb "to annoy", and "she is the
@@ -112,9 +99,8 @@ fn negated_function(t: &[String]) -> bool {
         if i > 0 && has(AUX_3SG, &t[i - 1]) && subject.is_some_and(|s| matches!(s, "i" | "you" | "we" | "they")) {
             subject = Some("it");
         }
-        let ability = w == "unable"
-            || words_are(window(t, i as isize + 1, 2), &["able", "to"])
-            || (w == "not" && matches!(aux, Some("can" | "could")));
+        let ability =
+            w == "unable" || words_are(window(t, i as isize + 1, 2), &["able", "to"]) || (w == "not" && matches!(aux, Some("can" | "could")));
         let end = (i + 6).min(t.len());
         let Some(verb) = t[i + 1..end].iter().find(|v| !has(ADVERBS, v) && !is_aux(v)) else {
             continue;
@@ -186,9 +172,7 @@ fn adverse_state(t: &[String]) -> bool {
             return true;
         }
         // "i was charged twice", "we got declined"
-        if matches!(w, "i" | "we")
-            && window(t, i as isize + 1, 4).iter().any(|x| has(ADVERSE_PASSIVE, x))
-        {
+        if matches!(w, "i" | "we") && window(t, i as isize + 1, 4).iter().any(|x| has(ADVERSE_PASSIVE, x)) {
             return true;
         }
         // "the exchange rate is wrong", "the rate applied isn't correct": a thing's state
@@ -218,13 +202,9 @@ fn thing_state_is_wrong(t: &[String]) -> bool {
 
 /// "having trouble with", "problem with the installer", "i have an issue".
 fn trouble_report(t: &[String]) -> bool {
-    const HOLDERS: &[&str] =
-        &["having", "have", "had", "facing", "experiencing", "getting", "i", "we"];
+    const HOLDERS: &[&str] = &["having", "have", "had", "facing", "experiencing", "getting", "i", "we"];
     t.iter().enumerate().any(|(i, w)| {
-        has(TROUBLE_NOUNS, w)
-            && (i == 0
-                || word_at(t, i + 1) == "with"
-                || window(t, i as isize - 3, 3).iter().any(|x| has(HOLDERS, x)))
+        has(TROUBLE_NOUNS, w) && (i == 0 || word_at(t, i + 1) == "with" || window(t, i as isize - 3, 3).iter().any(|x| has(HOLDERS, x)))
     })
 }
 
@@ -236,9 +216,7 @@ fn persistence(t: &[String]) -> bool {
     t.iter().enumerate().any(|(i, w)| {
         let after = window(t, i as isize + 1, 3);
         match w.as_str() {
-            "still" => after.iter().any(|x| {
-                has(NEGATORS, x) || matches!(x.as_str(), "no" | "pending" | "waiting" | "missing")
-            }),
+            "still" => after.iter().any(|x| has(NEGATORS, x) || matches!(x.as_str(), "no" | "pending" | "waiting" | "missing")),
             "waiting" | "awaiting" => owned || last_function.is_some_and(|l| i < l),
             "taking" => after.iter().any(|x| matches!(x.as_str(), "forever" | "ages" | "long")),
             // "it is yet to arrive"

@@ -3,15 +3,13 @@
 
 use super::tokens::{has, is_action, is_aux, window, word_at};
 use super::words::{
-    ADVERBS, ARTICLES, CHATTY_ACTIONS, DESIRE_VERBS, GIVING_IMPERATIVES, HELP_IMPERATIVES,
-    IMPERATIVE_OBJECTS, INDIRECT_COMPLEMENTS, INFO_IMPERATIVES, KNOWING_VERBS, NEGATORS, OWNED,
-    REQUEST_NOUNS, SERVICE_IMPERATIVES, SOCIAL_VERBS,
+    ADVERBS, ARTICLES, CHATTY_ACTIONS, DESIRE_VERBS, GIVING_IMPERATIVES, HELP_IMPERATIVES, IMPERATIVE_OBJECTS, INDIRECT_COMPLEMENTS,
+    INFO_IMPERATIVES, KNOWING_VERBS, NEGATORS, OWNED, REQUEST_NOUNS, SERVICE_IMPERATIVES, SOCIAL_VERBS,
 };
 
 /// "help me", "please explain", "tell me how", "let me know".
 pub(super) fn is_help_imperative(core: &[String]) -> bool {
-    const LEAD: &[&str] =
-        &["please", "someone", "somebody", "anyone", "can", "could", "would", "you", "just"];
+    const LEAD: &[&str] = &["please", "someone", "somebody", "anyone", "can", "could", "would", "you", "just"];
     let i = core.iter().take_while(|t| has(LEAD, t)).count();
     if i >= core.len() {
         return false;
@@ -33,9 +31,7 @@ pub(super) fn is_help_imperative(core: &[String]) -> bool {
 /// After "give" / "find" / "tell": "me" and a definite or owned thing ("me the weather", "me
 /// my balance"); "give me a chance" and "send me those pics" are chat.
 fn hands_over_a_thing(rest: &[String]) -> bool {
-    rest.len() >= 3
-        && matches!(rest[0].as_str(), "me" | "us")
-        && matches!(rest[1].as_str(), "the" | "my" | "our")
+    rest.len() >= 3 && matches!(rest[0].as_str(), "me" | "us") && matches!(rest[1].as_str(), "the" | "my" | "our")
 }
 
 /// "cancel my order", "fix my contactless", "delete this account".
@@ -80,8 +76,7 @@ fn desire_complement_is_request(rest: &[String], verb: &str, plain: bool) -> boo
     let next = word_at(after, 0);
     if has(KNOWING_VERBS, first)
         && !after.is_empty()
-        && (has(INDIRECT_COMPLEMENTS, next)
-            || matches!(next, "about" | "the" | "your" | "my" | "more" | "whether"))
+        && (has(INDIRECT_COMPLEMENTS, next) || matches!(next, "about" | "the" | "your" | "my" | "more" | "whether"))
     {
         return true; // "i want to know why", "i need to understand the fees"
     }
@@ -100,9 +95,7 @@ pub(super) fn is_first_person_request(t: &[String]) -> bool {
     for (i, w) in t.iter().enumerate() {
         let mut j = if w == "i" || w == "we" {
             i + 1
-        } else if (has(DESIRE_VERBS, w) || w == "would")
-            && (i == 0 || matches!(t[i - 1].as_str(), "and" | "but" | "so"))
-        {
+        } else if (has(DESIRE_VERBS, w) || w == "would") && (i == 0 || matches!(t[i - 1].as_str(), "and" | "but" | "so")) {
             i // elided subject: "need to change my name", "... and would like to revert"
         } else {
             continue;
@@ -115,10 +108,7 @@ pub(super) fn is_first_person_request(t: &[String]) -> bool {
         }
         let formal = j > 0 && t[j - 1] == "would"; // "i would like", "i'd appreciate"
         let rest = &t[j + 1..];
-        if formal
-            && !rest.is_empty()
-            && !(rest[0] == "to" && rest.len() > 1 && has(SOCIAL_VERBS, &rest[1]))
-        {
+        if formal && !rest.is_empty() && !(rest[0] == "to" && rest.len() > 1 && has(SOCIAL_VERBS, &rest[1])) {
             return true; // "i would like a refund", "i'd like to cancel", not "to thank"
         }
         if matches!(t[j].as_str(), "like" | "appreciate") && !formal {
@@ -138,9 +128,7 @@ pub(super) fn is_knowledge_gap(t: &[String]) -> bool {
         let w = w.as_str();
         let nxt = word_at(t, i + 1);
         let negated = window(t, i as isize - 2, 2).iter().any(|x| has(NEGATORS, x) || x == "no");
-        if matches!(w, "wondering" | "wonder" | "unsure" | "confused")
-            && (has(INDIRECT_COMPLEMENTS, nxt) || matches!(nxt, "about" | "of"))
-        {
+        if matches!(w, "wondering" | "wonder" | "unsure" | "confused") && (has(INDIRECT_COMPLEMENTS, nxt) || matches!(nxt, "about" | "of")) {
             return true;
         }
         if !negated {
@@ -149,14 +137,10 @@ pub(super) fn is_knowledge_gap(t: &[String]) -> bool {
         if matches!(w, "sure" | "certain") && has(INDIRECT_COMPLEMENTS, nxt) {
             return true;
         }
-        if matches!(w, "idea" | "clue" | "know")
-            && matches!(nxt, "how" | "why" | "where" | "which" | "whether")
-        {
+        if matches!(w, "idea" | "clue" | "know") && matches!(nxt, "how" | "why" | "where" | "which" | "whether") {
             return true;
         }
-        if w == "understand"
-            && (has(INDIRECT_COMPLEMENTS, nxt) || matches!(nxt, "the" | "this" | "my"))
-        {
+        if w == "understand" && (has(INDIRECT_COMPLEMENTS, nxt) || matches!(nxt, "the" | "this" | "my")) {
             return true;
         }
         if w == "figure" {

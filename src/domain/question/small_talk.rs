@@ -2,10 +2,7 @@
 //! are not support even when they ask.
 
 use super::tokens::{has, has_digit, is_aux, matches_pattern};
-use super::words::{
-    FILLERS, PLEASANTRIES, PLEASANTRY_TAIL, PRIVATE_MESSAGE_VERBS, RHETORICAL, SOCIAL_WORDS,
-    WH_WORDS,
-};
+use super::words::{FILLERS, PLEASANTRIES, PLEASANTRY_TAIL, PRIVATE_MESSAGE_VERBS, RHETORICAL, SOCIAL_WORDS, WH_WORDS};
 
 /// The clause is (or ends in) a well-being question: "how are you", "good, how r u".
 pub(super) fn is_pleasantry(core: &[String]) -> bool {
@@ -14,11 +11,7 @@ pub(super) fn is_pleasantry(core: &[String]) -> bool {
             return false;
         }
         PLEASANTRIES.iter().any(|pat| {
-            matches_pattern(&core[i..], pat).is_some_and(|n| {
-                core[i + n..]
-                    .iter()
-                    .all(|t| has(PLEASANTRY_TAIL, t) || has(FILLERS, t) || has_digit(t))
-            })
+            matches_pattern(&core[i..], pat).is_some_and(|n| core[i + n..].iter().all(|t| has(PLEASANTRY_TAIL, t) || has(FILLERS, t) || has_digit(t)))
         })
     })
 }

@@ -175,14 +175,38 @@ fn odd_and_huge_inputs_do_not_panic() {
     let huge_sentence = "my build fails on arm ".repeat(5_000);
     let huge_punct = "?!.,".repeat(25_000);
     let huge_emoji = "\u{1F600}".repeat(25_000);
-    let huge_mixed: String = (0..100_000u32)
-        .filter_map(|i| char::from_u32((i * 7919) % 0x2FFFF))
-        .collect();
+    let huge_mixed: String = (0..100_000u32).filter_map(|i| char::from_u32((i * 7919) % 0x2FFFF)).collect();
     let inputs = [
-        "", "\0", "'", "''", "n't", "'s", "`", "```", "`` `", "<", "<@", "<@>", "@", "www.",
-        "\u{130}\u{307}", "\u{202e}tset", "e\u{301}\u{301}\u{301}", "\r\n\r\n", "\u{2026}",
-        "wont cant dont isnt", "not not not", "no longer", "i", "how", "what the hell",
-        &huge_word, &huge_sentence, &huge_punct, &huge_emoji, &huge_mixed,
+        "",
+        "\0",
+        "'",
+        "''",
+        "n't",
+        "'s",
+        "`",
+        "```",
+        "`` `",
+        "<",
+        "<@",
+        "<@>",
+        "@",
+        "www.",
+        "\u{130}\u{307}",
+        "\u{202e}tset",
+        "e\u{301}\u{301}\u{301}",
+        "\r\n\r\n",
+        "\u{2026}",
+        "wont cant dont isnt",
+        "not not not",
+        "no longer",
+        "i",
+        "how",
+        "what the hell",
+        &huge_word,
+        &huge_sentence,
+        &huge_punct,
+        &huge_emoji,
+        &huge_mixed,
     ];
     for text in inputs {
         let d = detect(text);

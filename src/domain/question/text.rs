@@ -10,9 +10,7 @@ use super::words::{CHAT_SPELLINGS, IS_CONTRACTIBLE};
 pub(super) fn clean(text: &str) -> String {
     strip_code(text)
         .split('\n')
-        .map(|line| {
-            line.split_whitespace().filter(|w| !is_markup_word(w)).collect::<Vec<_>>().join(" ")
-        })
+        .map(|line| line.split_whitespace().filter(|w| !is_markup_word(w)).collect::<Vec<_>>().join(" "))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -49,15 +47,11 @@ fn is_markup_word(word: &str) -> bool {
     }
     w.starts_with('<')
         && w.contains('>')
-        && (matches!(w.chars().nth(1), Some('@' | '#' | '!' | ':'))
-            || w.starts_with("<a:")
-            || w.starts_with("<http"))
+        && (matches!(w.chars().nth(1), Some('@' | '#' | '!' | ':')) || w.starts_with("<a:") || w.starts_with("<http"))
 }
 
-
 /// Characters that end a clause.
-const CLAUSE_BREAKS: &[char] =
-    &['.', '!', '?', ';', ':', ',', '\n', '(', ')', '[', ']', '"', '\u{2026}'];
+const CLAUSE_BREAKS: &[char] = &['.', '!', '?', ';', ':', ',', '\n', '(', ')', '[', ']', '"', '\u{2026}'];
 
 /// Split at sentence punctuation; returns `(clause, asked)`, asked = ended with '?'.
 /// '.', ',' and ':' between two alphanumerics ("config.toml", "1,000") do not split.
@@ -93,7 +87,6 @@ pub(super) fn split_clauses(text: &str) -> Vec<(String, bool)> {
     clauses.push((cur, asked));
     clauses
 }
-
 
 /// Tokens of one clause, capped so that pathological input stays cheap.
 pub(super) fn clause_tokens(text: &str) -> Vec<String> {
@@ -135,12 +128,7 @@ fn normalise(word: &str) -> Vec<String> {
         return Vec::new();
     }
     let mapped = CHAT_SPELLINGS.iter().find(|(from, _)| *from == word).map(|(_, to)| *to);
-    mapped
-        .unwrap_or(word)
-        .split(' ')
-        .flat_map(expand_contraction)
-        .filter(|p| !p.is_empty())
-        .collect()
+    mapped.unwrap_or(word).split(' ').flat_map(expand_contraction).filter(|p| !p.is_empty()).collect()
 }
 
 fn expand_contraction(word: &str) -> Vec<String> {
@@ -155,8 +143,7 @@ fn expand_contraction(word: &str) -> Vec<String> {
     if let Some(base) = word.strip_suffix("n't").filter(|b| !b.is_empty()) {
         return pair(base, "not");
     }
-    let suffixes =
-        [("'m", "am"), ("'re", "are"), ("'ve", "have"), ("'ll", "will"), ("'d", "would")];
+    let suffixes = [("'m", "am"), ("'re", "are"), ("'ve", "have"), ("'ll", "will"), ("'d", "would")];
     for (suffix, full) in suffixes {
         if let Some(base) = word.strip_suffix(suffix).filter(|b| !b.is_empty()) {
             return pair(base, full);

@@ -1,9 +1,7 @@
 //! Small predicates over a clause's tokens that every rule shares: word lookups, windows, verb
 //! inflections, fillers and names.
 
-use super::words::{
-    ACTION_VERBS, AUX_3SG, AUX_MODAL, AUX_NON_3SG, AUX_OTHER, AUX_PLURAL, FILLERS, VERB_PREFIXES,
-};
+use super::words::{ACTION_VERBS, AUX_3SG, AUX_MODAL, AUX_NON_3SG, AUX_OTHER, AUX_PLURAL, FILLERS, VERB_PREFIXES};
 
 pub(super) fn has(list: &[&str], word: &str) -> bool {
     list.contains(&word)
@@ -42,11 +40,8 @@ fn verb_form_of(token: &str, base: &str) -> bool {
         }
     }
     // arrive -> arriving, apply -> applied / applies
-    let e_dropped =
-        base.strip_suffix('e').is_some_and(|stem| token.strip_prefix(stem) == Some("ing"));
-    let y_to_i = base
-        .strip_suffix('y')
-        .is_some_and(|stem| matches!(token.strip_prefix(stem), Some("ied" | "ies")));
+    let e_dropped = base.strip_suffix('e').is_some_and(|stem| token.strip_prefix(stem) == Some("ing"));
+    let y_to_i = base.strip_suffix('y').is_some_and(|stem| matches!(token.strip_prefix(stem), Some("ied" | "ies")));
     e_dropped || y_to_i
 }
 
@@ -56,10 +51,7 @@ pub(super) fn is_verb_in(token: &str, bases: &[&str]) -> bool {
 
 /// An action verb, also with a prefix: "reactivate", "unblock".
 pub(super) fn is_action(token: &str) -> bool {
-    is_verb_in(token, ACTION_VERBS)
-        || VERB_PREFIXES
-            .iter()
-            .any(|p| token.strip_prefix(p).is_some_and(|rest| is_verb_in(rest, ACTION_VERBS)))
+    is_verb_in(token, ACTION_VERBS) || VERB_PREFIXES.iter().any(|p| token.strip_prefix(p).is_some_and(|rest| is_verb_in(rest, ACTION_VERBS)))
 }
 
 /// Chat names ("User42", "10-19-20sUser7") carry digits.
