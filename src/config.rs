@@ -223,11 +223,21 @@ pub struct DecisionSettings {
     pub general_channels: Vec<String>,
     /// Any other watched channel: "help" (the bot was put there to help) or "general".
     pub default_place: crate::domain::decision::Place,
+    /// About what share of the top-level messages in a help channel are new support questions
+    /// (the rest: answers, thanks, chat). The detector is fitted on as many questions as
+    /// chatter; with a model this turns its odds into a channel's. Raise it for a forum where
+    /// nearly every post asks something, lower it for a busy chat.
+    pub support_share: f32,
 }
 
 impl Default for DecisionSettings {
     fn default() -> Self {
-        DecisionSettings { help_channels: Vec::new(), general_channels: Vec::new(), default_place: crate::domain::decision::Place::Help }
+        DecisionSettings {
+            help_channels: Vec::new(),
+            general_channels: Vec::new(),
+            default_place: crate::domain::decision::Place::Help,
+            support_share: 0.2,
+        }
     }
 }
 
@@ -512,6 +522,9 @@ impl Settings {
             check(&format!("[faq.channel_thresholds] {channel}"), *t)?;
         }
         check("[tickets] link_similarity", self.tickets.link_similarity)?;
+        if !(self.decision.support_share > 0.0 && self.decision.support_share < 1.0) {
+            return Err(ConfigError(format!("[decision] support_share must be between 0 and 1, both excluded (got {})", self.decision.support_share)));
+        }
         self.model.validate()?;
         crate::domain::schedule::Weekly::parse(&self.digest.schedule, &self.digest.timezone)
             .map_err(|e| ConfigError(format!("[digest] schedule/timezone: {e}")))?;

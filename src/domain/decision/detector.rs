@@ -38,6 +38,8 @@ pub struct FormEvidence {
     pub meaning: f32,
     /// The closest of the moderators' corrections (see `memory`).
     pub taught: f32,
+    /// From the training set's balance to the channels' (`Detector::base_rate`).
+    pub base_rate: f32,
 }
 
 #[derive(Debug, Clone)]
@@ -46,6 +48,8 @@ pub struct Detector {
     intercept: f32,
     /// The embedding's dimension the detector was fitted with (0: words alone).
     dimension: usize,
+    /// The share of support questions among the (weighted) training rows.
+    training_share: f32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -72,18 +76,20 @@ impl Detector {
             .map_err(|e| FitError(e.to_string()))?;
         // linfa calls the more frequent class positive: turn it round when that is chatter.
         let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
-        Ok(Detector { weights: fitted.params().iter().map(|w| sign * w).collect(), intercept: sign * fitted.intercept(), dimension })
+        let training_share = repeated.iter().filter(|r| r.support).count() as f32 / repeated.len().max(1) as f32;
+        Ok(Detector { weights: fitted.params().iter().map(|w| sign * w).collect(), intercept: sign * fitted.intercept(), dimension, training_share })
     }
 
     /// The settings a fit depends on besides its rows, for a cache key.
     pub fn settings() -> String {
-        format!("logistic-v1 alpha={ALPHA} iterations={MAX_ITERATIONS} tolerance={GRADIENT_TOLERANCE} shape={SHAPE_FEATURES} words={WORD_BUCKETS}")
+        format!("logistic-v2 alpha={ALPHA} iterations={MAX_ITERATIONS} tolerance={GRADIENT_TOLERANCE} shape={SHAPE_FEATURES} words={WORD_BUCKETS}")
     }
 
-    /// The fitted weights as bytes (for a cache): dimension, intercept, weights.
+    /// The fitted weights as bytes (for a cache): dimension, intercept, training share, weights.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = (self.dimension as u32).to_le_bytes().to_vec();
         out.extend(self.intercept.to_le_bytes());
+        out.extend(self.training_share.to_le_bytes());
         out.extend(self.weights.iter().flat_map(|w| w.to_le_bytes()));
         out
     }
@@ -93,14 +99,31 @@ impl Detector {
         let floats: Vec<f32> = bytes.get(4..)?.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
         let stored = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
         let width = SHAPE_FEATURES + WORD_BUCKETS + dimension;
-        if stored != dimension || floats.len() != width + 1 || !(bytes.len() - 4).is_multiple_of(4) || floats.iter().any(|f| !f.is_finite()) {
+        if stored != dimension || floats.len() != width + 2 || !(bytes.len() - 4).is_multiple_of(4) || floats.iter().any(|f| !f.is_finite()) {
             return None;
         }
-        Some(Detector { intercept: floats[0], weights: floats[1..].to_vec(), dimension })
+        let training_share = floats[1];
+        if !(0.0..=1.0).contains(&training_share) {
+            return None;
+        }
+        Some(Detector { intercept: floats[0], training_share, weights: floats[2..].to_vec(), dimension })
     }
 
     pub fn dimension(&self) -> usize {
         self.dimension
+    }
+
+    /// What turns the fit's odds into a channel's. Fitted on about as many support questions as
+    /// chatter, the detector's log-odds assume even odds; in a channel about `channel_share` of
+    /// the top-level messages are new support questions (`[decision] support_share`). The usual
+    /// prior-shift correction for a classifier fitted on a rebalanced set: the difference of the
+    /// two log prior odds, added to every message's.
+    pub fn base_rate(&self, channel_share: f32) -> f32 {
+        let logit = |p: f32| {
+            let p = p.clamp(0.001, 0.999);
+            (p / (1.0 - p)).ln()
+        };
+        logit(channel_share) - logit(self.training_share)
     }
 
     /// How much `features` read like a support question, with where the evidence came from.
@@ -110,7 +133,7 @@ impl Detector {
         let rules = part(0..SHAPE_FEATURES) + self.intercept;
         let words = part(SHAPE_FEATURES..SHAPE_FEATURES + WORD_BUCKETS);
         let meaning = part(SHAPE_FEATURES + WORD_BUCKETS..x.len());
-        FormEvidence { probability: sigmoid(rules + words + meaning), rules, words, meaning, taught: 0.0 }
+        FormEvidence { probability: sigmoid(rules + words + meaning), rules, words, meaning, taught: 0.0, base_rate: 0.0 }
     }
 }
 
@@ -118,7 +141,7 @@ impl Detector {
 /// embedding of a message could not be computed.
 pub fn rules_evidence(features: &TextFeatures) -> FormEvidence {
     let rules = if features.signals.detection.is_support { RULES_VERDICT } else { -RULES_VERDICT };
-    FormEvidence { probability: sigmoid(rules), rules, words: 0.0, meaning: 0.0, taught: 0.0 }
+    FormEvidence { probability: sigmoid(rules), rules, words: 0.0, meaning: 0.0, taught: 0.0, base_rate: 0.0 }
 }
 
 const RULES_VERDICT: f32 = 2.2;
@@ -130,8 +153,8 @@ const RULES_VERDICT: f32 = 2.2;
 /// restarted it". Their log-odds are averaged (BENCHMARKS.md has the figures).
 pub fn pooled_with_rules(learned: FormEvidence, features: &TextFeatures) -> FormEvidence {
     let rules = rules_evidence(features).rules;
-    let (r, w) = (0.5 * (learned.rules + rules), 0.5 * learned.words);
-    FormEvidence { probability: sigmoid(r + w), rules: r, words: w, meaning: 0.0, taught: 0.0 }
+    let (r, w, b) = (0.5 * (learned.rules + rules), 0.5 * learned.words, 0.5 * learned.base_rate);
+    FormEvidence { probability: sigmoid(r + w + b), rules: r, words: w, meaning: 0.0, taught: 0.0, base_rate: b }
 }
 
 pub fn sigmoid(z: f32) -> f32 {

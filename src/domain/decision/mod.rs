@@ -123,6 +123,7 @@ pub fn decide(e: &Evidence) -> Decision {
     };
     let mut reasons = vec![
         ("taught", e.form.taught),
+        ("base_rate", e.form.base_rate),
         ("rules", e.form.rules),
         ("words", e.form.words),
         ("meaning", e.form.meaning),
@@ -148,7 +149,7 @@ mod tests {
     use super::*;
 
     fn form(logit: f32) -> FormEvidence {
-        FormEvidence { probability: detector::sigmoid(logit), rules: logit, words: 0.0, meaning: 0.0, taught: 0.0 }
+        FormEvidence { probability: detector::sigmoid(logit), rules: logit, words: 0.0, meaning: 0.0, taught: 0.0, base_rate: 0.0 }
     }
 
     fn evidence(logit: f32, faq: Option<f32>) -> Evidence {
