@@ -7,6 +7,7 @@
 
 use crate::domain::cluster::{Theme, Tightness};
 use crate::domain::digest::DayOutcomes;
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::coord::types::RangedCoordf64;
@@ -152,6 +153,31 @@ fn head(area: &Area<'_>, title: &str, legend: &[(RGBColor, &str)]) -> anyhow::Re
     Ok(())
 }
 
+/// A panel's plot, on `body` under its head strip.
+type Plot<'a, 'b> = ChartContext<'a, BitMapBackend<'b>, Cartesian2d<Ticked, Ticked>>;
+
+/// The plot of a panel: margins of `right` and `top` pixels, and the y labels' width (the x
+/// labels have one row, under the plot, in every panel).
+fn plot<'a, 'b>(body: &'a Area<'b>, (right, top, y_labels): (u32, u32, u32), x: Ticked, y: Ticked) -> anyhow::Result<Plot<'a, 'b>> {
+    ChartBuilder::on(body)
+        .margin_left(12)
+        .margin_right(right)
+        .margin_top(top)
+        .margin_bottom(6)
+        .x_label_area_size(30)
+        .y_label_area_size(y_labels)
+        .build_cartesian_2d(x, y)
+        .map_err(chart_error)
+}
+
+/// A plot's mesh as every panel has it: faint lines across the count axis (the caller turns the
+/// other axis's lines off), grey axes, labels of `label_size` in ink.
+fn grid<'a, 'b, 'c>(chart: &'c mut Plot<'a, 'b>, label_size: u32) -> MeshStyle<'a, 'c, Ticked, Ticked, BitMapBackend<'b>> {
+    let mut mesh = chart.configure_mesh();
+    mesh.bold_line_style(BLACK.mix(0.12)).axis_style(BLACK.mix(0.6)).label_style(("sans-serif", label_size).into_font().color(&INK));
+    mesh
+}
+
 fn total(d: &DayOutcomes) -> u32 {
     d.bot + d.community + d.unanswered
 }
@@ -186,23 +212,11 @@ fn draw_days(area: &Area<'_>, days: &[DayOutcomes]) -> anyhow::Result<()> {
     let (step, top) = count_axis(u64::from(max));
     let n = days.len().max(1);
     let xs: Vec<f64> = (0..days.len()).filter(|&i| !day_label(days, i).is_empty()).map(|i| i as f64).collect();
-    let mut chart = ChartBuilder::on(&body)
-        .margin_left(12)
-        .margin_right(18)
-        .margin_top(10)
-        .margin_bottom(6)
-        .x_label_area_size(30)
-        .y_label_area_size(46)
-        .build_cartesian_2d(Ticked::new(-0.5..n as f64 - 0.5, xs), Ticked::new(0.0..top as f64, ticks(step, top)))
-        .map_err(chart_error)?;
-    chart
-        .configure_mesh()
+    let mut chart = plot(&body, (18, 10, 46), Ticked::new(-0.5..n as f64 - 0.5, xs), Ticked::new(0.0..top as f64, ticks(step, top)))?;
+    grid(&mut chart, 14)
         .disable_x_mesh()
-        .bold_line_style(BLACK.mix(0.12))
-        .axis_style(BLACK.mix(0.6))
         .x_label_formatter(&|x| day_label(days, x.round().max(0.0) as usize))
         .y_label_formatter(&|y| format!("{}", y.round() as u64))
-        .label_style(("sans-serif", 14).into_font().color(&INK))
         .draw()
         .map_err(chart_error)?;
     for (_, color, span) in layers {
@@ -283,24 +297,8 @@ fn draw_themes(area: &Area<'_>, themes: &[Theme], quiet: bool) -> anyhow::Result
     }
     let rows = themes.len().max(THEME_ROWS);
     let (step, top) = count_axis(themes.iter().map(|t| t.size as u64).max().unwrap_or(0));
-    let mut chart = ChartBuilder::on(&body)
-        .margin_left(12)
-        .margin_right(22)
-        .margin_top(4)
-        .margin_bottom(6)
-        .x_label_area_size(30)
-        .y_label_area_size(6)
-        .build_cartesian_2d(Ticked::new(0.0..top as f64, ticks(step, top)), Ticked::new(0.0..rows as f64, Vec::new()))
-        .map_err(chart_error)?;
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .bold_line_style(BLACK.mix(0.12))
-        .axis_style(BLACK.mix(0.6))
-        .x_label_formatter(&|x| format!("{}", x.round() as u64))
-        .label_style(("sans-serif", 13).into_font().color(&INK))
-        .draw()
-        .map_err(chart_error)?;
+    let mut chart = plot(&body, (22, 4, 6), Ticked::new(0.0..top as f64, ticks(step, top)), Ticked::new(0.0..rows as f64, Vec::new()))?;
+    grid(&mut chart, 13).disable_y_mesh().x_label_formatter(&|x| format!("{}", x.round() as u64)).draw().map_err(chart_error)?;
     let font = style(13, &INK, Pos::new(HPos::Left, VPos::Bottom));
     let width = chart.plotting_area().dim_in_pixel().0.saturating_sub(8);
     for (i, t) in themes.iter().enumerate() {

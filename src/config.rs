@@ -523,7 +523,10 @@ impl Settings {
         }
         check("[tickets] link_similarity", self.tickets.link_similarity)?;
         if !(self.decision.support_share > 0.0 && self.decision.support_share < 1.0) {
-            return Err(ConfigError(format!("[decision] support_share must be between 0 and 1, both excluded (got {})", self.decision.support_share)));
+            return Err(ConfigError(format!(
+                "[decision] support_share must be between 0 and 1, both excluded (got {})",
+                self.decision.support_share
+            )));
         }
         self.model.validate()?;
         crate::domain::schedule::Weekly::parse(&self.digest.schedule, &self.digest.timezone)
@@ -617,6 +620,17 @@ mod tests {
         let shown = format!("{s:?}");
         assert!(!shown.contains("hunter2") && !shown.contains("xoxb-secret") && !shown.contains("discord-secret"), "{shown}");
         assert!(shown.contains("bot_token") && shown.contains("token"));
+    }
+
+    #[test]
+    fn a_support_share_outside_zero_to_one_is_refused() {
+        for bad in ["0.0", "1.0", "1.5"] {
+            let f = file(&format!("[decision]\nsupport_share = {bad}\n"));
+            let e = Settings::load_with_env(Some(f.path()), env(&[])).unwrap_err().to_string();
+            assert!(e.contains("[decision] support_share"), "{e}");
+        }
+        let f = file("[decision]\nsupport_share = 0.6\n");
+        assert_eq!(Settings::load_with_env(Some(f.path()), env(&[])).unwrap().decision.support_share, 0.6);
     }
 
     #[test]

@@ -1,13 +1,12 @@
 //! Commands: one small method per command, same text on every platform.
 
-use super::tickets::TicketRequest;
 use super::{Bot, BotResult, MAX_ANALYZED_CHARS, event_message_id};
 use crate::domain::command::{self, COMMANDS, Command, CommandError, FaqField};
 use crate::domain::faq::{FaqEntry, slugify, validate_entry};
 use crate::domain::message::{Action, ActionKind, Incoming};
 use crate::domain::text::truncate_chars;
 use crate::domain::ticket::{self as rules, Origin, Priority, Status, Ticket, Transition};
-use crate::store::Upsert;
+use crate::store::{NewTicket, Upsert};
 use chrono::{DateTime, Utc};
 use minijinja::{Value, context};
 
@@ -160,18 +159,18 @@ impl Bot {
         }
         let (ticket, actions) = self
             .open_or_link(
-                TicketRequest {
+                NewTicket {
                     platform: &event.platform,
                     channel,
-                    message_id,
+                    question_message_id: message_id,
                     asker_id,
                     asker_name,
                     question: &truncate_chars(&question, MAX_ANALYZED_CHARS),
                     origin: Origin::Escalated,
                     priority,
                     actor: &event.author.name,
-                    comment: None,
                 },
+                None,
                 now,
             )
             .await?;

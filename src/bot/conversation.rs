@@ -1,7 +1,6 @@
 //! Conversation: noticing questions, answering from the FAQ, community answers, votes on
 //! answers, and questions nobody answered.
 
-use super::tickets::TicketRequest;
 use super::{Bot, BotResult, MAX_ANALYZED_CHARS, MAX_STORED_CHARS};
 use crate::domain::decision::{Act, Thread};
 use crate::domain::faq_index::FaqMatch;
@@ -9,7 +8,7 @@ use crate::domain::message::{Action, ActionKind, Incoming, IncomingKind};
 use crate::domain::question::{self, QuestionStatus};
 use crate::domain::text::truncate_chars;
 use crate::domain::ticket::{Origin, Priority};
-use crate::store::{Question, StoredMessage};
+use crate::store::{NewTicket, Question, StoredMessage};
 use chrono::{DateTime, Utc};
 use minijinja::context;
 
@@ -201,18 +200,18 @@ impl Bot {
         }
         let (ticket, actions) = self
             .open_or_link(
-                TicketRequest {
+                NewTicket {
                     platform: &event.platform,
                     channel: &q.channel,
-                    message_id: Some(on),
+                    question_message_id: Some(on),
                     asker_id: &q.asker_id,
                     asker_name: &q.asker_name,
                     question: &q.text,
                     origin: Origin::NotHelpful,
                     priority: Priority::Normal,
                     actor: &event.author.name,
-                    comment: comment.as_deref(),
                 },
+                comment.as_deref(),
                 now,
             )
             .await?;
@@ -247,18 +246,18 @@ impl Bot {
             }
             let (ticket, actions) = bot
                 .open_or_link(
-                    TicketRequest {
+                    NewTicket {
                         platform: &q.platform,
                         channel: &q.channel,
-                        message_id: Some(&q.message_id),
+                        question_message_id: Some(&q.message_id),
                         asker_id: &q.asker_id,
                         asker_name: &q.asker_name,
                         question: &q.text,
                         origin: Origin::Unanswered,
                         priority: Priority::Normal,
                         actor: &self.shared.config.name,
-                        comment: None,
                     },
+                    None,
                     now,
                 )
                 .await?;

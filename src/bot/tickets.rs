@@ -3,71 +3,41 @@
 use super::{Bot, BotResult};
 use crate::domain::message::{Action, ActionKind};
 use crate::domain::text;
-use crate::domain::ticket::{Origin, Priority, Ticket, most_similar};
+use crate::domain::ticket::{Ticket, most_similar};
 use crate::store::NewTicket;
 use chrono::{DateTime, Utc};
 use minijinja::context;
 use std::sync::Arc;
-
-/// A question about to become a ticket.
-pub(super) struct TicketRequest<'a> {
-    pub platform: &'a str,
-    pub channel: &'a str,
-    pub message_id: Option<&'a str>,
-    pub asker_id: &'a str,
-    pub asker_name: &'a str,
-    pub question: &'a str,
-    pub origin: Origin,
-    pub priority: Priority,
-    pub actor: &'a str,
-    /// What the asker said with a "not helpful" vote.
-    pub comment: Option<&'a str>,
-}
 
 /// How many active tickets are compared when looking for a repeat.
 const LINK_CANDIDATES: i64 = 500;
 
 impl Bot {
     /// Opens a ticket for the request, or links it to an active ticket asking the same thing,
-    /// and returns what to tell the asker and the moderators. Safe to call again for the same
-    /// message: the ticket is opened once.
-    pub(super) async fn open_or_link(&self, req: TicketRequest<'_>, now: DateTime<Utc>) -> BotResult<(Ticket, Vec<Action>)> {
+    /// and returns what to tell the asker and the moderators. `comment`: what the asker said
+    /// with a "not helpful" vote. Safe to call again for the same message: the ticket is opened
+    /// once.
+    pub(super) async fn open_or_link(&self, req: NewTicket<'_>, comment: Option<&str>, now: DateTime<Utc>) -> BotResult<(Ticket, Vec<Action>)> {
         if let Some(existing) = self.similar_active_ticket(&req).await? {
-            if let Some(msg) = req.message_id {
+            if let Some(msg) = req.question_message_id {
                 self.store.link_to_ticket(&existing, req.platform, msg, req.actor, now).await?;
             }
             return Ok((existing.clone(), self.linked_actions(&req, &existing).await?));
         }
-        let (ticket, opened) = self
-            .store
-            .open_ticket(
-                &NewTicket {
-                    platform: req.platform.into(),
-                    channel: req.channel.into(),
-                    question_message_id: req.message_id.map(String::from),
-                    asker_id: req.asker_id.into(),
-                    asker_name: req.asker_name.into(),
-                    question: req.question.into(),
-                    origin: req.origin,
-                    priority: req.priority,
-                    opened_by: req.actor.into(),
-                },
-                now,
-            )
-            .await?;
+        let (ticket, opened) = self.store.open_ticket(&req, now).await?;
         tracing::info!(ticket = ticket.id, origin = req.origin.as_str(), "ticket opened");
         if opened {
             crate::metrics::ticket_opened(req.platform, req.origin)
         }
-        Ok((ticket.clone(), self.opened_actions(&req, &ticket)))
+        Ok((ticket.clone(), self.opened_actions(&req, comment, &ticket)))
     }
 
     /// An active ticket asking what `req` asks (see `domain::ticket::most_similar`); none when
     /// this very question already has its ticket, since opening that again is idempotent.
-    async fn similar_active_ticket(&self, req: &TicketRequest<'_>) -> BotResult<Option<Ticket>> {
+    async fn similar_active_ticket(&self, req: &NewTicket<'_>) -> BotResult<Option<Ticket>> {
         let active = self.store.active_ticket_questions(LINK_CANDIDATES).await?;
-        if req.message_id.is_some()
-            && active.iter().any(|(_, platform, message_id, _)| platform == req.platform && message_id.as_deref() == req.message_id)
+        if req.question_message_id.is_some()
+            && active.iter().any(|(_, platform, message_id, _)| platform == req.platform && message_id.as_deref() == req.question_message_id)
         {
             return Ok(None);
         }
@@ -82,7 +52,7 @@ impl Bot {
         }
     }
 
-    fn opened_actions(&self, req: &TicketRequest<'_>, ticket: &Ticket) -> Vec<Action> {
+    fn opened_actions(&self, req: &NewTicket<'_>, comment: Option<&str>, ticket: &Ticket) -> Vec<Action> {
         let to_asker = self.say("ticket_opened", context! { ticket_id => ticket.id, origin => req.origin.as_str(), asker => req.asker_name });
         let to_moderators = self.say(
             "moderators_new_ticket",
@@ -91,13 +61,13 @@ impl Bot {
                 question => text::truncate_chars(&ticket.question, 500),
                 window => self.shared.config.window_text(),
                 actor => req.actor,
-                comment => req.comment,
+                comment => comment,
             },
         );
         self.tell_asker_and_moderators(req, ticket, ActionKind::TicketOpened, to_asker, to_moderators)
     }
 
-    async fn linked_actions(&self, req: &TicketRequest<'_>, ticket: &Ticket) -> BotResult<Vec<Action>> {
+    async fn linked_actions(&self, req: &NewTicket<'_>, ticket: &Ticket) -> BotResult<Vec<Action>> {
         let linked = self.store.linked_count(ticket.id).await?;
         let to_asker = self.say("ticket_linked", context! { ticket_id => ticket.id, asker => req.asker_name });
         let to_moderators = self
@@ -108,13 +78,13 @@ impl Bot {
     /// One reply to the asker, where they asked, and one notice in the moderators' channel.
     fn tell_asker_and_moderators(
         &self,
-        req: &TicketRequest<'_>,
+        req: &NewTicket<'_>,
         ticket: &Ticket,
         kind: ActionKind,
         to_asker: String,
         to_moderators: String,
     ) -> Vec<Action> {
-        let about = |a: Action| a.replying_to(req.message_id).about_ticket(ticket.id, ticket.status);
+        let about = |a: Action| a.replying_to(req.question_message_id).about_ticket(ticket.id, ticket.status);
         vec![
             about(Action::new(kind, req.channel, to_asker)),
             about(Action::new(ActionKind::NotifyModerators, &self.shared.config.moderators_channel, to_moderators)),

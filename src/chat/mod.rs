@@ -88,6 +88,48 @@ pub trait ChatSink: Send + Sync {
     }
 }
 
+/// A chat platform's way out (Slack, Discord). Its one `post` serves outbox rows (with their id,
+/// on the delivery's clock) and plain sends (no id, on the wall clock) alike: every platform is a
+/// [`ChatSink`] through it.
+pub trait PlatformSink: Send + Sync {
+    /// The platform name the outbox rows carry.
+    const PLATFORM: &'static str;
+
+    /// Sends `action`; `delivery` is its outbox id when it is an outbox row.
+    fn post(&self, delivery: Option<i64>, action: &Action, now: DateTime<Utc>) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    /// See [`ChatSink::ready_at`].
+    fn ready_at(&self, action: &Action, now: DateTime<Utc>) -> Option<DateTime<Utc>>;
+
+    /// See [`ChatSink::find_earlier`]; by default the platform cannot look.
+    fn find_earlier(&self, delivery: &Delivery<'_>, now: DateTime<Utc>) -> impl Future<Output = Result<Option<bool>, SendError>> + Send {
+        let _ = (delivery, now);
+        std::future::ready(Ok(None))
+    }
+}
+
+impl<P: PlatformSink> ChatSink for P {
+    fn platform(&self) -> &str {
+        P::PLATFORM
+    }
+
+    fn send(&self, action: &Action) -> impl Future<Output = Result<(), SendError>> + Send {
+        self.post(None, action, Utc::now())
+    }
+
+    fn send_delivery(&self, delivery: &Delivery<'_>, now: DateTime<Utc>) -> impl Future<Output = Result<(), SendError>> + Send {
+        self.post(Some(delivery.id), delivery.action, now)
+    }
+
+    fn ready_at(&self, action: &Action, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        PlatformSink::ready_at(self, action, now)
+    }
+
+    fn find_earlier(&self, delivery: &Delivery<'_>, now: DateTime<Utc>) -> impl Future<Output = Result<Option<bool>, SendError>> + Send {
+        PlatformSink::find_earlier(self, delivery, now)
+    }
+}
+
 /// Writes each action as text to a stream: the console's readable lines, the replay's JSON.
 pub struct WriterSink<W> {
     platform: &'static str,

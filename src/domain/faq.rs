@@ -185,36 +185,32 @@ answer = "cargo install"
         assert_eq!(entries, again);
     }
 
+    /// Parses `src` as `my.toml`, which must fail at `line` with a message that says `says`.
+    fn fails_at(src: &str, line: usize, says: &str) {
+        let e = parse_faq_file("my.toml", src).unwrap_err();
+        assert_eq!((e.file.as_str(), e.line), ("my.toml", line), "{e}");
+        assert!(e.message.contains(says), "{e}");
+    }
+
     #[test]
     fn a_bad_id_names_file_line_and_field() {
-        let src = "[[faq]]\nid = \"Reset Password\"\nquestion = \"q\"\nanswer = \"a\"\n";
-        let e = parse_faq_file("my.toml", src).unwrap_err();
-        assert_eq!((e.file.as_str(), e.line), ("my.toml", 2));
-        assert!(e.message.contains("`id`"), "{e}");
+        fails_at("[[faq]]\nid = \"Reset Password\"\nquestion = \"q\"\nanswer = \"a\"\n", 2, "`id`");
     }
 
     #[test]
     fn a_missing_answer_is_reported_with_its_line() {
-        let src = "[[faq]]\nid = \"a\"\nquestion = \"q\"\nanswer = \"x\"\n[[faq]]\nid = \"b\"\nquestion = \"q\"\n";
-        let e = parse_faq_file("my.toml", src).unwrap_err();
-        assert!(e.message.contains("answer"), "{e}");
-        assert_eq!(e.line, 5, "{e}");
+        fails_at("[[faq]]\nid = \"a\"\nquestion = \"q\"\nanswer = \"x\"\n[[faq]]\nid = \"b\"\nquestion = \"q\"\n", 5, "answer");
     }
 
     #[test]
     fn an_empty_answer_names_the_field() {
-        let src = "[[faq]]\nid = \"a\"\nquestion = \"q\"\nanswer = \"  \"\n";
-        let e = parse_faq_file("my.toml", src).unwrap_err();
-        assert_eq!(e.line, 4);
-        assert!(e.message.contains("`answer`"), "{e}");
+        fails_at("[[faq]]\nid = \"a\"\nquestion = \"q\"\nanswer = \"  \"\n", 4, "`answer`");
     }
 
     #[test]
     fn duplicate_ids_point_at_the_first_use() {
         let src = "[[faq]]\nid = \"a\"\nquestion = \"q\"\nanswer = \"x\"\n[[faq]]\nid = \"a\"\nquestion = \"q\"\nanswer = \"x\"\n";
-        let e = parse_faq_file("my.toml", src).unwrap_err();
-        assert_eq!(e.line, 6);
-        assert!(e.message.contains("line 2"), "{e}");
+        fails_at(src, 6, "line 2");
     }
 
     #[test]

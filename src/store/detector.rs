@@ -1,20 +1,22 @@
 //! The community's corrections of the support-question detector (see `domain::decision`).
 
 use super::unit::OnStore;
-use super::{Store, StoreResult, ms, time};
+use super::{Integer, Store, StoreResult, ms};
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 /// One message a moderator labeled.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, FromRow)]
 pub struct DetectorExample {
     pub platform: String,
     pub message_id: String,
     pub text: String,
+    #[sqlx(try_from = "Integer")]
     pub support: bool,
     /// "not_a_question" or "escalated".
     pub source: String,
     pub by_user: String,
+    #[sqlx(try_from = "Integer")]
     pub at: DateTime<Utc>,
 }
 
@@ -52,19 +54,7 @@ impl Store {
             sqlx::query("SELECT platform, message_id, text, support, source, by_user, at FROM detector_examples ORDER BY platform, message_id")
                 .fetch_all_on(self)
                 .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(DetectorExample {
-                    platform: r.try_get("platform")?,
-                    message_id: r.try_get("message_id")?,
-                    text: r.try_get("text")?,
-                    support: r.try_get::<i64, _>("support")? != 0,
-                    source: r.try_get("source")?,
-                    by_user: r.try_get("by_user")?,
-                    at: time(r.try_get("at")?)?,
-                })
-            })
-            .collect()
+        Ok(rows.iter().map(DetectorExample::from_row).collect::<Result<_, _>>()?)
     }
 
     pub async fn detector_examples_version(&self) -> StoreResult<ExamplesVersion> {

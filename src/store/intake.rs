@@ -12,6 +12,11 @@ fn payload<T: serde::de::DeserializeOwned>(raw: &str, table: &str) -> StoreResul
     serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("{table} payload: {e}")))
 }
 
+/// What is kept of an error on an outbox row: its first 500 characters.
+fn last_error(error: &str) -> String {
+    error.chars().take(500).collect()
+}
+
 impl Store {
     /// Records an event before it is processed, and claims it for this caller. Fails within
     /// `[database] timeout` when the database does not answer: the acknowledgement waits for
@@ -239,13 +244,7 @@ impl Store {
     /// Records a failed attempt; the item is tried again at `retry_at`. It stays uncertain when
     /// the attempt began: the platform may have it.
     pub async fn mark_failed(&self, id: i64, error: &str, retry_at: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, claimed_until = NULL WHERE id = $1")
-            .bind(id)
-            .bind(error.chars().take(500).collect::<String>())
-            .bind(ms(retry_at))
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.count_failure(id, error, "next_attempt_at", retry_at).await
     }
 
     /// Puts an item off until `until` without counting a failed attempt: the platform's rate
@@ -258,7 +257,7 @@ impl Store {
              uncertain = CASE WHEN $4 = 1 THEN 0 ELSE uncertain END WHERE id = $1",
         )
         .bind(id)
-        .bind(reason.chars().take(500).collect::<String>())
+        .bind(last_error(reason))
         .bind(ms(until))
         .bind(i64::from(settled))
         .execute(&self.pool)
@@ -285,12 +284,14 @@ impl Store {
 
     /// Gives up on an action (a permanent error, or too many attempts); it stays for inspection.
     pub async fn mark_dead(&self, id: i64, error: &str, now: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $2, failed_at = $3, claimed_until = NULL WHERE id = $1")
-            .bind(id)
-            .bind(error.chars().take(500).collect::<String>())
-            .bind(ms(now))
-            .execute(&self.pool)
-            .await?;
+        self.count_failure(id, error, "failed_at", now).await
+    }
+
+    /// Counts a failed attempt on a row, keeps its error and gives up the claim; `stamp`, the
+    /// column saying what comes next (`next_attempt_at` or `failed_at`), is set to `at`.
+    async fn count_failure(&self, id: i64, error: &str, stamp: &'static str, at: DateTime<Utc>) -> StoreResult<()> {
+        let sql = format!("UPDATE outbox SET attempts = attempts + 1, last_error = $2, {stamp} = $3, claimed_until = NULL WHERE id = $1");
+        sqlx::query(&sql).bind(id).bind(last_error(error)).bind(ms(at)).execute(&self.pool).await?;
         Ok(())
     }
 

@@ -1,13 +1,12 @@
 //! Messages the bot saw, the questions among them, and votes on the bot's answers.
 
 use super::unit::OnStore;
-use super::{Store, StoreResult, ms, time};
+use super::{Integer, Store, StoreResult, ms};
 use crate::domain::question::QuestionStatus;
 use chrono::{DateTime, Utc};
-use sqlx::Row;
-use sqlx::any::AnyRow;
+use sqlx::{FromRow, Row};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, FromRow)]
 pub struct StoredMessage {
     pub platform: String,
     pub id: String,
@@ -15,12 +14,14 @@ pub struct StoredMessage {
     pub user_id: String,
     pub user_name: String,
     pub text: String,
+    #[sqlx(try_from = "Integer")]
     pub at: DateTime<Utc>,
     pub reply_to: Option<String>,
+    #[sqlx(try_from = "Integer")]
     pub is_support: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, FromRow)]
 pub struct Question {
     pub platform: String,
     pub message_id: String,
@@ -28,42 +29,22 @@ pub struct Question {
     pub asker_id: String,
     pub asker_name: String,
     pub text: String,
+    #[sqlx(try_from = "Integer")]
     pub asked_at: DateTime<Utc>,
+    #[sqlx(try_from = "String")]
     pub status: QuestionStatus,
     pub faq_id: Option<String>,
     pub confidence: Option<f64>,
     pub ticket_id: Option<i64>,
 }
 
-fn message(row: &AnyRow) -> StoreResult<StoredMessage> {
-    Ok(StoredMessage {
-        platform: row.try_get("platform")?,
-        id: row.try_get("id")?,
-        channel: row.try_get("channel")?,
-        user_id: row.try_get("user_id")?,
-        user_name: row.try_get("user_name")?,
-        text: row.try_get("text")?,
-        at: time(row.try_get("at")?)?,
-        reply_to: row.try_get("reply_to")?,
-        is_support: row.try_get::<i64, _>("is_support")? != 0,
-    })
-}
+/// A status as stored (its `as_str` spelling), for `#[sqlx(try_from = "String")]`.
+impl TryFrom<String> for QuestionStatus {
+    type Error = String;
 
-fn question(row: &AnyRow) -> StoreResult<Question> {
-    let status: String = row.try_get("status")?;
-    Ok(Question {
-        platform: row.try_get("platform")?,
-        message_id: row.try_get("message_id")?,
-        channel: row.try_get("channel")?,
-        asker_id: row.try_get("asker_id")?,
-        asker_name: row.try_get("asker_name")?,
-        text: row.try_get("text")?,
-        asked_at: time(row.try_get("asked_at")?)?,
-        status: status.parse().map_err(super::StoreError::Corrupt)?,
-        faq_id: row.try_get("faq_id")?,
-        confidence: row.try_get("confidence")?,
-        ticket_id: row.try_get("ticket_id")?,
-    })
+    fn try_from(stored: String) -> Result<QuestionStatus, String> {
+        stored.parse()
+    }
 }
 
 impl Store {
@@ -93,7 +74,7 @@ impl Store {
             .bind(id)
             .fetch_optional_on(self)
             .await?;
-        row.as_ref().map(message).transpose()
+        Ok(row.as_ref().map(StoredMessage::from_row).transpose()?)
     }
 
     /// The channels a platform's messages were seen in: where to look for what was missed.
@@ -196,7 +177,7 @@ impl Store {
             .bind(message_id)
             .fetch_optional_on(self)
             .await?;
-        row.as_ref().map(question).transpose()
+        Ok(row.as_ref().map(Question::from_row).transpose()?)
     }
 
     /// Marks a pending question answered by another member; false if it was not pending.
@@ -221,7 +202,7 @@ impl Store {
             .bind(limit)
             .fetch_all_on(self)
             .await?;
-        rows.iter().map(question).collect()
+        Ok(rows.iter().map(Question::from_row).collect::<Result<_, _>>()?)
     }
 
     /// Claims a question for ticketing (still waiting, or answered by the bot and voted down);

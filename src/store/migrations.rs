@@ -9,18 +9,17 @@ use std::borrow::Cow;
 
 type Embedded = &'static [(i64, &'static str, &'static str)];
 
+/// Where the dialects differ.
 const SQLITE: Embedded = &[
     (1, "core", include_str!("../../migrations/sqlite/0001_core.sql")),
     (2, "embeddings", include_str!("../../migrations/sqlite/0002_embeddings.sql")),
-    (3, "digest_runs", include_str!("../../migrations/common/0003_digest_runs.sql")),
-    (4, "feedback", include_str!("../../migrations/common/0004_feedback.sql")),
-    (5, "delivery", include_str!("../../migrations/common/0005_delivery.sql")),
-    (6, "channel_cursors", include_str!("../../migrations/common/0006_channel_cursors.sql")),
-    (7, "detector_examples", include_str!("../../migrations/common/0007_detector_examples.sql")),
 ];
 const POSTGRES: Embedded = &[
     (1, "core", include_str!("../../migrations/postgres/0001_core.sql")),
     (2, "embeddings", include_str!("../../migrations/postgres/0002_embeddings.sql")),
+];
+/// One text for both, after the dialect's own.
+const COMMON: Embedded = &[
     (3, "digest_runs", include_str!("../../migrations/common/0003_digest_runs.sql")),
     (4, "feedback", include_str!("../../migrations/common/0004_feedback.sql")),
     (5, "delivery", include_str!("../../migrations/common/0005_delivery.sql")),
@@ -28,6 +27,7 @@ const POSTGRES: Embedded = &[
     (7, "detector_examples", include_str!("../../migrations/common/0007_detector_examples.sql")),
 ];
 
+/// A dialect's own migrations; the common ones follow them.
 #[derive(Debug)]
 struct EmbeddedSource(Embedded);
 
@@ -37,6 +37,7 @@ impl MigrationSource<'static> for EmbeddedSource {
             Ok(self
                 .0
                 .iter()
+                .chain(COMMON)
                 .map(|(version, name, sql)| Migration::new(*version, Cow::Borrowed(*name), MigrationType::Simple, Cow::Borrowed(*sql), false))
                 .collect())
         })

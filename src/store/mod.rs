@@ -22,8 +22,9 @@ pub use messages::{Question, StoredMessage};
 pub use tickets::NewTicket;
 
 use chrono::{DateTime, Utc};
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Row};
+use sqlx::any::{AnyPoolOptions, AnyRow, AnyTypeInfo, AnyValueRef};
+use sqlx::error::BoxDynError;
+use sqlx::{Any, AnyPool, Row};
 use std::time::Duration;
 
 /// A storage failure. `Unavailable` covers a database that is down or refusing work.
@@ -213,6 +214,40 @@ pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
 
 pub(crate) fn time(ms: i64) -> StoreResult<DateTime<Utc>> {
     DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Corrupt(format!("time {ms} out of range")))
+}
+
+/// An integer column read as what it stands for, by `#[sqlx(try_from = "Integer")]` on a field
+/// of a `FromRow` struct: a time (milliseconds since the epoch) or a flag (0 or 1).
+pub(crate) struct Integer(i64);
+
+impl sqlx::Type<Any> for Integer {
+    fn type_info() -> AnyTypeInfo {
+        <i64 as sqlx::Type<Any>>::type_info()
+    }
+
+    fn compatible(ty: &AnyTypeInfo) -> bool {
+        <i64 as sqlx::Type<Any>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, Any> for Integer {
+    fn decode(value: AnyValueRef<'r>) -> Result<Self, BoxDynError> {
+        <i64 as sqlx::Decode<'r, Any>>::decode(value).map(Integer)
+    }
+}
+
+impl TryFrom<Integer> for DateTime<Utc> {
+    type Error = StoreError;
+
+    fn try_from(ms: Integer) -> StoreResult<DateTime<Utc>> {
+        time(ms.0)
+    }
+}
+
+impl From<Integer> for bool {
+    fn from(flag: Integer) -> bool {
+        flag.0 != 0
+    }
 }
 
 pub(crate) fn opt_time(row: &AnyRow, col: &str) -> StoreResult<Option<DateTime<Utc>>> {

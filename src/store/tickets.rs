@@ -4,22 +4,24 @@ use super::unit::OnStore;
 use super::{Store, StoreResult, ms, opt_time, parse_col, time};
 use crate::domain::ticket::{Origin, Priority, PriorityChange, Status, Ticket, TicketChange, TicketEvent};
 use chrono::{DateTime, Utc};
+use sqlx::Any;
 use sqlx::Row;
-use sqlx::any::AnyRow;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
 
-/// What is needed to open a ticket.
-#[derive(Debug, Clone)]
-pub struct NewTicket {
-    pub platform: String,
-    pub channel: String,
-    pub question_message_id: Option<String>,
-    pub asker_id: String,
-    pub asker_name: String,
-    pub question: String,
+/// What is needed to open a ticket: a question about to become one.
+#[derive(Debug, Clone, Copy)]
+pub struct NewTicket<'a> {
+    pub platform: &'a str,
+    pub channel: &'a str,
+    pub question_message_id: Option<&'a str>,
+    pub asker_id: &'a str,
+    pub asker_name: &'a str,
+    pub question: &'a str,
     pub origin: Origin,
     pub priority: Priority,
-    /// Who opened it: "bot" or a moderator.
-    pub opened_by: String,
+    /// Who opens it (or links the question to the ticket it repeats): the bot or a moderator.
+    pub actor: &'a str,
 }
 
 pub(super) fn ticket_from_row(row: &AnyRow) -> StoreResult<Ticket> {
@@ -73,9 +75,9 @@ fn event(row: &AnyRow) -> StoreResult<TicketEvent> {
 impl Store {
     /// Opens a ticket. Idempotent per question message: opening the same question twice
     /// returns the first ticket and `false`.
-    pub async fn open_ticket(&self, t: &NewTicket, now: DateTime<Utc>) -> StoreResult<(Ticket, bool)> {
-        if let Some(msg) = &t.question_message_id
-            && let Some(existing) = self.ticket_for_message(&t.platform, msg).await?
+    pub async fn open_ticket(&self, t: &NewTicket<'_>, now: DateTime<Utc>) -> StoreResult<(Ticket, bool)> {
+        if let Some(msg) = t.question_message_id
+            && let Some(existing) = self.ticket_for_message(t.platform, msg).await?
         {
             return Ok((existing, false));
         }
@@ -84,12 +86,12 @@ impl Store {
             "INSERT INTO tickets (platform, channel, question_message_id, asker_id, asker_name, question, origin, status, priority, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $9) ON CONFLICT (platform, question_message_id) DO NOTHING RETURNING id",
         )
-        .bind(&t.platform)
-        .bind(&t.channel)
-        .bind(&t.question_message_id)
-        .bind(&t.asker_id)
-        .bind(&t.asker_name)
-        .bind(&t.question)
+        .bind(t.platform)
+        .bind(t.channel)
+        .bind(t.question_message_id)
+        .bind(t.asker_id)
+        .bind(t.asker_name)
+        .bind(t.question)
         .bind(t.origin.as_str())
         .bind(t.priority.as_str())
         .bind(ms(now))
@@ -98,8 +100,8 @@ impl Store {
         let Some(row) = row else {
             // Another instance opened it between our check and insert.
             unit.rollback().await?;
-            let msg = t.question_message_id.as_deref().unwrap_or_default();
-            let existing = self.ticket_for_message(&t.platform, msg).await?;
+            let msg = t.question_message_id.unwrap_or_default();
+            let existing = self.ticket_for_message(t.platform, msg).await?;
             return existing.map(|e| (e, false)).ok_or_else(|| super::StoreError::Corrupt("ticket vanished".into()));
         };
         let id: i64 = row.try_get("id")?;
@@ -108,7 +110,7 @@ impl Store {
         )
         .bind(id)
         .bind(ms(now))
-        .bind(&t.opened_by)
+        .bind(t.actor)
         .bind(t.origin.as_str())
         .execute_on(&unit)
         .await?;
@@ -162,9 +164,8 @@ impl Store {
     /// work, if the ticket still has the status the change was decided from. Returns the ticket
     /// as stored afterwards: unchanged when another change came first.
     pub async fn apply_transition(&self, change: &TicketChange) -> StoreResult<Ticket> {
-        let unit = self.begin().await?;
         // The status guard makes a concurrent change by another moderator fail cleanly.
-        let done = sqlx::query(
+        let update = sqlx::query(
             "UPDATE tickets SET status = $2, assignee = $3, resolution = $4, updated_at = $5, first_response_at = $6, \
              resolved_at = $7, closed_at = $8 WHERE id = $1 AND status = $9",
         )
@@ -176,13 +177,8 @@ impl Store {
         .bind(ms(change.first_response_at))
         .bind(change.resolved_at.map(ms))
         .bind(change.closed_at.map(ms))
-        .bind(change.from.as_str())
-        .execute_on(&unit)
-        .await?;
-        if done.rows_affected() == 1 {
-            record_event(&unit, change.ticket_id, &change.event).await?;
-        }
-        unit.commit().await?;
+        .bind(change.from.as_str());
+        self.record_if_changed(update, change.ticket_id, &change.event).await?;
         self.ticket(change.ticket_id).await?.ok_or_else(|| super::StoreError::Corrupt(format!("ticket {} vanished", change.ticket_id)))
     }
 
@@ -193,49 +189,44 @@ impl Store {
 
     /// Links a repeated question to an existing ticket (and records it in the history).
     pub async fn link_to_ticket(&self, t: &Ticket, platform: &str, message_id: &str, actor: &str, now: DateTime<Utc>) -> StoreResult<()> {
-        let unit = self.begin().await?;
-        let done = sqlx::query(
+        let link = sqlx::query(
             "INSERT INTO ticket_links (ticket_id, platform, message_id, linked_at) VALUES ($1, $2, $3, $4) ON CONFLICT (platform, message_id) DO NOTHING",
         )
         .bind(t.id)
         .bind(platform)
         .bind(message_id)
-        .bind(ms(now))
-        .execute_on(&unit)
-        .await?;
-        if done.rows_affected() == 1 {
-            sqlx::query(
-                "INSERT INTO ticket_events (ticket_id, at, actor, action, from_status, to_status, note) VALUES ($1, $2, $3, 'link', $4, $4, $5)",
-            )
-            .bind(t.id)
-            .bind(ms(now))
-            .bind(actor)
-            .bind(t.status.as_str())
-            .bind(message_id)
-            .execute_on(&unit)
-            .await?;
-        }
-        unit.commit().await?;
-        Ok(())
+        .bind(ms(now));
+        let event = TicketEvent {
+            at: now,
+            actor: actor.into(),
+            action: "link".into(),
+            from_status: Some(t.status),
+            to_status: t.status,
+            note: Some(message_id.into()),
+        };
+        self.record_if_changed(link, t.id, &event).await
     }
 
     /// Writes a priority decided by `domain::ticket::raise_priority` and its history line, if the
     /// ticket still has the priority it was decided from.
     pub async fn raise_priority(&self, change: &PriorityChange) -> StoreResult<()> {
-        let unit = self.begin().await?;
         // The guard on the old priority keeps two raises racing from both writing history.
-        let done = sqlx::query("UPDATE tickets SET priority = $2, updated_at = $3 WHERE id = $1 AND priority = $4")
+        let update = sqlx::query("UPDATE tickets SET priority = $2, updated_at = $3 WHERE id = $1 AND priority = $4")
             .bind(change.ticket_id)
             .bind(change.to.as_str())
             .bind(ms(change.event.at))
-            .bind(change.from.as_str())
-            .execute_on(&unit)
-            .await?;
-        if done.rows_affected() == 1 {
-            record_event(&unit, change.ticket_id, &change.event).await?;
+            .bind(change.from.as_str());
+        self.record_if_changed(update, change.ticket_id, &change.event).await
+    }
+
+    /// Runs `write` and, if it changed a row (a guard or a conflict may leave it none), the
+    /// history line `event`: both in one unit of work.
+    async fn record_if_changed<'q>(&self, write: Query<'q, Any, AnyArguments<'q>>, ticket_id: i64, event: &TicketEvent) -> StoreResult<()> {
+        let unit = self.begin().await?;
+        if write.execute_on(&unit).await?.rows_affected() == 1 {
+            record_event(&unit, ticket_id, event).await?;
         }
-        unit.commit().await?;
-        Ok(())
+        unit.commit().await
     }
 
     /// How many questions were linked to a ticket.

@@ -89,15 +89,15 @@ async fn story(store: &Store, db: &str) {
 
     // Tickets: open (idempotent), list, transition with history, link.
     let new = NewTicket {
-        platform: "test".into(),
-        channel: "help".into(),
-        question_message_id: Some("m1".into()),
-        asker_id: "U1".into(),
-        asker_name: "ann".into(),
-        question: "why does it crash on ARM?".into(),
+        platform: "test",
+        channel: "help",
+        question_message_id: Some("m1"),
+        asker_id: "U1",
+        asker_name: "ann",
+        question: "why does it crash on ARM?",
         origin: Origin::Unanswered,
         priority: Priority::High,
-        opened_by: "bot".into(),
+        actor: "bot",
     };
     let (t, created) = store.open_ticket(&new, at(15)).await.unwrap();
     assert!(created);
@@ -105,7 +105,7 @@ async fn story(store: &Store, db: &str) {
     assert_eq!((again.id, created_again), (t.id, false));
     store.set_question_ticket("test", "m1", t.id).await.unwrap();
     assert_eq!(store.question("test", "m1").await.unwrap().unwrap().ticket_id, Some(t.id));
-    let (other, _) = store.open_ticket(&NewTicket { question_message_id: None, priority: Priority::Low, ..new.clone() }, at(17)).await.unwrap();
+    let (other, _) = store.open_ticket(&NewTicket { question_message_id: None, priority: Priority::Low, ..new }, at(17)).await.unwrap();
     let active = store.tickets(None, 10).await.unwrap();
     assert_eq!(active.iter().map(|t| t.id).collect::<Vec<_>>(), vec![t.id, other.id], "high priority first");
     // A raised priority is written once: a second raise decided from the old priority is stale.

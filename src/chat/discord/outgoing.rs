@@ -2,7 +2,7 @@
 //! private replies through the interaction, and no pings unless someone decides otherwise.
 
 use super::interactions::{buttons, interaction_token};
-use crate::chat::{ChatSink, Delivery, SendError};
+use crate::chat::{PlatformSink, SendError};
 use crate::domain::message::{Action, ActionKind};
 use crate::domain::text::split_message;
 use chrono::{DateTime, Duration, Utc};
@@ -269,6 +269,10 @@ impl DiscordSink {
             .map(ChannelId::new)
             .ok_or_else(|| SendError::retryable("Discord's new direct-message channel had no id"))
     }
+}
+
+impl PlatformSink for DiscordSink {
+    const PLATFORM: &'static str = super::events::PLATFORM;
 
     async fn post(&self, delivery: Option<i64>, action: &Action, now: DateTime<Utc>) -> Result<(), SendError> {
         // Long texts (a digest) go as several messages; buttons and the file go with the last.
@@ -340,20 +344,6 @@ impl DiscordSink {
             self.progress().remove(&id);
         }
         Ok(())
-    }
-}
-
-impl ChatSink for DiscordSink {
-    fn platform(&self) -> &str {
-        super::events::PLATFORM
-    }
-
-    async fn send(&self, action: &Action) -> Result<(), SendError> {
-        self.post(None, action, Utc::now()).await
-    }
-
-    async fn send_delivery(&self, delivery: &Delivery<'_>, now: DateTime<Utc>) -> Result<(), SendError> {
-        self.post(Some(delivery.id), delivery.action, now).await
     }
 
     fn ready_at(&self, action: &Action, now: DateTime<Utc>) -> Option<DateTime<Utc>> {

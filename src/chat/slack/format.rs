@@ -146,31 +146,11 @@ fn target_text(p: &[Piece]) -> Option<String> {
 
 /// `[text](url)`, with nested brackets in the text and parentheses in the url; `(<url>)` too.
 fn labelled_link(p: &[Piece], open: usize) -> Option<(String, usize)> {
-    let mut depth = 0usize;
-    let mut close = open + 1;
-    loop {
-        match p.get(close)? {
-            Piece::Char('[') => depth += 1,
-            Piece::Char(']') if depth == 0 => break,
-            Piece::Char(']') => depth -= 1,
-            _ => {}
-        }
-        close += 1;
-    }
+    let close = closing(p, open + 1, '[', ']')?;
     if p.get(close + 1) != Some(&Piece::Char('(')) {
         return None;
     }
-    let mut depth = 0usize;
-    let mut end = close + 2;
-    loop {
-        match p.get(end)? {
-            Piece::Char('(') => depth += 1,
-            Piece::Char(')') if depth == 0 => break,
-            Piece::Char(')') => depth -= 1,
-            _ => {}
-        }
-        end += 1;
-    }
+    let end = closing(p, close + 2, '(', ')')?;
     let target = target_text(&p[close + 2..end])?;
     let target = target.strip_prefix('<').and_then(|t| t.strip_suffix('>')).unwrap_or(&target);
     let url = web_or_mail(target)?;
@@ -184,6 +164,22 @@ fn labelled_link(p: &[Piece], open: usize) -> Option<(String, usize)> {
     let label = label.trim();
     let link = if label.is_empty() { format!("<{url}>") } else { format!("<{url}|{label}>") };
     Some((link, end + 1))
+}
+
+/// The piece from `from` on that closes a bracket opened just before it: the first `close` not
+/// matched by an `open` after `from`. None when there is none.
+fn closing(p: &[Piece], from: usize, open: char, close: char) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut at = from;
+    loop {
+        match p.get(at)? {
+            Piece::Char(c) if *c == open => depth += 1,
+            Piece::Char(c) if *c == close && depth == 0 => return Some(at),
+            Piece::Char(c) if *c == close => depth -= 1,
+            _ => {}
+        }
+        at += 1;
+    }
 }
 
 /// A link's text may not hold the `|` or `>` that end its parts.

@@ -2,7 +2,7 @@
 
 use super::events::{actions, split_message_id};
 use super::format::markdown_to_mrkdwn;
-use crate::chat::{ChatSink, Delivery, SendError};
+use crate::chat::{Delivery, PlatformSink, SendError};
 use crate::domain::message::{Action, ActionKind, Attachment};
 use chrono::{DateTime, Duration, Utc};
 use slack_morphism::errors::SlackClientError;
@@ -208,18 +208,6 @@ impl SlackSink {
         self.limits.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Sends an action; `delivery` (the outbox id) goes into a post's metadata.
-    async fn post(&self, delivery: Option<i64>, action: &Action, now: DateTime<Utc>) -> Result<(), SendError> {
-        let target = self.target(action);
-        let (key, paced) = target.limit_key();
-        self.limits().take(&key, paced, now);
-        let sent = self.call(&target, delivery, action).await.map_err(send_error);
-        if let Err(SendError { retry_after: Some(wait), .. }) = &sent {
-            self.limits().refused(&key, now + *wait);
-        }
-        sent
-    }
-
     async fn call(&self, target: &Target, delivery: Option<i64>, action: &Action) -> Result<(), SlackClientError> {
         let session = self.client.open_session(&self.token);
         let mut content = content_for(action);
@@ -376,17 +364,19 @@ fn send_error(e: SlackClientError) -> SendError {
     }
 }
 
-impl ChatSink for SlackSink {
-    fn platform(&self) -> &str {
-        super::events::PLATFORM
-    }
+impl PlatformSink for SlackSink {
+    const PLATFORM: &'static str = super::events::PLATFORM;
 
-    async fn send(&self, action: &Action) -> Result<(), SendError> {
-        self.post(None, action, Utc::now()).await
-    }
-
-    async fn send_delivery(&self, delivery: &Delivery<'_>, now: DateTime<Utc>) -> Result<(), SendError> {
-        self.post(Some(delivery.id), delivery.action, now).await
+    /// `delivery` (the outbox id) goes into a post's metadata.
+    async fn post(&self, delivery: Option<i64>, action: &Action, now: DateTime<Utc>) -> Result<(), SendError> {
+        let target = self.target(action);
+        let (key, paced) = target.limit_key();
+        self.limits().take(&key, paced, now);
+        let sent = self.call(&target, delivery, action).await.map_err(send_error);
+        if let Err(SendError { retry_after: Some(wait), .. }) = &sent {
+            self.limits().refused(&key, now + *wait);
+        }
+        sent
     }
 
     fn ready_at(&self, action: &Action, now: DateTime<Utc>) -> Option<DateTime<Utc>> {

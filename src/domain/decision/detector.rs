@@ -200,10 +200,22 @@ mod tests {
     }
 
     #[test]
+    fn the_base_rate_moves_even_training_odds_to_the_channels() {
+        let d = Detector::fit(&sample(), 0).unwrap();
+        assert_eq!(d.training_share, 0.5);
+        assert!(d.base_rate(0.5).abs() < 1e-6, "a channel as balanced as the examples: nothing");
+        assert!((d.base_rate(0.2) - (0.25f32).ln()).abs() < 1e-5, "one in five: odds of 1 to 4");
+        assert!(d.base_rate(0.8) > 1.0);
+        let mut heavy = sample();
+        heavy.push(TrainingRow { weight: 10, ..row("lol", false) });
+        assert!(Detector::fit(&heavy, 0).unwrap().base_rate(0.2) > d.base_rate(0.2), "more chatter in training: less to take off");
+    }
+
+    #[test]
     fn bytes_round_trip_and_bad_bytes_are_refused() {
         let d = Detector::fit(&sample(), 0).unwrap();
         let back = Detector::from_bytes(&d.to_bytes(), 0).unwrap();
-        assert_eq!((back.weights, back.intercept), (d.weights.clone(), d.intercept));
+        assert_eq!((back.weights, back.intercept, back.training_share), (d.weights.clone(), d.intercept, d.training_share));
         assert!(Detector::from_bytes(&d.to_bytes(), 384).is_none(), "another dimension");
         assert!(Detector::from_bytes(&d.to_bytes()[..40], 0).is_none(), "cut short");
         assert!(Detector::from_bytes(&[], 0).is_none());
