@@ -236,7 +236,7 @@ impl Default for DecisionSettings {
             help_channels: Vec::new(),
             general_channels: Vec::new(),
             default_place: crate::domain::decision::Place::Help,
-            support_share: 0.2,
+            support_share: 0.3,
         }
     }
 }
