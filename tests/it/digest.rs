@@ -11,19 +11,6 @@ fn utc(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
 
-#[derive(Default)]
-struct Collect(std::sync::Mutex<Vec<Action>>);
-
-impl ChatSink for Collect {
-    fn platform(&self) -> &str {
-        "test"
-    }
-    async fn send(&self, action: &Action) -> Result<(), SendError> {
-        self.0.lock().unwrap().push(action.clone());
-        Ok(())
-    }
-}
-
 async fn post(bot: &supportbot::bot::Bot, instance: &str, now: DateTime<Utc>) -> bool {
     post_if_due(bot.store(), bot.prompts(), None, &bot.config().digest, instance, now).await.unwrap()
 }

@@ -191,3 +191,17 @@ pub async fn wait_until(changed: &tokio::sync::Notify, what: &str, ready: impl F
         }
     }
 }
+
+/// A sink for the "test" platform that keeps every action it is sent.
+#[derive(Default)]
+pub struct Collect(pub std::sync::Mutex<Vec<Action>>);
+
+impl supportbot::chat::ChatSink for Collect {
+    fn platform(&self) -> &str {
+        "test"
+    }
+    async fn send(&self, action: &Action) -> Result<(), supportbot::chat::SendError> {
+        self.0.lock().unwrap().push(action.clone());
+        Ok(())
+    }
+}

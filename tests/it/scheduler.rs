@@ -2,22 +2,9 @@
 
 use crate::helpers::*;
 use supportbot::bot::{Due, Job, Scheduler};
-use supportbot::chat::{ChatSink, SendError, deliver_pending};
+use supportbot::chat::deliver_pending;
 use supportbot::domain::message::{Action, ActionKind};
 use supportbot::domain::ticket::{Origin, Status};
-
-#[derive(Default)]
-struct Collect(std::sync::Mutex<Vec<Action>>);
-
-impl ChatSink for Collect {
-    fn platform(&self) -> &str {
-        "test"
-    }
-    async fn send(&self, action: &Action) -> Result<(), SendError> {
-        self.0.lock().unwrap().push(action.clone());
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn one_run_of_the_due_jobs_settles_an_unanswered_question_and_queues_the_digest_once() {
