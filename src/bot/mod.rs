@@ -205,11 +205,12 @@ impl Bot {
 
     /// Records an event without handling it. Adapters that must acknowledge quickly (Slack's
     /// 3 seconds) record, acknowledge, then `process` a `Claimed` event.
+    #[tracing::instrument(name = "event", skip_all, fields(platform = %event.platform, event_id = %event.event_id))]
     pub async fn record(&self, event: &Incoming, now: DateTime<Utc>) -> BotResult<Intake> {
         let intake = self.store.record_incoming(event, now).await?;
         crate::metrics::event_recorded(&event.platform, &event.kind, intake == Intake::Duplicate);
         if intake == Intake::Duplicate {
-            tracing::debug!(platform = %event.platform, event_id = %event.event_id, "duplicate event dropped");
+            tracing::debug!("duplicate event dropped");
         }
         Ok(intake)
     }
@@ -245,6 +246,8 @@ impl Bot {
     /// the outbox rows and the inbox's "processed" mark) is committed in one unit of work. A
     /// crash or a database error before the commit leaves no trace, and the event is
     /// processed again from scratch (`resume`).
+    /// Everything logged while handling one event carries its platform and id (one span each).
+    #[tracing::instrument(name = "event", skip_all, fields(platform = %event.platform, event_id = %event.event_id))]
     pub async fn process(&self, event: &Incoming, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
         let _timer = crate::metrics::decision_timer(&event.platform);
         let outcome = self.process_once(event, now).await;

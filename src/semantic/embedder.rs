@@ -29,11 +29,12 @@ impl std::fmt::Debug for Embedder {
     }
 }
 
-/// A stable fingerprint of the weights, so cached vectors are tied to the exact model.
-/// FNV-1a: deterministic across runs and platforms (std's hasher is not).
+/// A stable fingerprint of the weights, so cached vectors are tied to the exact model: the
+/// first 16 hex digits of their SHA-256, and their length.
 fn fingerprint(bytes: &[u8]) -> String {
-    let hash = bytes.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3));
-    format!("{hash:016x}-{}", bytes.len())
+    use sha2::{Digest, Sha256};
+    let hex: String = Sha256::digest(bytes).iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("{hex}-{}", bytes.len())
 }
 
 impl Embedder {
