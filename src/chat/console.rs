@@ -57,7 +57,7 @@ impl Numbered {
     fn resolve(&self, command: &str) -> String {
         let mut words = command.splitn(3, ' ');
         let (head, first, rest) = (words.next().unwrap_or_default(), words.next().unwrap_or_default(), words.next());
-        let names_a_message = matches!(head.to_ascii_lowercase().as_str(), "/escalate" | "/not-a-question" | "/noise" | "/notaquestion");
+        let names_a_message = crate::domain::command::takes_a_message(head);
         match first.parse::<usize>().ok().and_then(|n| n.checked_sub(1)).and_then(|i| self.ids.get(i)) {
             Some(id) if names_a_message => [head, id.as_str()].into_iter().chain(rest).collect::<Vec<_>>().join(" "),
             _ => command.to_string(),

@@ -195,6 +195,15 @@ pub fn bare_command_word(text: &str) -> Option<&'static str> {
     WORDS.iter().copied().find(|w| w.eq_ignore_ascii_case(word))
 }
 
+/// The spellings of `not-a-question`.
+const NOT_A_QUESTION: &[&str] = &["not-a-question", "notaquestion", "not_a_question", "noise"];
+
+/// Whether the command word (a leading `/` optional) takes a message id as its first argument.
+pub fn takes_a_message(word: &str) -> bool {
+    let word = word.trim_start_matches('/').to_ascii_lowercase();
+    word == "escalate" || NOT_A_QUESTION.contains(&word.as_str())
+}
+
 /// Parses a command line; a leading `/` is optional.
 pub fn parse(line: &str) -> Result<Command, CommandError> {
     let line = line.trim().trim_start_matches('/');
@@ -203,7 +212,7 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
         "help" | "" => Ok(Command::Help),
         "ask" => Ok(Command::Ask { question: non_empty("ask", "the question", rest)?.into() }),
         "escalate" => parse_escalate(rest),
-        "not-a-question" | "notaquestion" | "not_a_question" | "noise" => {
+        word if NOT_A_QUESTION.contains(&word) => {
             Ok(Command::NotAQuestion { target: non_empty("not-a-question", "a ticket #id or message id", rest)?.into() })
         }
         "faq" => parse_faq(rest),
