@@ -69,7 +69,8 @@ fn find_model_dir(dir: &Path, depth: usize) -> Option<PathBuf> {
             if is_model_dir(&d) {
                 return Some(d);
             }
-            let mut children: Vec<PathBuf> = std::fs::read_dir(&d).ok()?.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect();
+            let mut children: Vec<PathBuf> =
+                std::fs::read_dir(&d).into_iter().flatten().filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect();
             children.sort();
             next.extend(children);
         }
