@@ -6,6 +6,7 @@ mod embeddings;
 pub mod faq;
 pub mod health;
 mod intake;
+mod learned;
 mod messages;
 mod migrations;
 mod readiness;
@@ -170,7 +171,7 @@ impl Store {
             Some(path) => Some(migration_turn(&path).await?),
             None => None,
         };
-        migrations::migrator(postgres).await?.run(&pool).await?;
+        migrations::migrator(postgres).run(&pool).await?;
         let file = if postgres || memory { None } else { readiness::DatabaseFile::open(&url).map(std::sync::Arc::new) };
         if created && let Some(f) = &file {
             tracing::info!(path = %f.path().display(), "there was no database file here: created a new, empty one");

@@ -1,0 +1,1 @@
+../common/0006_channel_cursors.sql

@@ -1,0 +1,1 @@
+../common/0007_detector_examples.sql

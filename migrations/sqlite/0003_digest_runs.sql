@@ -1,0 +1,1 @@
+../common/0003_digest_runs.sql

@@ -1,0 +1,1 @@
+../common/0005_delivery.sql

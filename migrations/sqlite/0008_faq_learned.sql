@@ -1,0 +1,1 @@
+../common/0008_faq_learned.sql
