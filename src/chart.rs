@@ -39,7 +39,7 @@ const MUTED: RGBColor = RGBColor(108, 117, 125);
 
 type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
 
-fn register() {
+pub(crate) fn register() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         if register_font("sans-serif", FontStyle::Normal, FONT).is_err() {
@@ -48,7 +48,7 @@ fn register() {
     });
 }
 
-fn chart_error<E: std::fmt::Display>(e: E) -> anyhow::Error {
+pub(crate) fn chart_error<E: std::fmt::Display>(e: E) -> anyhow::Error {
     anyhow::anyhow!("drawing the chart: {e}")
 }
 
@@ -74,11 +74,16 @@ pub fn render_png(days: &[DayOutcomes], themes: &[Theme]) -> anyhow::Result<Vec<
         draw_themes(&right, themes, days.iter().all(|d| total(d) == 0))?;
         root.present().map_err(chart_error)?;
     }
+    encode_png(&rgb, SIZE)
+}
+
+/// An RGB buffer drawn by plotters, as PNG bytes.
+pub(crate) fn encode_png(rgb: &[u8], (width, height): (u32, u32)) -> anyhow::Result<Vec<u8>> {
     let mut png = Vec::new();
-    let mut encoder = png::Encoder::new(&mut png, SIZE.0, SIZE.1);
+    let mut encoder = png::Encoder::new(&mut png, width, height);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
-    encoder.write_header().and_then(|mut w| w.write_image_data(&rgb)).map_err(chart_error)?;
+    encoder.write_header().and_then(|mut w| w.write_image_data(rgb)).map_err(chart_error)?;
     Ok(png)
 }
 

@@ -12,9 +12,46 @@
 
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Module, Result, Shape, Tensor, bail};
 use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder};
-use candle_transformers::models::bert::{Config, HiddenAct};
+use serde::Deserialize;
 
 use super::int8::Int8Linear;
+
+/// The fields of a BERT model's `config.json` the encoder reads (the Hugging Face names).
+/// Our own rather than candle-transformers' `Config`: that crate is a library of every model
+/// candle knows, 85 s of a two-core release build (BENCHMARKS.md, "Build time"), for one struct.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    pub num_hidden_layers: usize,
+    pub num_attention_heads: usize,
+    pub intermediate_size: usize,
+    pub hidden_act: HiddenAct,
+    pub max_position_embeddings: usize,
+    #[serde(default = "one_token_type")]
+    pub type_vocab_size: usize,
+    #[serde(default = "default_layer_norm_eps")]
+    pub layer_norm_eps: f64,
+}
+
+fn one_token_type() -> usize {
+    1
+}
+
+fn default_layer_norm_eps() -> f64 {
+    1e-12
+}
+
+/// The activation after the intermediate layer, as `config.json` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum HiddenAct {
+    #[serde(rename = "gelu")]
+    Gelu,
+    #[serde(rename = "gelu_new", alias = "gelu_pytorch_tanh")]
+    GeluApproximate,
+    #[serde(rename = "relu")]
+    Relu,
+}
 
 pub struct BertEncoder {
     embeddings: Embeddings,
@@ -223,6 +260,18 @@ mod tests {
     use candle_core::Device;
 
     #[test]
+    fn a_hugging_face_config_reads_with_its_own_names_and_extra_fields_ignored() {
+        let json = r#"{"architectures": ["BertModel"], "vocab_size": 30522, "hidden_size": 384, "num_hidden_layers": 6,
+            "num_attention_heads": 12, "intermediate_size": 1536, "hidden_act": "gelu", "max_position_embeddings": 512,
+            "type_vocab_size": 2, "layer_norm_eps": 1e-12, "hidden_dropout_prob": 0.1, "pad_token_id": 0}"#;
+        let c: Config = serde_json::from_str(json).unwrap();
+        assert_eq!((c.hidden_size, c.num_hidden_layers, c.hidden_act, c.type_vocab_size), (384, 6, HiddenAct::Gelu, 2));
+        let tanh: Config = serde_json::from_str(&json.replace("\"gelu\"", "\"gelu_new\"")).unwrap();
+        assert_eq!(tanh.hidden_act, HiddenAct::GeluApproximate);
+        assert!(serde_json::from_str::<Config>(&json.replace("\"gelu\"", "\"swish\"")).is_err(), "an unknown activation is an error");
+    }
+
+    #[test]
     fn rational_erf_matches_the_exact_function() {
         let worst = (-6000..=6000).map(|step| step as f64 / 1000.0).map(|x| (f64::from(erf(x as f32)) - libm::erf(x)).abs()).fold(0.0, f64::max);
         assert!(worst < 1e-6, "largest error {worst}");
@@ -244,11 +293,13 @@ mod tests {
     #[ignore = "needs the sentence-embedding model: set TEST_MODEL_DIR and add --run-ignored all (.ci/run does)"]
     fn encoder_computes_what_candles_reference_bert_computes() {
         let dir = crate::semantic::embedder::test_model_dir().expect("TEST_MODEL_DIR must name an unpacked all-MiniLM-L6-v2");
-        let config: Config = serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
+        let json = std::fs::read_to_string(dir.join("config.json")).unwrap();
+        let (config, reference_config): (Config, candle_transformers::models::bert::Config) =
+            (serde_json::from_str(&json).unwrap(), serde_json::from_str(&json).unwrap());
         let weights =
             || VarBuilder::from_buffered_safetensors(std::fs::read(dir.join("model.safetensors")).unwrap(), DType::F32, &Device::Cpu).unwrap();
         let ours = BertEncoder::load(weights(), &config, false).unwrap();
-        let reference = candle_transformers::models::bert::BertModel::load(weights(), &config).unwrap();
+        let reference = candle_transformers::models::bert::BertModel::load(weights(), &reference_config).unwrap();
         // Token ids of two questions, the second padded: both the unpadded and the masked path.
         let ids = Tensor::new(&[[101u32, 2026, 4003, 7909, 2001, 6430, 102], [101, 7592, 102, 0, 0, 0, 0]], &Device::Cpu).unwrap();
         let mask = Tensor::new(&[[1u32, 1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0, 0]], &Device::Cpu).unwrap();

@@ -3,10 +3,10 @@
 //! cosine similarity.
 
 use super::bert::BertEncoder;
+use super::bert::Config;
 use anyhow::{Context, anyhow};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::Config;
 use rayon::prelude::*;
 use std::path::Path;
 use tokenizers::{Tokenizer, TruncationParams};
