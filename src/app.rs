@@ -2,7 +2,7 @@
 
 use crate::bot::{Bot, BotConfig, Scheduler};
 use crate::config::{Settings, redact_url};
-use crate::domain::faq::{ImportReport, parse_faq_file};
+use crate::domain::faq::{ImportReport, parse_faq_document};
 use crate::prompts::Prompts;
 use crate::semantic::Embedder;
 use crate::semantic::hub::ModelSource;
@@ -25,14 +25,20 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
 
 /// Upserts every entry of an FAQ file by id and says what changed.
 pub async fn import_faq(store: &Store, name: &str, source: &str) -> anyhow::Result<ImportReport> {
-    let entries = parse_faq_file(name, source)?;
+    let file = parse_faq_document(name, source)?;
     let mut report = ImportReport::default();
     let now = Utc::now();
-    for e in &entries {
+    for e in &file.entries {
         match store.upsert_faq(e, "file", now).await? {
             Upsert::Added => report.added.push(e.id.clone()),
             Upsert::Updated => report.updated.push(e.id.clone()),
             Upsert::Unchanged => report.unchanged.push(e.id.clone()),
+        }
+    }
+    // A moderator's file: its learned phrasings are kept as they are, provenance included.
+    for l in &file.learned {
+        if store.learn_phrasing(l, None).await? {
+            report.learned += 1;
         }
     }
     Ok(report)

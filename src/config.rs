@@ -1,6 +1,7 @@
 //! Settings: built-in defaults, then `supportbot.toml` (or `--config FILE`), then
 //! `SUPPORTBOT_SECTION__KEY` environment variables.
 
+use crate::domain::learning::LearnPolicy;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -198,6 +199,11 @@ pub struct FaqSettings {
     pub threshold: f32,
     /// Per-channel thresholds, by channel name or id.
     pub channel_thresholds: HashMap<String, f32>,
+    /// What the FAQ learns without a moderator: "confirmed" (questions whose answer the asker
+    /// marked helpful), "moderated" (only what moderators teach) or "off".
+    pub learn: LearnPolicy,
+    /// Learned phrasings an entry keeps at most, so one entry cannot swallow the index.
+    pub learned_per_entry: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -449,10 +455,18 @@ impl Default for ServerSettings {
 
 /// The shipped answer threshold: see README "Confidence and the threshold".
 pub const DEFAULT_THRESHOLD: f32 = 0.8;
+/// Learned phrasings per entry: see README "An FAQ that learns".
+pub const DEFAULT_LEARNED_PER_ENTRY: usize = 50;
 
 impl Default for FaqSettings {
     fn default() -> Self {
-        FaqSettings { file: None, threshold: DEFAULT_THRESHOLD, channel_thresholds: HashMap::new() }
+        FaqSettings {
+            file: None,
+            threshold: DEFAULT_THRESHOLD,
+            channel_thresholds: HashMap::new(),
+            learn: LearnPolicy::default(),
+            learned_per_entry: DEFAULT_LEARNED_PER_ENTRY,
+        }
     }
 }
 
@@ -522,6 +536,9 @@ impl Settings {
             check(&format!("[faq.channel_thresholds] {channel}"), *t)?;
         }
         check("[tickets] link_similarity", self.tickets.link_similarity)?;
+        if self.faq.learned_per_entry == 0 {
+            return Err(ConfigError("[faq] learned_per_entry must be at least 1 (to learn nothing, set [faq] learn = \"off\")".into()));
+        }
         if !(self.decision.support_share > 0.0 && self.decision.support_share < 1.0) {
             return Err(ConfigError(format!(
                 "[decision] support_share must be between 0 and 1, both excluded (got {})",

@@ -2,7 +2,7 @@
 
 use super::{Bot, BotResult, MAX_ANALYZED_CHARS, event_message_id};
 use crate::domain::command::{self, COMMANDS, Command, CommandError, FaqField};
-use crate::domain::faq::{FaqEntry, slugify, validate_entry};
+use crate::domain::faq::{FaqEntry, validate_entry};
 use crate::domain::message::{Action, ActionKind, Incoming};
 use crate::domain::text::truncate_chars;
 use crate::domain::ticket::{self as rules, Origin, Priority, Status, Ticket, Transition};
@@ -65,14 +65,7 @@ impl Bot {
                     .collect();
                 Ok(vec![self.command_reply(event, "faq_list", context! { entries => entries })])
             }
-            Command::FaqShow { id } => match self.store.faq_entry(&id).await? {
-                Some(e) => {
-                    // every field named, empty lists included: a template can test them plainly
-                    let entry = context! { id => e.id, question => e.question, alternatives => e.alternatives, answer => e.answer, tags => e.tags, links => e.links };
-                    Ok(vec![self.command_reply(event, "faq_show", context! { entry => entry })])
-                }
-                None => Ok(vec![self.command_reply(event, "faq_not_found", context! { faq_id => id })]),
-            },
+            Command::FaqShow { id } => self.faq_show(event, &id).await,
             Command::Ask { question } => {
                 let question = truncate_chars(&question, MAX_ANALYZED_CHARS);
                 self.take_question(event, &event.event_id, &question, true).await
@@ -99,6 +92,8 @@ impl Bot {
                 Ok(vec![self.command_reply(event, template, context! { change => "removed", faq_id => id })])
             }
             Command::FaqLearn { ticket, faq_id } => self.faq_learn(event, ticket, faq_id, now).await,
+            Command::FaqLink { message, faq_id } => self.faq_link(event, &message, &faq_id, now).await,
+            Command::FaqUnlearn { faq_id, number } => self.faq_unlearn(event, &faq_id, number, now).await,
             Command::Digest => self.digest_preview(event, now).await,
             Command::Feedback { text } => {
                 self.keep_feedback(event, &event.event_id, &text, "command").await?;
@@ -123,7 +118,7 @@ impl Bot {
     }
 
     /// A command's answer, for the person who typed it.
-    fn command_reply(&self, event: &Incoming, template: &str, ctx: Value) -> Action {
+    pub(super) fn command_reply(&self, event: &Incoming, template: &str, ctx: Value) -> Action {
         self.private_reply(event, ActionKind::Reply, self.say(template, ctx))
     }
 
@@ -276,7 +271,7 @@ impl Bot {
         Ok(actions)
     }
 
-    fn tell_asker_resolved(&self, ticket: &Ticket, actor: &str) -> Action {
+    pub(super) fn tell_asker_resolved(&self, ticket: &Ticket, actor: &str) -> Action {
         let text = self.say(
             "ticket_resolved_asker",
             context! { asker => ticket.asker_name, ticket_id => ticket.id, actor => actor, resolution => ticket.resolution },
@@ -293,8 +288,10 @@ impl Bot {
         if self.store.faq_entry(&entry.id).await?.is_some() {
             return Ok(vec![self.command_reply(event, "faq_exists", context! { faq_id => entry.id })]);
         }
+        let preview = self.preview_reply(event, &entry).await?;
         self.store.upsert_faq(&entry, "chat", now).await?;
-        Ok(vec![self.command_reply(event, "faq_changed", context! { change => "added", faq_id => entry.id })])
+        let done = self.command_reply(event, "faq_changed", context! { change => "added", faq_id => entry.id });
+        Ok(std::iter::once(done).chain(preview).collect())
     }
 
     async fn faq_edit(&self, event: &Incoming, id: &str, field: FaqField, value: &str, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
@@ -317,34 +314,5 @@ impl Bot {
             _ => "updated",
         };
         Ok(vec![self.command_reply(event, "faq_changed", context! { change => change, faq_id => id })])
-    }
-
-    async fn faq_learn(&self, event: &Incoming, ticket_id: i64, faq_id: Option<String>, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
-        let Some(ticket) = self.store.ticket(ticket_id).await? else {
-            return Ok(vec![self.command_reply(event, "ticket_not_found", context! { ticket_id => ticket_id })]);
-        };
-        let Some(resolution) = ticket.resolution.clone().filter(|r| !r.trim().is_empty()) else {
-            return Ok(vec![self.command_reply(event, "learn_needs_resolution", context! { ticket_id => ticket_id })]);
-        };
-        let id = faq_id.unwrap_or_else(|| slugify(&ticket.question));
-        if self.store.faq_entry(&id).await?.is_some() {
-            return Ok(vec![self.command_reply(event, "faq_exists", context! { faq_id => id })]);
-        }
-        let mut alternatives = self.store.linked_questions(ticket_id).await?;
-        alternatives.retain(|q| q.trim() != ticket.question.trim() && !q.trim().is_empty());
-        alternatives.dedup();
-        let entry = FaqEntry {
-            id: id.clone(),
-            question: truncate_chars(&ticket.question, 500),
-            alternatives: alternatives.iter().map(|a| truncate_chars(a, 500)).collect(),
-            answer: resolution,
-            tags: vec![],
-            links: vec![],
-        };
-        if let Err(problem) = validate_entry(&entry) {
-            return Ok(vec![self.command_reply(event, "faq_invalid", context! { problem => problem })]);
-        }
-        self.store.upsert_faq(&entry, "learned", now).await?;
-        Ok(vec![self.command_reply(event, "faq_changed", context! { change => "learned", faq_id => id, ticket_id => ticket_id })])
     }
 }

@@ -6,7 +6,8 @@
 
 use super::{Bot, BotResult};
 use crate::domain::faq::FaqEntry;
-use crate::domain::faq_index::{FaqIndex, FaqMatch, phrasing_texts};
+use crate::domain::faq_index::{FaqIndex, FaqMatch, Fitted, phrasing_texts};
+use crate::domain::learning::{self, LearnPolicy};
 use crate::semantic::Embedder;
 use crate::store::{Store, StoreError};
 use std::collections::HashMap;
@@ -32,10 +33,26 @@ pub(super) struct LoadedFaq {
 
 impl LoadedFaq {
     /// The store's current FAQ, indexed (on `embedder`'s vectors when there is one).
-    pub(super) async fn load(store: &Store, embedder: Option<&Arc<Embedder>>) -> BotResult<LoadedFaq> {
+    pub(super) async fn load(store: &Store, embedder: Option<&Arc<Embedder>>, policy: LearnPolicy, cache: &VectorCache) -> BotResult<LoadedFaq> {
         let version = store.faq_version().await?;
-        let index = Arc::new(build_index(store, embedder, store.faq_entries().await?).await?);
+        let index = Arc::new(build_index(store, embedder, indexed_entries(store, policy).await?, cache, None).await?);
         Ok(LoadedFaq { version, with_model: embedder.is_some(), index })
+    }
+}
+
+/// Every phrasing's vector by text, for the model in use: an index rebuilt because one
+/// phrasing was learned embeds (or reads from the store) that one text, not all of them.
+#[derive(Default)]
+pub(super) struct VectorCache(Mutex<HashMap<String, Arc<Vec<f32>>>>);
+
+impl VectorCache {
+    fn get(&self, text: &str) -> Option<Arc<Vec<f32>>> {
+        self.0.lock().expect("vector cache lock poisoned").get(text).cloned()
+    }
+
+    /// Keeps exactly the vectors of `texts` (those of removed phrasings go).
+    fn keep(&self, texts: &[String], vectors: &[Arc<Vec<f32>>]) {
+        *self.0.lock().expect("vector cache lock poisoned") = texts.iter().cloned().zip(vectors.iter().cloned()).collect();
     }
 }
 
@@ -72,18 +89,43 @@ impl Bot {
 
     /// The current FAQ index, rebuilt first if any instance changed the FAQ since it was built,
     /// or if the model arrived since.
+    ///
+    /// When only phrasings changed (the community taught the FAQ, or it forgot), the new index
+    /// keeps the old one's calibration: refitting is `refit_faq`'s, run by the scheduler.
     pub async fn faq(&self) -> BotResult<Arc<FaqIndex>> {
         let version = self.store.faq_version().await?;
         let embedder = self.embedder();
-        {
+        let previous = {
             let loaded = self.shared.faq.read().expect("faq lock poisoned");
             if loaded.version == version && loaded.with_model == embedder.is_some() {
                 return Ok(loaded.index.clone());
             }
-        }
-        let index = Arc::new(build_index(&self.store, embedder, self.store.faq_entries().await?).await?);
+            loaded.index.clone()
+        };
+        let entries = indexed_entries(&self.store, self.shared.config.learn).await?;
+        let same_entries = entries.len() == previous.entries().len() && entries.iter().zip(previous.entries()).all(|(a, b)| a.id == b.id);
+        let fitted = same_entries.then(|| previous.fitted());
+        let index = Arc::new(build_index(&self.store, embedder, entries, &self.shared.vectors, fitted).await?);
         *self.shared.faq.write().expect("faq lock poisoned") = LoadedFaq { version, with_model: embedder.is_some(), index: index.clone() };
         Ok(index)
+    }
+
+    /// Refits the FAQ's calibration if its phrasings drifted since the last fit (see
+    /// `Fitted::drifted`): a periodic job, so that no question waits for it. True when it did.
+    pub async fn refit_faq(&self) -> BotResult<bool> {
+        let index = self.faq().await?;
+        if !index.fitted().drifted(index.phrasing_count()) {
+            return Ok(false);
+        }
+        let version = self.store.faq_version().await?;
+        let embedder = self.embedder();
+        let entries = indexed_entries(&self.store, self.shared.config.learn).await?;
+        let refitted = Arc::new(build_index(&self.store, embedder, entries, &self.shared.vectors, None).await?);
+        let mut loaded = self.shared.faq.write().expect("faq lock poisoned");
+        // Another change arrived meanwhile: the next question rebuilds on top of this fit.
+        let version = if loaded.version == version { version } else { String::new() };
+        *loaded = LoadedFaq { version, with_model: embedder.is_some(), index: refitted };
+        Ok(true)
     }
 
     /// The FAQ entries that best match `text`, most confident first.
@@ -105,11 +147,27 @@ impl Bot {
     }
 }
 
-/// Builds the index over `entries`, embedding (and caching) any phrasing not yet cached.
-/// If the model fails, the index is built on words alone and the failure is logged.
-async fn build_index(store: &Store, embedder: Option<&Arc<Embedder>>, entries: Vec<FaqEntry>) -> Result<FaqIndex, IndexError> {
+/// The entries as the index matches them: with their learned phrasings, unless learning is off.
+async fn indexed_entries(store: &Store, policy: LearnPolicy) -> Result<Vec<FaqEntry>, StoreError> {
+    let entries = store.faq_entries().await?;
+    if policy == LearnPolicy::Off {
+        return Ok(entries);
+    }
+    Ok(learning::with_learned(entries, &store.learned_phrasings(None).await?))
+}
+
+/// Builds the index over `entries` (with `fitted`'s calibration, else fitting one), embedding
+/// (and caching) any phrasing not yet cached. If the model fails, the index is built on words
+/// alone and the failure is logged.
+async fn build_index(
+    store: &Store,
+    embedder: Option<&Arc<Embedder>>,
+    entries: Vec<FaqEntry>,
+    cache: &VectorCache,
+    fitted: Option<Fitted>,
+) -> Result<FaqIndex, IndexError> {
     let vectors = match embedder {
-        Some(model) => match phrasing_vectors(store, model, &entries).await {
+        Some(model) => match phrasing_vectors(store, model, &entries, cache).await {
             Ok(v) => Some(v),
             Err(e) => {
                 tracing::error!(error = %e, "embedding the FAQ failed; matching on words only");
@@ -118,11 +176,16 @@ async fn build_index(store: &Store, embedder: Option<&Arc<Embedder>>, entries: V
         },
         None => None,
     };
-    let index = tokio::task::spawn_blocking(move || FaqIndex::build(entries, vectors))
+    let started = std::time::Instant::now();
+    let refit = fitted.is_none();
+    let index = tokio::task::spawn_blocking(move || FaqIndex::build_with(entries, vectors, fitted))
         .await
         .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))??;
     let c = index.calibration();
     tracing::info!(
+        ms = started.elapsed().as_millis() as u64,
+        phrasings = index.phrasing_count(),
+        refit,
         entries = index.entries().len(),
         semantic = index.is_semantic(),
         score_weight = c.score_weight,
@@ -133,12 +196,16 @@ async fn build_index(store: &Store, embedder: Option<&Arc<Embedder>>, entries: V
     Ok(index)
 }
 
-/// Every phrasing's vector: from the store's cache, else embedded now and cached.
-async fn phrasing_vectors(store: &Store, model: &Arc<Embedder>, entries: &[FaqEntry]) -> anyhow::Result<Vec<Vec<f32>>> {
+/// Every phrasing's vector: from memory, else the store's cache, else embedded now and cached.
+async fn phrasing_vectors(store: &Store, model: &Arc<Embedder>, entries: &[FaqEntry], cache: &VectorCache) -> anyhow::Result<Vec<Vec<f32>>> {
     let texts = phrasing_texts(entries);
-    let mut vectors: Vec<Option<Vec<f32>>> = Vec::with_capacity(texts.len());
+    let mut vectors: Vec<Option<Arc<Vec<f32>>>> = Vec::with_capacity(texts.len());
     for t in &texts {
-        vectors.push(store.embedding(model.id(), t).await?.filter(|v| v.len() == model.dimension()));
+        let cached = match cache.get(t) {
+            Some(v) => Some(v),
+            None => store.embedding(model.id(), t).await?.map(Arc::new),
+        };
+        vectors.push(cached.filter(|v| v.len() == model.dimension()));
     }
     let missing: Vec<usize> = (0..texts.len()).filter(|&i| vectors[i].is_none()).collect();
     if !missing.is_empty() {
@@ -148,10 +215,12 @@ async fn phrasing_vectors(store: &Store, model: &Arc<Embedder>, entries: &[FaqEn
         tracing::info!(phrasings = missing.len(), ms = started.elapsed().as_millis() as u64, "embedded FAQ phrasings");
         for (&i, v) in missing.iter().zip(computed) {
             store.save_embedding(model.id(), &texts[i], &v).await?;
-            vectors[i] = Some(v);
+            vectors[i] = Some(Arc::new(v));
         }
     }
-    Ok(vectors.into_iter().map(|v| v.unwrap_or_default()).collect())
+    let vectors: Vec<Arc<Vec<f32>>> = vectors.into_iter().map(|v| v.unwrap_or_default()).collect();
+    cache.keep(&texts, &vectors);
+    Ok(vectors.iter().map(|v| v.as_ref().clone()).collect())
 }
 
 async fn embed_blocking(model: &Arc<Embedder>, texts: Vec<String>) -> anyhow::Result<Vec<Vec<f32>>> {
@@ -168,5 +237,58 @@ pub(super) async fn embed_query(embedder: Option<&Arc<Embedder>>, text: &str) ->
             tracing::error!(error = %e, "embedding a question failed; matching on words only");
             None
         }
+    }
+}
+
+/// An FAQ entry's phrasing that another entry already answers with confidence.
+pub(super) struct Overlap {
+    pub(super) faq_id: String,
+    pub(super) phrasing: String,
+    pub(super) confidence: f32,
+}
+
+/// A recent question that a new entry would answer differently: the entries that answer it
+/// before and after (None: no answer).
+pub(super) struct Changed {
+    pub(super) question: String,
+    pub(super) before: Option<String>,
+    pub(super) after: Option<String>,
+}
+
+/// How many of the community's latest questions a new entry is tried on.
+const PREVIEW_QUESTIONS: i64 = 200;
+
+impl Bot {
+    /// What adding `new` would do, before it is added: its phrasings that other entries already
+    /// answer, and the recent questions whose answer it would change.
+    pub(super) async fn preview_entry(&self, new: &FaqEntry) -> BotResult<(Vec<Overlap>, Vec<Changed>)> {
+        let current = self.faq().await?;
+        let threshold = self.shared.config.threshold;
+        let embedder = self.embedder();
+        let answer = |index: &FaqIndex, text: &str, vector: Option<&[f32]>| {
+            index.best(text, vector).filter(|m| m.confidence >= threshold).map(|m| (m.entry.id, m.confidence))
+        };
+        let phrasings: Vec<String> = new.phrasings().map(String::from).collect();
+        let questions = self.store.recent_question_texts(PREVIEW_QUESTIONS).await?;
+        let vectors = match embedder.filter(|_| current.is_semantic()) {
+            Some(model) => embed_blocking(model, phrasings.iter().chain(&questions).cloned().collect()).await.ok(),
+            None => None,
+        };
+        let vector = |i: usize| vectors.as_ref().and_then(|v| v.get(i)).map(Vec::as_slice);
+        let overlaps = (phrasings.iter().enumerate())
+            .filter_map(|(i, p)| answer(&current, p, vector(i)).filter(|(id, _)| *id != new.id).map(|(faq_id, confidence)| (p, faq_id, confidence)))
+            .map(|(p, faq_id, confidence)| Overlap { faq_id, phrasing: p.clone(), confidence })
+            .collect();
+        let mut entries: Vec<FaqEntry> = current.entries().iter().filter(|e| e.id != new.id).cloned().collect();
+        entries.push(new.clone());
+        let trial = build_index(&self.store, embedder, entries, &self.shared.vectors, None).await?;
+        let changed = (questions.iter().enumerate())
+            .filter_map(|(i, q)| {
+                let v = vector(phrasings.len() + i);
+                let (before, after) = (answer(&current, q, v).map(|a| a.0), answer(&trial, q, v).map(|a| a.0));
+                (before != after).then(|| Changed { question: q.clone(), before, after })
+            })
+            .collect();
+        Ok((overlaps, changed))
     }
 }

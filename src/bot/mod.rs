@@ -10,6 +10,8 @@ mod decision;
 mod detector_cache;
 pub mod digest;
 mod faq;
+mod faq_commands;
+mod learning;
 mod outbox;
 pub mod scheduler;
 mod tickets;
@@ -48,6 +50,9 @@ pub struct BotConfig {
     pub link_similarity: f32,
     pub digest: crate::config::DigestSettings,
     pub decision: crate::config::DecisionSettings,
+    /// What the FAQ learns without a moderator, and how much one entry may learn.
+    pub learn: crate::domain::learning::LearnPolicy,
+    pub learned_per_entry: usize,
 }
 
 impl BotConfig {
@@ -61,6 +66,8 @@ impl BotConfig {
             link_similarity: s.tickets.link_similarity,
             digest: s.digest.clone(),
             decision: s.decision.clone(),
+            learn: s.faq.learn,
+            learned_per_entry: s.faq.learned_per_entry,
         }
     }
 
@@ -108,6 +115,8 @@ struct Shared {
     ticket_tokens: TokenCache,
     /// Query embeddings computed before a unit of work began (see `Bot::prepare`).
     query_vectors: QueryVectors,
+    /// The FAQ's phrasings' embeddings, by text.
+    vectors: faq::VectorCache,
     /// The support-question detector, fitted on first use and when its inputs change.
     detector: RwLock<Option<decision::LoadedDetector>>,
     fitting: tokio::sync::Mutex<()>,
@@ -134,7 +143,8 @@ impl TokenCache {
 
 impl Bot {
     pub async fn new(store: Store, prompts: Prompts, config: BotConfig, embedder: Option<Arc<Embedder>>) -> BotResult<Bot> {
-        let faq = RwLock::new(LoadedFaq::load(&store, embedder.as_ref()).await?);
+        let vectors = faq::VectorCache::default();
+        let faq = RwLock::new(LoadedFaq::load(&store, embedder.as_ref(), config.learn, &vectors).await?);
         let embedder = embedder.map(OnceLock::from).unwrap_or_default();
         let shared = Shared {
             prompts,
@@ -143,6 +153,7 @@ impl Bot {
             embedder,
             ticket_tokens: TokenCache::default(),
             query_vectors: QueryVectors::default(),
+            vectors,
             detector: RwLock::new(None),
             fitting: tokio::sync::Mutex::new(()),
         };
@@ -281,9 +292,18 @@ impl Bot {
         Ok(pending.len())
     }
 
-    /// Lets time pass: questions unanswered for the whole window become tickets.
+    /// Lets time pass: questions unanswered for the whole window become tickets, and the FAQ's
+    /// calibration is refitted if learning moved it enough.
     pub async fn tick(&self, now: DateTime<Utc>) -> BotResult<Vec<(String, Action)>> {
-        self.settle_due_questions(now).await
+        let due = self.settle_due_questions(now).await?;
+        // Here, not on the question path: the FAQ's calibration, once learning has moved it.
+        // Its failure is logged, never the settled questions' loss: the next tick tries again.
+        match self.refit_faq().await {
+            Ok(true) => tracing::info!("FAQ calibration refitted on the phrasings learned since the last fit"),
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %crate::telemetry::chain(&e), "refitting the FAQ calibration failed"),
+        }
+        Ok(due)
     }
 
     /// The single door into the behaviour: what the bot does about one event.

@@ -52,15 +52,20 @@ impl Numbered {
         self.ids.len() + 1
     }
 
-    /// `/escalate 3 urgent` → `/escalate c1733…-7 urgent`: a command's first argument that is the
-    /// number of a message of this session becomes that message's id.
+    /// `/escalate 3 urgent` → `/escalate c1733…-7 urgent`: the argument of a command that names a
+    /// message (`domain::command::message_word`), given as a number of this session's messages,
+    /// becomes that message's id.
     fn resolve(&self, command: &str) -> String {
-        let mut words = command.splitn(3, ' ');
-        let (head, first, rest) = (words.next().unwrap_or_default(), words.next().unwrap_or_default(), words.next());
-        let names_a_message = crate::domain::command::takes_a_message(head);
-        match first.parse::<usize>().ok().and_then(|n| n.checked_sub(1)).and_then(|i| self.ids.get(i)) {
-            Some(id) if names_a_message => [head, id.as_str()].into_iter().chain(rest).collect::<Vec<_>>().join(" "),
-            _ => command.to_string(),
+        let mut words: Vec<&str> = command.split_whitespace().collect();
+        let Some(at) = crate::domain::command::message_word(&words) else {
+            return command.to_string();
+        };
+        match words.get(at).and_then(|w| w.parse::<usize>().ok()).and_then(|n| n.checked_sub(1)).and_then(|i| self.ids.get(i)) {
+            Some(id) => {
+                words[at] = id.as_str();
+                words.join(" ")
+            }
+            None => command.to_string(),
         }
     }
 }

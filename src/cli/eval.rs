@@ -35,6 +35,28 @@ pub enum EvalCommand {
         #[arg(long, value_name = "0-4", default_value_t = 4, value_parser = clap::value_parser!(u8).range(0..5))]
         unknown_fifth: u8,
     },
+    /// The FAQ learning from its community (protocol 4): protocol 1's FAQ and questions, each
+    /// answer's outcome fed back as votes, tickets and `faq learn`.
+    Learn {
+        /// Intents (text<TAB>label): up to 10 rows per label become its FAQ entry.
+        #[arg(long, value_name = "FILE")]
+        train: PathBuf,
+        /// Questions (text<TAB>label), asked in the order of the SHA-256 of their text.
+        #[arg(long, value_name = "FILE")]
+        test: PathBuf,
+        /// Extra out-of-scope questions (text[<TAB>anything]): none should be answered.
+        #[arg(long, value_name = "FILE")]
+        oos: Option<PathBuf>,
+        /// Sentence-embedding model directory (overrides [model] dir).
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+        /// Ignore any model: match on words alone.
+        #[arg(long)]
+        full_text: bool,
+        /// Draw the learning curve (per block of 500 queries) to this PNG.
+        #[arg(long, value_name = "FILE")]
+        chart: Option<PathBuf>,
+    },
     /// Feedback clustering: themes found in an intent file (text<TAB>label), scored against the labels.
     Cluster {
         /// Intents (text<TAB>label); the labels are only used for the score.
@@ -95,6 +117,18 @@ pub async fn main(settings: &Settings, command: EvalCommand) -> anyhow::Result<(
             let threshold = settings.faq.threshold;
             let fifth = unknown_fifth.into();
             tokio::task::spawn_blocking(move || eval::faq::evaluate(&train, &test, &oos, threshold, fifth, model.as_deref())).await??.to_string()
+        }
+        EvalCommand::Learn { train, test, oos, model, full_text, chart } => {
+            let oos = oos.map(|p| eval::read_tsv(&p)).transpose()?.unwrap_or_default();
+            let model = app::load_embedder(model_source(settings, model, full_text), settings.model.int8).await?;
+            let (train, test) = (eval::read_tsv(&train)?, eval::read_tsv(&test)?);
+            let matcher = if model.is_some() { "with the model" } else { "words alone" };
+            let (metrics, outcomes) = eval::learn::evaluate(&train, &test, &oos, model, settings).await?;
+            if let Some(path) = chart {
+                eval::curve::render(&path, &outcomes, &format!("The FAQ learning from its community ({matcher})"))?;
+                eprintln!("learning curve drawn to {}", path.display());
+            }
+            metrics.to_string()
         }
         EvalCommand::Cluster { input, k, model } => {
             // Without a model the themes are drawn from TF-IDF vectors, and so is this evaluation.

@@ -2,7 +2,7 @@
 
 use crate::app;
 use crate::config::Settings;
-use crate::domain::faq::render_faq_file;
+use crate::domain::faq::render_faq_document;
 use anyhow::Context;
 use clap::Subcommand;
 use std::path::PathBuf;
@@ -15,7 +15,7 @@ pub enum FaqCommand {
         #[arg(long, value_name = "URL")]
         db: Option<String>,
     },
-    /// Show one entry, in the FAQ file's format.
+    /// Show one entry, in the FAQ file's format, with what it learned.
     Show {
         /// The entry's id (see `faq list`).
         id: String,
@@ -36,6 +36,10 @@ pub enum FaqCommand {
         /// Where to write it (default: standard output).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Also write what each entry learned from the community (`[[faq.learned]]`, with who
+        /// confirmed each phrasing and when); `faq import` brings them back.
+        #[arg(long)]
+        learned: bool,
         /// Database URL, like sqlite://supportbot.db (overrides [database] url).
         #[arg(long, value_name = "URL")]
         db: Option<String>,
@@ -47,7 +51,7 @@ pub async fn main(settings: Settings, command: FaqCommand) -> anyhow::Result<()>
         FaqCommand::List { db } => list(super::with_db(settings, db)).await,
         FaqCommand::Show { id, db } => show(super::with_db(settings, db), &id).await,
         FaqCommand::Import { file, db } => import(super::with_db(settings, db), file).await,
-        FaqCommand::Export { out, db } => export(super::with_db(settings, db), out).await,
+        FaqCommand::Export { out, learned, db } => export(super::with_db(settings, db), out, learned).await,
     }
 }
 
@@ -73,14 +77,15 @@ async fn list(settings: Settings) -> anyhow::Result<()> {
 async fn show(settings: Settings, id: &str) -> anyhow::Result<()> {
     let store = store_as_the_bot_sees_it(&settings).await?;
     let entry = store.faq_entry(id).await?.with_context(|| format!("there is no FAQ entry {id:?}; `supportbot faq list` shows the ids"))?;
-    print!("{}", render_faq_file(std::slice::from_ref(&entry)));
+    print!("{}", render_faq_document(std::slice::from_ref(&entry), &store.learned_phrasings(Some(id)).await?));
     Ok(())
 }
 
 async fn import(settings: Settings, file: PathBuf) -> anyhow::Result<()> {
     let store = app::open_store(&settings).await?;
     let r = app::import_faq_file(&store, &file).await?;
-    println!("{}: {} added, {} updated, {} unchanged", file.display(), r.added.len(), r.updated.len(), r.unchanged.len());
+    let learned = if r.learned > 0 { format!(", {} learned phrasings", r.learned) } else { String::new() };
+    println!("{}: {} added, {} updated, {} unchanged{learned}", file.display(), r.added.len(), r.updated.len(), r.unchanged.len());
     for (what, ids) in [("added", &r.added), ("updated", &r.updated)] {
         for id in ids {
             println!("  {what}: {id}");
@@ -89,8 +94,10 @@ async fn import(settings: Settings, file: PathBuf) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn export(settings: Settings, out: Option<PathBuf>) -> anyhow::Result<()> {
-    let text = render_faq_file(&store_as_the_bot_sees_it(&settings).await?.faq_entries().await?);
+async fn export(settings: Settings, out: Option<PathBuf>, with_learned: bool) -> anyhow::Result<()> {
+    let store = store_as_the_bot_sees_it(&settings).await?;
+    let learned = if with_learned { store.learned_phrasings(None).await? } else { Vec::new() };
+    let text = render_faq_document(&store.faq_entries().await?, &learned);
     match out {
         Some(path) => std::fs::write(&path, text).with_context(|| format!("writing {}", path.display())),
         None => {

@@ -88,12 +88,41 @@ fn with_db(mut settings: Settings, db: Option<String>) -> Settings {
     settings
 }
 
+/// The whole program: arguments parsed, the async runtime started, the command run, its error
+/// said in one sentence. Here, not in `main.rs`: compiled once in the library, the binary only
+/// links it (its own crate took 58 s of a release build when it held the runtime's `block_on`).
+pub fn run() -> std::process::ExitCode {
+    // Before the async runtime starts its threads: it sets an environment variable.
+    crate::semantic::threads::fix_thread_count();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: starting the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(main(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // One readable sentence with its causes, not a backtrace.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 pub async fn main(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref())?;
     // The console shares the terminal with the conversation: only errors unless asked (its
-    // first screen says what a warning would have).
-    let chatting = matches!(cli.command, Command::Chat { .. }) && settings.log.level == "info";
-    let level = if chatting { "error" } else { settings.log.level.as_str() };
+    // first screen says what a warning would have). An evaluation replays thousands of events
+    // through the bot: their info lines would bury its figures, so warnings and errors only.
+    let level = match &cli.command {
+        _ if settings.log.level != "info" => settings.log.level.as_str(),
+        Command::Chat { .. } => "error",
+        Command::Eval { .. } => "warn",
+        _ => "info",
+    };
     crate::telemetry::init(cli.log_format.unwrap_or(settings.log.format), level);
     match cli.command {
         Command::Chat { user, moderator, db, faq } => service::chat(with_db(settings, db), user, moderator, faq).await,

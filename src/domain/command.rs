@@ -62,6 +62,16 @@ pub enum Command {
         ticket: i64,
         faq_id: Option<String>,
     },
+    /// A moderator says a message asked what an entry answers: it becomes a learned phrasing.
+    FaqLink {
+        message: String,
+        faq_id: String,
+    },
+    /// Removes an entry's learned phrasing, by its number in `faq show`.
+    FaqUnlearn {
+        faq_id: String,
+        number: usize,
+    },
     /// A preview of the weekly digest for the last 7 days.
     Digest,
     /// Feedback for the maintainers, gathered into the digest's themes.
@@ -110,7 +120,9 @@ pub const COMMANDS: &[CommandHelp] = &[
     help("faq add <id> | <question> | <answer>", "add an FAQ entry", true),
     help("faq edit <id> <question|answer|alternatives|tags|links> <value>", "change one field (lists: comma-separated)", true),
     help("faq remove <id>", "remove an FAQ entry", true),
-    help("faq learn <ticket id> [faq id]", "turn a resolved ticket into an FAQ entry", true),
+    help("faq learn <ticket id> [faq id]", "turn a resolved ticket into a new entry, or teach its questions to an existing one", true),
+    help("faq link <message id> <faq id>", "teach an entry the question asked in a message", true),
+    help("faq unlearn <faq id> <number>", "remove a learned phrasing (numbers: faq show)", true),
     help("digest", "preview the weekly digest for the last 7 days", true),
 ];
 
@@ -152,6 +164,8 @@ impl Command {
             Command::FaqEdit { .. } => "faq edit",
             Command::FaqRemove { .. } => "faq remove",
             Command::FaqLearn { .. } => "faq learn",
+            Command::FaqLink { .. } => "faq link",
+            Command::FaqUnlearn { .. } => "faq unlearn",
             Command::Digest => "digest",
             Command::Feedback { .. } => "feedback",
         }
@@ -198,10 +212,18 @@ pub fn bare_command_word(text: &str) -> Option<&'static str> {
 /// The spellings of `not-a-question`.
 const NOT_A_QUESTION: &[&str] = &["not-a-question", "notaquestion", "not_a_question", "noise"];
 
-/// Whether the command word (a leading `/` optional) takes a message id as its first argument.
-pub fn takes_a_message(word: &str) -> bool {
-    let word = word.trim_start_matches('/').to_ascii_lowercase();
-    word == "escalate" || NOT_A_QUESTION.contains(&word.as_str())
+/// Which word of a command line (split on spaces, a leading `/` optional) names a message, if
+/// the command takes one: `escalate 3`, `not-a-question 3`, `faq link 3 port`.
+pub fn message_word(words: &[&str]) -> Option<usize> {
+    let word = |i: usize| words.get(i).map(|w| w.trim_start_matches('/').to_ascii_lowercase()).unwrap_or_default();
+    let head = word(0);
+    if head == "escalate" || NOT_A_QUESTION.contains(&head.as_str()) {
+        Some(1)
+    } else if head == "faq" && word(1) == "link" {
+        Some(2)
+    } else {
+        None
+    }
 }
 
 /// Parses a command line; a leading `/` is optional.
@@ -344,7 +366,27 @@ fn parse_faq(rest: &str) -> Result<Command, CommandError> {
             let faq_id = Some(split_word(after).0).filter(|s| !s.is_empty()).map(String::from);
             Ok(Command::FaqLearn { ticket, faq_id })
         }
-        other => Err(usage("faq search", format!("unknown faq command {other:?}; try search, list, show, add, edit, remove or learn"))),
+        "link" => {
+            let (message, after) = split_word(args);
+            let message = non_empty(&prefix, "the message id", message)?;
+            let faq_id = non_empty(&prefix, "the entry id", split_word(after).0)?;
+            Ok(Command::FaqLink { message: message.into(), faq_id: faq_id.into() })
+        }
+        "unlearn" | "forget" => {
+            let (faq_id, after) = split_word(args);
+            let faq_id = non_empty("faq unlearn", "the entry id", faq_id)?;
+            let number = split_word(after).0;
+            let number = number.trim_start_matches('#').parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                usage(
+                    "faq unlearn",
+                    if number.is_empty() { "the phrasing's number is missing".into() } else { format!("{number:?} is not a phrasing's number") },
+                )
+            })?;
+            Ok(Command::FaqUnlearn { faq_id: faq_id.into(), number })
+        }
+        other => {
+            Err(usage("faq search", format!("unknown faq command {other:?}; try search, list, show, add, edit, remove, learn, link or unlearn")))
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! FAQ entries and their canonical TOML file format (`[[faq]]` tables).
 
+use super::learning::{LearnedFrom, LearnedPhrasing};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use toml::Spanned;
@@ -90,14 +91,41 @@ struct RawEntry {
     tags: Vec<String>,
     #[serde(default)]
     links: Vec<String>,
+    /// `[[faq.learned]]`: what the entry learned from its community (`faq export --learned`).
+    #[serde(default)]
+    learned: Vec<LearnedInFile>,
+}
+
+/// A learned phrasing as the FAQ file holds it, under its entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LearnedInFile {
+    text: String,
+    from: LearnedFrom,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    confirmed_by: String,
+    learned_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// An FAQ file: its entries, and the phrasings they learned when it was exported with them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FaqFile {
+    pub entries: Vec<FaqEntry>,
+    pub learned: Vec<LearnedPhrasing>,
 }
 
 fn line_of(source: &str, span: Range<usize>) -> usize {
     source[..span.start.min(source.len())].matches('\n').count() + 1
 }
 
-/// Parses an FAQ file. `file` names it in errors; every error carries its line.
+/// Parses an FAQ file's entries. `file` names it in errors; every error carries its line.
 pub fn parse_faq_file(file: &str, source: &str) -> Result<Vec<FaqEntry>, FaqFileError> {
+    parse_faq_document(file, source).map(|f| f.entries)
+}
+
+/// Parses an FAQ file with the learned phrasings it may hold.
+pub fn parse_faq_document(file: &str, source: &str) -> Result<FaqFile, FaqFileError> {
     let err = |span: Range<usize>, message: String| FaqFileError { file: file.to_string(), line: line_of(source, span), message };
     let raw: RawFile = toml::from_str(source).map_err(|e| {
         let message = e.message().trim().to_string();
@@ -108,6 +136,7 @@ pub fn parse_faq_file(file: &str, source: &str) -> Result<Vec<FaqEntry>, FaqFile
     };
     let mut seen: std::collections::HashMap<String, usize> = Default::default();
     let mut entries = Vec::with_capacity(raw_entries.len());
+    let mut learned = Vec::new();
     for r in raw_entries {
         validate_id(r.id.get_ref()).map_err(|m| err(r.id.span(), format!("field `id` {m}")))?;
         let line = line_of(source, r.id.span());
@@ -119,8 +148,20 @@ pub fn parse_faq_file(file: &str, source: &str) -> Result<Vec<FaqEntry>, FaqFile
         for alt in &r.alternatives {
             validate_text("every entry of field `alternatives`", alt.get_ref()).map_err(|m| err(alt.span(), m))?;
         }
+        let id = r.id.into_inner();
+        for l in r.learned {
+            validate_text("a learned phrasing's `text`", &l.text).map_err(|m| err(0..0, format!("entry {id:?}: {m}")))?;
+            learned.push(LearnedPhrasing {
+                faq_id: id.clone(),
+                text: l.text,
+                from: l.from,
+                message: l.message,
+                confirmed_by: l.confirmed_by,
+                learned_at: l.learned_at,
+            });
+        }
         entries.push(FaqEntry {
-            id: r.id.into_inner(),
+            id,
             question: r.question.into_inner(),
             alternatives: r.alternatives.into_iter().map(Spanned::into_inner).collect(),
             answer: r.answer.into_inner(),
@@ -128,16 +169,43 @@ pub fn parse_faq_file(file: &str, source: &str) -> Result<Vec<FaqEntry>, FaqFile
             links: r.links,
         });
     }
-    Ok(entries)
+    Ok(FaqFile { entries, learned })
 }
 
 /// Writes entries in the same format [`parse_faq_file`] reads.
 pub fn render_faq_file(entries: &[FaqEntry]) -> String {
+    render_faq_document(entries, &[])
+}
+
+/// Writes entries with their learned phrasings, each under its entry as `[[faq.learned]]`.
+pub fn render_faq_document(entries: &[FaqEntry], learned: &[LearnedPhrasing]) -> String {
+    #[derive(Serialize)]
+    struct Entry<'a> {
+        #[serde(flatten)]
+        entry: &'a FaqEntry,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        learned: Vec<LearnedInFile>,
+    }
     #[derive(Serialize)]
     struct Out<'a> {
-        faq: &'a [FaqEntry],
+        faq: Vec<Entry<'a>>,
     }
-    toml::to_string_pretty(&Out { faq: entries }).expect("FAQ entries are plain strings and always serialize")
+    let faq = entries
+        .iter()
+        .map(|entry| Entry {
+            entry,
+            learned: (learned.iter().filter(|l| l.faq_id == entry.id))
+                .map(|l| LearnedInFile {
+                    text: l.text.clone(),
+                    from: l.from,
+                    message: l.message.clone(),
+                    confirmed_by: l.confirmed_by.clone(),
+                    learned_at: l.learned_at,
+                })
+                .collect(),
+        })
+        .collect();
+    toml::to_string_pretty(&Out { faq }).expect("FAQ entries are plain strings and always serialize")
 }
 
 /// How an import changed the stored FAQ.
@@ -146,6 +214,8 @@ pub struct ImportReport {
     pub added: Vec<String>,
     pub updated: Vec<String>,
     pub unchanged: Vec<String>,
+    /// Learned phrasings the file brought that the store did not count yet.
+    pub learned: usize,
 }
 
 #[cfg(test)]
@@ -176,6 +246,24 @@ answer = "cargo install"
         assert_eq!(entries[0].alternatives.len(), 2);
         assert_eq!(entries[0].tags, vec!["account"]);
         assert!(entries[1].links.is_empty());
+    }
+
+    #[test]
+    fn learned_phrasings_go_out_under_their_entry_and_come_back_with_their_provenance() {
+        let entries = parse_faq_file("faq.toml", GOOD).unwrap();
+        let learned = vec![LearnedPhrasing {
+            faq_id: "install".into(),
+            text: "cargo says \"no such command\"".into(),
+            from: LearnedFrom::Ticket,
+            message: Some("slack:1733.44".into()),
+            confirmed_by: "mia".into(),
+            learned_at: chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 1, 10, 0, 0).unwrap(),
+        }];
+        let text = render_faq_document(&entries, &learned);
+        assert!(text.contains("[[faq.learned]]"), "{text}");
+        let again = parse_faq_document("export.toml", &text).unwrap();
+        assert_eq!(again, FaqFile { entries: entries.clone(), learned });
+        assert!(!render_faq_file(&entries).contains("learned"), "a plain export has only the hand-written FAQ");
     }
 
     #[test]

@@ -91,6 +91,25 @@ pub struct FaqIndex {
     /// hybrid score; both fitted on this FAQ.
     words_calibration: Calibration,
     meaning_calibration: Option<Calibration>,
+    /// The phrasing count the calibrations were fitted on (this index's own, unless reused).
+    fitted_on: usize,
+}
+
+/// The calibrations an index was fitted with, and on how many phrasings: an index rebuilt for
+/// a few more (learned) phrasings keeps them, and is refitted only when the FAQ has drifted
+/// (see [`Fitted::drifted`]), off the question path.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fitted {
+    pub words: Calibration,
+    pub meaning: Option<Calibration>,
+    pub phrasings: usize,
+}
+
+impl Fitted {
+    /// A tenth more or fewer phrasings than the fit saw (at least 20): time to refit.
+    pub fn drifted(&self, phrasings: usize) -> bool {
+        phrasings.abs_diff(self.phrasings) >= (self.phrasings / 10).max(20)
+    }
 }
 
 /// The texts an index embeds, in the order [`FaqIndex::build`] expects their vectors.
@@ -99,8 +118,15 @@ pub fn phrasing_texts(entries: &[FaqEntry]) -> Vec<String> {
 }
 
 impl FaqIndex {
-    /// Builds the index. `vectors`, when given, holds one embedding per [`phrasing_texts`] entry.
+    /// Builds the index and fits its calibration on it. `vectors`, when given, holds one
+    /// embedding per [`phrasing_texts`] entry.
     pub fn build(entries: Vec<FaqEntry>, vectors: Option<Vec<Vec<f32>>>) -> tantivy::Result<Self> {
+        Self::build_with(entries, vectors, None)
+    }
+
+    /// Builds the index with `fitted`'s calibrations when given (they must be for the same
+    /// kind of index: with vectors or without), else fits them.
+    pub fn build_with(entries: Vec<FaqEntry>, vectors: Option<Vec<Vec<f32>>>, fitted: Option<Fitted>) -> tantivy::Result<Self> {
         let phrasings = entries.iter().map(|e| e.phrasings().count()).sum::<usize>();
         if vectors.as_ref().is_some_and(|v| v.len() != phrasings) {
             return Err(tantivy::TantivyError::InvalidArgument(format!(
@@ -166,12 +192,32 @@ impl FaqIndex {
             vectors,
             words_calibration: Calibration::WORDS,
             meaning_calibration: None,
+            fitted_on: phrasings,
         };
-        index.words_calibration = Calibration::fit(Calibration::WORDS, &index.held_out_outcomes(false));
-        if index.is_semantic() {
-            index.meaning_calibration = Some(Calibration::fit(Calibration::MEANING, &index.held_out_outcomes(true)));
+        match fitted.filter(|f| f.meaning.is_some() == index.is_semantic()) {
+            Some(f) => {
+                index.words_calibration = f.words;
+                index.meaning_calibration = f.meaning;
+                index.fitted_on = f.phrasings;
+            }
+            None => {
+                index.words_calibration = Calibration::fit(Calibration::WORDS, &index.held_out_outcomes(false));
+                if index.is_semantic() {
+                    index.meaning_calibration = Some(Calibration::fit(Calibration::MEANING, &index.held_out_outcomes(true)));
+                }
+            }
         }
         Ok(index)
+    }
+
+    /// The calibrations in use, and the phrasing count they were fitted on.
+    pub fn fitted(&self) -> Fitted {
+        Fitted { words: self.words_calibration, meaning: self.meaning_calibration, phrasings: self.fitted_on }
+    }
+
+    /// How many phrasings the index holds.
+    pub fn phrasing_count(&self) -> usize {
+        self.phrasing_count
     }
 
     /// The calibration this FAQ's confidences come from: the hybrid one when it has vectors.

@@ -9,6 +9,7 @@ pub mod faq;
 pub mod faq_index;
 pub mod inert;
 pub mod intake;
+pub mod learning;
 pub mod message;
 pub mod question;
 pub mod queueing;

@@ -3,9 +3,11 @@
 
 pub mod channel;
 pub mod cluster;
+pub mod curve;
 pub mod detect;
 pub mod faq;
 pub mod harness;
+pub mod learn;
 
 use anyhow::{Context, bail};
 use std::path::Path;

@@ -75,6 +75,8 @@ impl Store {
 
     /// Removes an entry; false when there was none.
     pub async fn delete_faq(&self, id: &str) -> StoreResult<bool> {
+        // What the entry learned goes with it: a new entry of the same id starts afresh.
+        sqlx::query("DELETE FROM faq_learned WHERE faq_id = $1").bind(id).execute_on(self).await?;
         let done = sqlx::query("DELETE FROM faq_entries WHERE id = $1").bind(id).execute_on(self).await?;
         if done.rows_affected() > 0 {
             self.bump_faq_version().await?;
@@ -91,7 +93,7 @@ impl Store {
         })
     }
 
-    async fn bump_faq_version(&self) -> StoreResult<()> {
+    pub(super) async fn bump_faq_version(&self) -> StoreResult<()> {
         // A fresh token rather than a counter: two instances editing at once still both
         // produce a version the other has not seen.
         static EDITS: AtomicU64 = AtomicU64::new(0);

@@ -195,6 +195,15 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// The texts of the latest `limit` questions, newest first (dismissed ones left out).
+    pub async fn recent_question_texts(&self, limit: i64) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query("SELECT text FROM questions WHERE status <> 'dismissed' ORDER BY asked_at DESC, message_id LIMIT $1")
+            .bind(limit)
+            .fetch_all_on(self)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get("text")?)).collect()
+    }
+
     /// Pending questions asked at or before `cutoff`, oldest first.
     pub async fn due_questions(&self, cutoff: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Question>> {
         let rows = sqlx::query("SELECT * FROM questions WHERE status = 'pending' AND asked_at <= $1 ORDER BY asked_at LIMIT $2")

@@ -237,15 +237,28 @@ impl Store {
 }
 
 impl Store {
-    /// The text of every question linked to a ticket, oldest first.
-    pub async fn linked_questions(&self, id: i64) -> StoreResult<Vec<String>> {
+    /// Every question linked to a ticket, oldest first: (message id, text).
+    pub async fn linked_questions(&self, id: i64) -> StoreResult<Vec<(String, String)>> {
         let rows = sqlx::query(
-            "SELECT m.text FROM ticket_links l JOIN messages m ON m.platform = l.platform AND m.id = l.message_id \
+            "SELECT m.id, m.text FROM ticket_links l JOIN messages m ON m.platform = l.platform AND m.id = l.message_id \
              WHERE l.ticket_id = $1 AND m.deleted = 0 ORDER BY l.linked_at, l.message_id",
         )
         .bind(id)
         .fetch_all_on(self)
         .await?;
-        rows.iter().map(|r| Ok(r.try_get("text")?)).collect()
+        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("text")?))).collect()
+    }
+
+    /// A history line that changes nothing else ("learned" into an FAQ entry, say).
+    pub async fn note_on_ticket(&self, t: &Ticket, actor: &str, action: &str, note: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        let event = TicketEvent {
+            at: now,
+            actor: actor.into(),
+            action: action.into(),
+            from_status: Some(t.status),
+            to_status: t.status,
+            note: Some(note.into()),
+        };
+        record_event(self, t.id, &event).await
     }
 }

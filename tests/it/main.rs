@@ -14,6 +14,7 @@ mod fake_slack;
 mod faults;
 mod helpers;
 mod instances;
+mod learning;
 mod mentions;
 mod metrics;
 mod outage;

@@ -135,7 +135,7 @@ async fn story(store: &Store, db: &str) {
     store.link_to_ticket(&resolved, "test", "m3", "bot", at(80)).await.unwrap();
     store.link_to_ticket(&resolved, "test", "m3", "bot", at(81)).await.unwrap();
     assert_eq!(store.linked_count(t.id).await.unwrap(), 1);
-    assert_eq!(store.linked_questions(t.id).await.unwrap(), vec!["crash on ARM again".to_string()]);
+    assert_eq!(store.linked_questions(t.id).await.unwrap(), vec![("m3".to_string(), "crash on ARM again".to_string())]);
     let history: Vec<_> = store.ticket_events(t.id).await.unwrap().into_iter().map(|e| e.action).collect();
     assert_eq!(history, vec!["open", "assign", "resolve", "link"], "{db}");
 
