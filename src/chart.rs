@@ -335,6 +335,7 @@ mod tests {
             people: 5,
             coherence: 0.6,
             tightness: Tightness::Tight,
+            members: vec![],
         }];
         render(&path, &[day(2, 5, 2, 1), day(3, 0, 0, 0), day(4, 9, 1, 3)], &themes).unwrap();
         let bytes = std::fs::read(&path).unwrap();
@@ -361,6 +362,7 @@ mod tests {
             people: size,
             coherence,
             tightness: Tightness::of(coherence, crate::domain::cluster::EMBEDDING_BAR).unwrap(),
+            members: vec![],
         };
         let small = [day(0, 1, 0, 0), day(1, 2, 1, 1), day(2, 0, 1, 0)];
         render(&dir.join("supportbot-chart-small.png"), &small, &[theme(&["password", "reset", "email", "arrive"], 3, 0, 0.71)]).unwrap();

@@ -218,6 +218,7 @@ mod tests {
                 oldest_open_hours => 148.0, median_first_response_hours => 1.5, median_resolution_hours => 4.0,
                 top_helpers => vec![context! { user => "ben", answers => 2 }], arrivals_per_hour => 0.04,
                 responders_needed => 1, first_response_target_hours => 1.0, forecast_next_period => 6.4, feedback => 2,
+                gaps => vec![context! { keywords => vec!["arm", "build"], size => 4, people => 3, examples => vec!["arm build fails"], answer => "use the arm64 image", ticket_id => 12, command => "faq learn 12" }],
             }, themes => vec![context! { keywords => vec!["card", "arrive"], size => 4, previous_size => 1, examples => vec!["my card has not arrived"], people => 3, coherence => 0.62, tightness => "tight" }] },
             "help" => context! { commands => crate::domain::command::COMMANDS, is_moderator => false, platform => "console" },
             "invalid_transition" => context! { ticket_id => 7, status => "closed", verb => "resolved" },

@@ -192,9 +192,7 @@ impl Bot {
         }
         let comment = comment.map(|c| truncate_chars(c, 2_000));
         self.store.save_feedback(&event.platform, on, &event.author.id, helpful, comment.as_deref(), now).await?;
-        if let Some(faq_id) = q.faq_id.as_deref() {
-            self.learn_from_vote(&event.platform, on, faq_id, &q.text, helpful, &q.asker_name, now).await?;
-        }
+        self.learn_from_vote(&q, helpful, now).await?;
         if let Some(c) = comment.as_deref().filter(|c| !c.trim().is_empty()) {
             self.keep_feedback(event, &event.event_id, c, "not_helpful").await?;
         }

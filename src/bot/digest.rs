@@ -4,7 +4,7 @@
 
 use crate::config::DigestSettings;
 use crate::domain::cluster::{Theme, ThemeInput, themes};
-use crate::domain::digest::{DigestInput, DigestNumbers, QuestionRecord, Staffing, compose};
+use crate::domain::digest::{DigestInput, DigestNumbers, KnowledgeGap, QuestionRecord, Staffing, compose};
 use crate::domain::message::Attachment;
 use crate::domain::text;
 use crate::prompts::Prompts;
@@ -66,6 +66,14 @@ pub async fn digest(
     numbers.undelivered = store.given_up_between(from, to).await?;
     (numbers.corrections, numbers.corrections_total) = store.corrections_between(from, to).await?;
     numbers.feedback = store.feedback_between(from, to).await?.len();
+    // A digest without its gaps is still worth posting: the failure is logged.
+    numbers.gaps = match knowledge_gaps(store, model, settings, from, to).await {
+        Ok(gaps) => gaps,
+        Err(e) => {
+            tracing::error!(error = %crate::telemetry::chain(e.as_ref()), "finding the knowledge gaps failed; the digest goes without them");
+            Vec::new()
+        }
+    };
     Ok(Digest { numbers, themes })
 }
 
@@ -87,30 +95,73 @@ async fn period_themes(
     let (before, after) = (from - (to - from), from);
     let previous = theme_texts(store, &store.questions_between(before, after).await?, before, after).await?;
     let (min_users, top, k) = (settings.min_users, settings.themes, settings.clusters);
+    let (authors, texts): (Vec<String>, Vec<String>) = current.into_iter().unzip();
+    let earlier: Vec<String> = previous.into_iter().map(|(_, text)| text).collect();
     // Embedding and k-means are CPU work: off the async workers.
-    let found = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<Vec<Theme>>> {
-        let (authors, texts): (Vec<String>, Vec<String>) = current.into_iter().unzip();
-        let mut analyzer = text::keyword_analyzer();
-        let tokens: Vec<Vec<String>> = texts.iter().map(|t| text::tokens(&mut analyzer, t)).collect();
-        let earlier: Vec<&str> = previous.iter().map(|(_, text)| text.as_str()).collect();
-        let (vectors, before, words) = match &model {
-            Some(model) => (model.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>())?, model.embed(&earlier)?, None),
-            None => {
-                // One vocabulary for both periods, so the trend compares like with like.
-                let both = texts.iter().map(String::as_str).chain(earlier.iter().copied());
-                // No word in common: nothing alike to group, which is no theme (not a failure).
-                let Some(mut all) = crate::domain::tfidf::tfidf_for_texts(both) else { return Ok(Some(Vec::new())) };
-                let before = all.split_off(texts.len());
-                // All of each message's words, for how alike a theme's messages are.
-                let mut stemmer = text::analyzer();
-                (all, before, Some(texts.iter().map(|t| text::tokens(&mut stemmer, t)).collect::<Vec<_>>()))
+    tokio::task::spawn_blocking(move || find_themes(model.as_deref(), &authors, &texts, &earlier, k, min_users, top)).await?
+}
+
+/// Themes among `texts` (by `authors`), their trend against `earlier`: k-means over sentence
+/// embeddings, or over TF-IDF vectors without a model. Some(empty) when nothing is alike.
+fn find_themes(
+    model: Option<&Embedder>,
+    authors: &[String],
+    texts: &[String],
+    earlier: &[String],
+    k: Option<usize>,
+    min_users: usize,
+    top: usize,
+) -> anyhow::Result<Option<Vec<Theme>>> {
+    let mut analyzer = text::keyword_analyzer();
+    let tokens: Vec<Vec<String>> = texts.iter().map(|t| text::tokens(&mut analyzer, t)).collect();
+    let earlier: Vec<&str> = earlier.iter().map(String::as_str).collect();
+    let (vectors, before, words) = match model {
+        Some(model) => (model.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>())?, model.embed(&earlier)?, None),
+        None => {
+            // One vocabulary for both periods, so the trend compares like with like.
+            let both = texts.iter().map(String::as_str).chain(earlier.iter().copied());
+            // No word in common: nothing alike to group, which is no theme (not a failure).
+            let Some(mut all) = crate::domain::tfidf::tfidf_for_texts(both) else { return Ok(Some(Vec::new())) };
+            let before = all.split_off(texts.len());
+            // All of each message's words, for how alike a theme's messages are.
+            let mut stemmer = text::analyzer();
+            (all, before, Some(texts.iter().map(|t| text::tokens(&mut stemmer, t)).collect::<Vec<_>>()))
+        }
+    };
+    let input = ThemeInput { texts, tokens: &tokens, vectors: &vectors, authors, previous: &before, words: words.as_deref() };
+    Ok(Some(themes(&input, k, min_users, top)?))
+}
+
+/// Most knowledge gaps a digest lists.
+const GAPS: usize = 5;
+
+/// The period's questions the FAQ could not answer, grouped as themes are, each with the one
+/// command that turns it into an entry (`faq learn` of a resolved ticket among them, if any).
+async fn knowledge_gaps(
+    store: &Store,
+    model: Option<&Arc<Embedder>>,
+    settings: &DigestSettings,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> anyhow::Result<Vec<KnowledgeGap>> {
+    let unanswered = store.unanswered_between(from, to).await?;
+    let (authors, texts): (Vec<String>, Vec<String>) = unanswered.iter().map(|q| (q.asker_id.clone(), q.text.clone())).unzip();
+    let (model, min_users) = (model.cloned(), settings.min_users);
+    let groups = tokio::task::spawn_blocking(move || find_themes(model.as_deref(), &authors, &texts, &[], None, min_users, GAPS)).await??;
+    let mut gaps = Vec::new();
+    for theme in groups.unwrap_or_default() {
+        let mut resolved = None;
+        for ticket in theme.members.iter().filter_map(|&i| unanswered[i].ticket_id) {
+            if let Some(t) = store.ticket(ticket).await?
+                && let Some(resolution) = t.resolution.filter(|r| !r.trim().is_empty())
+            {
+                resolved = Some((t.id, resolution));
+                break;
             }
-        };
-        let input = ThemeInput { texts: &texts, tokens: &tokens, vectors: &vectors, authors: &authors, previous: &before, words: words.as_deref() };
-        Ok(Some(themes(&input, k, min_users, top)?))
-    })
-    .await??;
-    Ok(found)
+        }
+        gaps.push(KnowledgeGap::new(theme.keywords, theme.size, theme.people, theme.examples, resolved));
+    }
+    Ok(gaps)
 }
 
 /// (author, text) of a period's questions and feedback: what its themes are made of.

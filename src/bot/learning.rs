@@ -5,6 +5,7 @@
 
 use super::{Bot, BotResult};
 use crate::domain::learning::{self, LearnedFrom, LearnedPhrasing, NotLearned};
+use crate::store::Question;
 use chrono::{DateTime, Utc};
 
 /// Where a phrasing came from in chat.
@@ -53,24 +54,15 @@ impl Bot {
         Ok(Ok(phrasing))
     }
 
-    /// The asker voted on the answer to `message_id` (the question `text`, answered by
-    /// `faq_id`): helpful teaches the entry their words; not helpful takes back what that same
-    /// question taught it before.
-    pub(super) async fn learn_from_vote(
-        &self,
-        platform: &str,
-        message_id: &str,
-        faq_id: &str,
-        text: &str,
-        helpful: bool,
-        asker: &str,
-        now: DateTime<Utc>,
-    ) -> BotResult<()> {
+    /// The asker voted on the bot's answer to `q`: helpful teaches the answering entry their
+    /// words; not helpful takes back what that same question taught it before.
+    pub(super) async fn learn_from_vote(&self, q: &Question, helpful: bool, now: DateTime<Utc>) -> BotResult<()> {
+        let Some(faq_id) = q.faq_id.as_deref() else { return Ok(()) };
         if helpful {
-            let source = Source { platform, message_id: Some(message_id) };
-            self.learn_phrasing(faq_id, text, LearnedFrom::Helpful, source, asker, now).await?.ok();
+            let source = Source { platform: &q.platform, message_id: Some(&q.message_id) };
+            self.learn_phrasing(faq_id, &q.text, LearnedFrom::Helpful, source, &q.asker_name, now).await?.ok();
         } else {
-            let retired = self.store.retire_learned_from_message(platform, message_id, "not_helpful", now).await?;
+            let retired = self.store.retire_learned_from_message(&q.platform, &q.message_id, "not_helpful", now).await?;
             if retired > 0 {
                 tracing::info!(faq_id, retired, "a learned phrasing stopped counting: its answer was voted not helpful");
                 self.faq().await?;

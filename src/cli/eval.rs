@@ -7,29 +7,18 @@
 use crate::app;
 use crate::config::Settings;
 use crate::eval;
+use crate::semantic::Embedder;
 use crate::semantic::hub::ModelSource;
 use clap::Subcommand;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Debug, Subcommand)]
 pub enum EvalCommand {
     /// FAQ answering: an FAQ built from one intent file, asked the rows of another.
     Faq {
-        /// Intents (text<TAB>label): up to 10 rows per label become its FAQ entry.
-        #[arg(long, value_name = "FILE")]
-        train: PathBuf,
-        /// Questions (text<TAB>label) to ask; a label without an entry should get no answer.
-        #[arg(long, value_name = "FILE")]
-        test: PathBuf,
-        /// Extra out-of-scope questions (text[<TAB>anything]): none should be answered.
-        #[arg(long, value_name = "FILE")]
-        oos: Option<PathBuf>,
-        /// Sentence-embedding model directory (overrides [model] dir).
-        #[arg(long, value_name = "DIR")]
-        model: Option<PathBuf>,
-        /// Ignore any model: measure full-text matching alone.
-        #[arg(long)]
-        full_text: bool,
+        #[command(flatten)]
+        data: FaqData,
         /// Which fifth of the labels (by index in name order, mod 5) gets no FAQ entry. The
         /// protocol holds out 4; the others ask the same question of other FAQs.
         #[arg(long, value_name = "0-4", default_value_t = 4, value_parser = clap::value_parser!(u8).range(0..5))]
@@ -38,21 +27,8 @@ pub enum EvalCommand {
     /// The FAQ learning from its community (protocol 4): protocol 1's FAQ and questions, each
     /// answer's outcome fed back as votes, tickets and `faq learn`.
     Learn {
-        /// Intents (text<TAB>label): up to 10 rows per label become its FAQ entry.
-        #[arg(long, value_name = "FILE")]
-        train: PathBuf,
-        /// Questions (text<TAB>label), asked in the order of the SHA-256 of their text.
-        #[arg(long, value_name = "FILE")]
-        test: PathBuf,
-        /// Extra out-of-scope questions (text[<TAB>anything]): none should be answered.
-        #[arg(long, value_name = "FILE")]
-        oos: Option<PathBuf>,
-        /// Sentence-embedding model directory (overrides [model] dir).
-        #[arg(long, value_name = "DIR")]
-        model: Option<PathBuf>,
-        /// Ignore any model: match on words alone.
-        #[arg(long)]
-        full_text: bool,
+        #[command(flatten)]
+        data: FaqData,
         /// Draw the learning curve (per block of 500 queries) to this PNG.
         #[arg(long, value_name = "FILE")]
         chart: Option<PathBuf>,
@@ -108,20 +84,45 @@ pub enum EvalCommand {
     },
 }
 
+/// An FAQ made of one intent file and the questions of another (protocols 1 and 4).
+#[derive(Debug, clap::Args)]
+pub struct FaqData {
+    /// Intents (text<TAB>label): up to 10 rows per label become its FAQ entry.
+    #[arg(long, value_name = "FILE")]
+    train: PathBuf,
+    /// Questions (text<TAB>label) to ask; a label without an entry should get no answer.
+    #[arg(long, value_name = "FILE")]
+    test: PathBuf,
+    /// Extra out-of-scope questions (text[<TAB>anything]): none should be answered.
+    #[arg(long, value_name = "FILE")]
+    oos: Option<PathBuf>,
+    /// Sentence-embedding model directory (overrides [model] dir).
+    #[arg(long, value_name = "DIR")]
+    model: Option<PathBuf>,
+    /// Ignore any model: measure full-text matching alone.
+    #[arg(long)]
+    full_text: bool,
+}
+
+impl FaqData {
+    /// The train, test and out-of-scope rows, and the model to match with.
+    async fn load(self, settings: &Settings) -> anyhow::Result<(Vec<eval::Row>, Vec<eval::Row>, Vec<eval::Row>, Option<Arc<Embedder>>)> {
+        let oos = self.oos.map(|p| eval::read_tsv(&p)).transpose()?.unwrap_or_default();
+        let model = app::load_embedder(model_source(settings, self.model, self.full_text), settings.model.int8).await?;
+        Ok((eval::read_tsv(&self.train)?, eval::read_tsv(&self.test)?, oos, model))
+    }
+}
+
 pub async fn main(settings: &Settings, command: EvalCommand) -> anyhow::Result<()> {
     let line = match command {
-        EvalCommand::Faq { train, test, oos, model, full_text, unknown_fifth } => {
-            let oos = oos.map(|p| eval::read_tsv(&p)).transpose()?.unwrap_or_default();
-            let model = app::load_embedder(model_source(settings, model, full_text), settings.model.int8).await?;
-            let (train, test) = (eval::read_tsv(&train)?, eval::read_tsv(&test)?);
+        EvalCommand::Faq { data, unknown_fifth } => {
+            let (train, test, oos, model) = data.load(settings).await?;
             let threshold = settings.faq.threshold;
             let fifth = unknown_fifth.into();
             tokio::task::spawn_blocking(move || eval::faq::evaluate(&train, &test, &oos, threshold, fifth, model.as_deref())).await??.to_string()
         }
-        EvalCommand::Learn { train, test, oos, model, full_text, chart } => {
-            let oos = oos.map(|p| eval::read_tsv(&p)).transpose()?.unwrap_or_default();
-            let model = app::load_embedder(model_source(settings, model, full_text), settings.model.int8).await?;
-            let (train, test) = (eval::read_tsv(&train)?, eval::read_tsv(&test)?);
+        EvalCommand::Learn { data, chart } => {
+            let (train, test, oos, model) = data.load(settings).await?;
             let matcher = if model.is_some() { "with the model" } else { "words alone" };
             let (metrics, outcomes) = eval::learn::evaluate(&train, &test, &oos, model, settings).await?;
             if let Some(path) = chart {

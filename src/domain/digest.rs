@@ -84,6 +84,39 @@ pub struct DigestNumbers {
     /// Pieces of feedback given in the period (themed with the questions); filled in from the
     /// store.
     pub feedback: usize,
+    /// Groups of the period's questions the FAQ could not answer; filled in with the themes.
+    pub gaps: Vec<KnowledgeGap>,
+}
+
+/// A group of alike questions nobody could answer from the FAQ, and the one command that
+/// turns it into an entry.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct KnowledgeGap {
+    pub keywords: Vec<String>,
+    pub size: usize,
+    pub people: usize,
+    /// The questions nearest the group's centre; empty under the privacy floor.
+    pub examples: Vec<String>,
+    /// A moderator's resolution of one of its tickets, when there is one.
+    pub answer: Option<String>,
+    pub ticket_id: Option<i64>,
+    pub command: String,
+}
+
+impl KnowledgeGap {
+    /// `faq learn <ticket>` when a ticket of the group was resolved (its question and
+    /// resolution become the entry), else an `faq add` to fill in, named after the keywords.
+    pub fn new(keywords: Vec<String>, size: usize, people: usize, examples: Vec<String>, resolved: Option<(i64, String)>) -> KnowledgeGap {
+        let command = match &resolved {
+            Some((ticket, _)) => format!("faq learn {ticket}"),
+            None => format!(
+                "faq add {} | <the question> | <the answer>",
+                super::faq::slugify(&keywords.iter().take(3).cloned().collect::<Vec<_>>().join(" "))
+            ),
+        };
+        let (ticket_id, answer) = resolved.map(|(t, a)| (Some(t), Some(super::text::truncate_chars(&a, 300)))).unwrap_or((None, None));
+        KnowledgeGap { keywords, size, people, examples, answer, ticket_id, command }
+    }
 }
 
 fn hours(d: Duration) -> f64 {
@@ -119,6 +152,7 @@ pub fn compose(input: &DigestInput, staffing: Staffing, now: DateTime<Utc>) -> D
         corrections: 0,
         corrections_total: 0,
         feedback: 0,
+        gaps: Vec::new(),
         from: input.from.format("%Y-%m-%d").to_string(),
         to: input.to.format("%Y-%m-%d").to_string(),
         questions,

@@ -13,12 +13,14 @@ const SERIES: [(&str, &str, RGBColor); 3] = [
     ("oos_false_answer_rate", "out-of-scope answered", RGBColor(231, 76, 60)),
 ];
 
-/// Draws one point per block of [`BLOCK`] queries (the last block may be shorter), at the
-/// number of queries asked by its end.
+/// Draws one point per block of [`BLOCK`] queries, at the number of queries asked by its end;
+/// a last block of less than half that is left out (a few dozen queries make a noisy point).
 pub fn render(path: &Path, outcomes: &[Outcome], title: &str) -> anyhow::Result<()> {
     register();
-    let blocks: Vec<(f64, serde_json::Value)> =
-        outcomes.chunks(BLOCK).enumerate().map(|(i, block)| ((i * BLOCK + block.len()) as f64, figures(block))).collect();
+    let blocks: Vec<(f64, serde_json::Value)> = (outcomes.chunks(BLOCK).enumerate())
+        .filter(|(i, block)| *i == 0 || block.len() >= BLOCK / 2)
+        .map(|(i, block)| ((i * BLOCK + block.len()) as f64, figures(block)))
+        .collect();
     let last = blocks.last().map(|(x, _)| *x).unwrap_or(BLOCK as f64);
     let mut rgb = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
     {
@@ -34,6 +36,8 @@ pub fn render(path: &Path, outcomes: &[Outcome], title: &str) -> anyhow::Result<
         chart
             .configure_mesh()
             .x_desc("queries asked")
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&|y| format!("{y:.1}"))
             .y_desc("share")
             .bold_line_style(BLACK.mix(0.12))
             .light_line_style(TRANSPARENT)
@@ -51,7 +55,8 @@ pub fn render(path: &Path, outcomes: &[Outcome], title: &str) -> anyhow::Result<
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
+            // Between the coverage and the out-of-scope lines, where the curves usually leave room.
+            .position(SeriesLabelPosition::Coordinate(SIZE.0 as i32 - 260, SIZE.1 as i32 - 210))
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK.mix(0.3))
             .label_font(("sans-serif", 13))

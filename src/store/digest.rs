@@ -8,6 +8,14 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+/// A question the FAQ did not answer, for the digest's knowledge gaps.
+#[derive(Debug, Clone)]
+pub struct Unanswered {
+    pub asker_id: String,
+    pub text: String,
+    pub ticket_id: Option<i64>,
+}
+
 impl Store {
     /// Runs a query whose `$1` and `$2` are a period's bounds, [from, to).
     async fn rows_between(&self, sql: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<AnyRow>> {
@@ -17,6 +25,17 @@ impl Store {
     /// A `SELECT COUNT(*) AS n ...` over a period's bounds.
     async fn count_between(&self, sql: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<i64> {
         Ok(sqlx::query(sql).bind(ms(from)).bind(ms(to)).fetch_one_on(self).await?.try_get("n")?)
+    }
+
+    /// Questions asked in [from, to) that the bot did not answer from the FAQ (waiting, answered
+    /// by a member, or ticketed), oldest first: the digest's knowledge gaps are made of them.
+    pub async fn unanswered_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<Unanswered>> {
+        let sql = "SELECT asker_id, text, ticket_id FROM questions \
+                   WHERE asked_at >= $1 AND asked_at < $2 AND status IN ('pending', 'community_answered', 'ticketed') ORDER BY asked_at, message_id";
+        let rows = self.rows_between(sql, from, to).await?;
+        rows.iter()
+            .map(|r| Ok(Unanswered { asker_id: r.try_get("asker_id")?, text: r.try_get("text")?, ticket_id: r.try_get("ticket_id")? }))
+            .collect()
     }
 
     /// Questions asked in [from, to), oldest first.

@@ -341,3 +341,41 @@ async fn the_digest_says_how_many_messages_could_not_be_delivered() {
     // The answer and the first preview were given up on.
     assert!(after[0].text.contains("*Undelivered:* 2 messages could not be delivered"), "{}", after[0].text);
 }
+
+/// An FAQ that knows nothing about passwords.
+const INSTALL_ONLY: &str = r#"
+[[faq]]
+id = "install"
+question = "How do I install the bot?"
+answer = "Run `cargo install --path .` from a checkout."
+"#;
+
+#[tokio::test]
+async fn questions_the_faq_could_not_answer_are_a_knowledge_gap_with_the_command_that_fills_it() {
+    let db = sqlite_db();
+    let bot = bot_with(&db, INSTALL_ONLY, test_config()).await;
+    ask_all(&bot, &interleaved()).await;
+    let (text, _) = digest_text(&bot, None).await;
+    let gap = text.lines().find(|l| l.starts_with("- ") && l.contains("password") && l.contains("faq add")).unwrap_or_else(|| panic!("{text}"));
+    assert!(gap.contains("questions from") && gap.contains("`faq add "), "{gap}");
+    assert_eq!(text.matches("faq add").count(), 1, "the unrelated questions are no gap: {text}");
+
+    // A moderator answers one of them in a ticket: the gap now offers that answer as the entry.
+    let opened = send(&bot, command("c1", 60 * 20, moderator("mia"), "escalate t0")).await;
+    let ticket = opened[0].ticket_id.unwrap();
+    send(
+        &bot,
+        command(
+            "c2",
+            60 * 20 + 1,
+            moderator("mia"),
+            &format!("ticket resolve {ticket} the mail goes out within a minute; check the address in your profile"),
+        ),
+    )
+    .await;
+    let (text, _) = digest_text(&bot, None).await;
+    let gap =
+        text.lines().find(|l| l.starts_with("- ") && l.contains("password") && l.contains("questions from")).unwrap_or_else(|| panic!("{text}"));
+    assert!(gap.contains(&format!("ticket #{ticket} was resolved with: the mail goes out within a minute")), "{gap}");
+    assert!(gap.ends_with(&format!("`faq learn {ticket}`")), "{gap}");
+}

@@ -170,6 +170,9 @@ pub struct Theme {
     pub coherence: f64,
     /// "tight" or "loose", from the coherence: how sure the digest is that it is one topic.
     pub tightness: Tightness,
+    /// The theme's messages, as indices into the input's texts, nearest the centre first.
+    #[serde(skip)]
+    pub members: Vec<usize>,
 }
 
 /// A period's messages to theme: their texts, analyzed tokens, embeddings and authors.
@@ -247,6 +250,7 @@ pub fn themes(input: &ThemeInput<'_>, k: Option<usize>, min_users: usize, top: u
                 people: people.len(),
                 coherence,
                 tightness,
+                members,
             })
         })
         .collect();
