@@ -251,7 +251,7 @@ pub async fn render(store: &Store) -> String {
     let backlog = match tokio::time::timeout(OUTBOX_QUERY_TIMEOUT, store.outbox_backlog()).await {
         Ok(Ok(backlog)) => Some(backlog),
         Ok(Err(e)) => {
-            tracing::warn!(error = %e, "metrics: the outbox could not be read; answering without its gauges");
+            tracing::warn!(error = %crate::telemetry::chain(&e), "metrics: the outbox could not be read; answering without its gauges");
             METRICS.outbox_unread.get_or_create(&ReasonLabel { reason: "error" }).inc();
             None
         }

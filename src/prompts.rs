@@ -157,7 +157,7 @@ impl Prompts {
         match rendered {
             Ok(text) => text.trim().to_string(),
             Err(e) => {
-                tracing::error!(template = name, error = %e, "prompt template failed; using the built-in one");
+                tracing::error!(template = name, error = %crate::telemetry::chain(&e), "prompt template failed; using the built-in one");
                 let fallback = Prompts::load(None).expect("embedded templates are valid");
                 fallback
                     .env

@@ -27,7 +27,7 @@ async fn ready(State(bot): State<Arc<Bot>>) -> (StatusCode, &'static str) {
     match bot.store().readiness().await {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(e) => {
-            tracing::warn!(error = %e, "not ready");
+            tracing::warn!(error = %crate::telemetry::chain(&e), "not ready");
             let why = match e {
                 crate::store::StoreError::Unfit(_) => "not ready: the database cannot take work (see the log)",
                 _ => "not ready: the database is unreachable",

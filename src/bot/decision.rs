@@ -191,11 +191,11 @@ impl Bot {
                 Some(vectors)
             }
             Ok(Err(e)) => {
-                tracing::error!(error = %e, "embedding the detector's examples failed");
+                tracing::error!(error = %crate::telemetry::chain(e.as_ref()), "embedding the detector's examples failed");
                 None
             }
             Err(e) => {
-                tracing::error!(error = %e, "embedding the detector's examples failed");
+                tracing::error!(error = %crate::telemetry::chain(&e), "embedding the detector's examples failed");
                 None
             }
         }

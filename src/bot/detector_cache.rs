@@ -59,7 +59,7 @@ pub fn save_fitted(key: &str, detector: &Arc<Detector>) {
     remember(key, detector);
     if let Some(dir) = dir() {
         if let Err(e) = write(&dir, &dir.join(format!("{key}.bin")), &detector.to_bytes()) {
-            tracing::debug!(error = %e, "could not cache the fitted detector");
+            tracing::debug!(error = %crate::telemetry::chain(&e), "could not cache the fitted detector");
         }
         prune(&dir);
     }
@@ -91,7 +91,7 @@ pub fn save_shipped_vectors(model: &str, vectors: HashMap<String, Vec<f32>>) {
         && let Ok(bytes) = serde_json::to_vec(&vectors)
         && let Err(e) = write(&dir, &dir.join(shipped_file(model)), &bytes)
     {
-        tracing::debug!(error = %e, "could not cache the examples' embeddings");
+        tracing::debug!(error = %crate::telemetry::chain(&e), "could not cache the examples' embeddings");
     }
     SHIPPED_VECTORS.lock().expect("vector memo poisoned").get_or_insert_default().insert(model.to_string(), Arc::new(vectors));
 }

@@ -242,7 +242,7 @@ fn chart_attachment(figures: &DigestNumbers, themes: Option<&[Theme]>) -> Option
     match crate::chart::render_png(&figures.days, themes.unwrap_or_default()) {
         Ok(bytes) => Some(Attachment { filename: chart_filename(figures), bytes }),
         Err(e) => {
-            tracing::error!(error = %e, "digest chart could not be drawn; posting without it");
+            tracing::error!(error = %crate::telemetry::chain(e.as_ref()), "digest chart could not be drawn; posting without it");
             None
         }
     }

@@ -170,7 +170,7 @@ async fn build_index(
         Some(model) => match phrasing_vectors(store, model, &entries, cache).await {
             Ok(v) => Some(v),
             Err(e) => {
-                tracing::error!(error = %e, "embedding the FAQ failed; matching on words only");
+                tracing::error!(error = %crate::telemetry::chain(e.as_ref()), "embedding the FAQ failed; matching on words only");
                 None
             }
         },
@@ -234,7 +234,7 @@ pub(super) async fn embed_query(embedder: Option<&Arc<Embedder>>, text: &str) ->
     match embed_blocking(model, vec![text.to_string()]).await {
         Ok(mut v) => v.pop(),
         Err(e) => {
-            tracing::error!(error = %e, "embedding a question failed; matching on words only");
+            tracing::error!(error = %crate::telemetry::chain(e.as_ref()), "embedding a question failed; matching on words only");
             None
         }
     }

@@ -490,7 +490,7 @@ impl Inlet {
                     }
                 }
                 Err(e) => {
-                    tracing::debug!(error = %e, held = self.held_count(), "the database still cannot take the held events");
+                    tracing::debug!(error = %crate::telemetry::chain(&e), held = self.held_count(), "the database still cannot take the held events");
                     break;
                 }
             }
@@ -530,7 +530,7 @@ impl Inlet {
         if let IncomingKind::Message { id, .. } = &incoming.kind
             && let Err(e) = self.bot.advance_cursor(incoming, id).await
         {
-            tracing::debug!(error = %e, "could not move the catch-up cursor");
+            tracing::debug!(error = %crate::telemetry::chain(&e), "could not move the catch-up cursor");
         }
     }
 }

@@ -16,6 +16,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, RwLock};
 use tokio::sync::oneshot;
 
+/// `e` with its causes for the log, but without the request's URL: an interaction's URL holds
+/// its token.
+fn chain_without_url(e: serenity::Error) -> String {
+    use serenity::http::HttpError;
+    match e {
+        serenity::Error::Http(HttpError::Request(r)) => crate::telemetry::chain(&serenity::Error::Http(HttpError::Request(r.without_url()))),
+        other => crate::telemetry::chain(&other),
+    }
+}
+
 /// What a server's roles allow, to tell moderators apart where Discord sends only role ids.
 #[derive(Debug, Clone, Default)]
 struct GuildRoles {
@@ -83,7 +93,7 @@ impl DiscordRuntime {
             Ok(Channel::Guild(c)) if c.thread_metadata.is_some() => Place { parent: c.parent_id, title: Some(c.name) },
             Ok(_) => Place::default(),
             Err(e) => {
-                tracing::debug!(channel = %channel, error = %e, "could not look up a channel");
+                tracing::debug!(channel = %channel, error = %crate::telemetry::chain(&e), "could not look up a channel");
                 Place::default()
             }
         };
@@ -135,7 +145,7 @@ impl DiscordRuntime {
             Ok(where_) => tracing::info!("slash commands registered {where_}"),
             Err(e) => {
                 self.commands_registered.store(false, Ordering::SeqCst);
-                tracing::error!(error = %e, "registering slash commands failed (does the invite include the applications.commands scope?)");
+                tracing::error!(error = %crate::telemetry::chain(&e), "registering slash commands failed (does the invite include the applications.commands scope?)");
             }
         }
     }
@@ -146,7 +156,7 @@ impl DiscordRuntime {
         let mut channels: BTreeSet<String> = self.context().channels.iter().map(|c| c.to_string()).collect();
         match self.inlet.bot.known_channels(PLATFORM).await {
             Ok(known) => channels.extend(known),
-            Err(e) => tracing::error!(error = %e, "catching up: could not list channels"),
+            Err(e) => tracing::error!(error = %crate::telemetry::chain(&e), "catching up: could not list channels"),
         }
         let mut total = 0;
         for channel in channels {
@@ -160,7 +170,7 @@ impl DiscordRuntime {
                 {
                     Ok(p) => p,
                     Err(e) => {
-                        tracing::warn!(channel = %channel, error = %e, "catching up: could not read the channel");
+                        tracing::warn!(channel = %channel, error = %crate::telemetry::chain(&e), "catching up: could not read the channel");
                         break;
                     }
                 };
@@ -196,7 +206,7 @@ impl DiscordRuntime {
             let threads = match guild.get_active_threads(http).await {
                 Ok(active) => active.threads,
                 Err(e) => {
-                    tracing::warn!(guild = %guild, error = %e, "catching up: could not list active threads");
+                    tracing::warn!(guild = %guild, error = %crate::telemetry::chain(&e), "catching up: could not list active threads");
                     continue;
                 }
             };
@@ -211,7 +221,7 @@ impl DiscordRuntime {
                         self.on_message(http, &first, true).await;
                         total += 1;
                     }
-                    Err(e) => tracing::warn!(thread = %thread.id, error = %e, "catching up: could not read a forum post"),
+                    Err(e) => tracing::warn!(thread = %thread.id, error = %crate::telemetry::chain(&e), "catching up: could not read a forum post"),
                 }
             }
         }
@@ -283,13 +293,13 @@ impl EventHandler for Handler {
         if let Some(target) = &m.target
             && let Err(e) = self.0.inlet.bot.remember(target).await
         {
-            tracing::warn!(error = %e, "could not keep a copy of the message a command is about");
+            tracing::warn!(error = %crate::telemetry::chain(&e), "could not keep a copy of the message a command is about");
         }
         match self.0.inlet.record(&m.incoming).await {
             Ok(true) => {}
             Ok(false) => return, // a redelivery, or another instance took it
             Err(e) => {
-                tracing::error!(error = %e, "could not record a Discord interaction");
+                tracing::error!(error = %crate::telemetry::chain(&e), "could not record a Discord interaction");
                 return;
             }
         }
@@ -298,7 +308,7 @@ impl EventHandler for Handler {
             Ack::DeferUpdate => CreateInteractionResponse::Acknowledge,
         };
         if let Err(e) = ctx.http.create_interaction_response(m.id, &m.token, &response, Vec::new()).await {
-            tracing::warn!(error = %e, "acknowledging a Discord interaction failed");
+            tracing::warn!(error = %chain_without_url(e), "acknowledging a Discord interaction failed");
         }
         let reply_url = m.incoming.reply_url.clone();
         let (http, token, deferred) = (ctx.http.clone(), m.token.clone(), m.ack == Ack::Defer);
@@ -309,5 +319,21 @@ impl EventHandler for Handler {
                 let _ = http.delete_original_interaction_response(&token).await;
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chain_without_url;
+
+    #[tokio::test]
+    async fn a_failed_interaction_request_is_logged_without_its_token() {
+        // Nothing listens on port 1: the request fails with its URL, token included, attached.
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        let failed = client.post("http://127.0.0.1:1/interactions/1/secret-token/callback").send().await.unwrap_err();
+        assert!(failed.to_string().contains("secret-token"));
+        let logged = chain_without_url(serenity::Error::Http(serenity::http::HttpError::Request(failed)));
+        assert!(!logged.contains("secret-token"), "{logged}");
+        assert!(logged.starts_with("Error while sending HTTP request.: error sending request"), "{logged}");
     }
 }

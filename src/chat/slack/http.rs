@@ -46,7 +46,7 @@ fn verified<'a>(state: &HttpState, headers: &HeaderMap, body: &'a Bytes) -> Resu
         .verifier
         .verify(header(SlackEventSignatureVerifier::SLACK_SIGNED_HASH_HEADER), text, header(SlackEventSignatureVerifier::SLACK_SIGNED_TIMESTAMP))
         .map_err(|e| {
-            tracing::warn!(error = %e, "rejected a Slack request with a bad or stale signature");
+            tracing::warn!(error = %crate::telemetry::chain(&e), "rejected a Slack request with a bad or stale signature");
             (StatusCode::UNAUTHORIZED, "invalid signature")
         })?;
     Ok(text)
@@ -58,7 +58,7 @@ async fn accept(state: &HttpState, incoming: Option<crate::domain::message::Inco
     match state.runtime.accept(incoming).await {
         Ok(()) => StatusCode::OK.into_response(),
         Err(e) => {
-            tracing::error!(error = %e, "could not record a Slack event; Slack will retry");
+            tracing::error!(error = %crate::telemetry::chain(&e), "could not record a Slack event; Slack will retry");
             reject(StatusCode::INTERNAL_SERVER_ERROR, "not recorded")
         }
     }
@@ -72,7 +72,7 @@ async fn events(State(state): State<HttpState>, headers: HeaderMap, body: Bytes)
     let event: SlackPushEvent = match serde_json::from_str(text) {
         Ok(e) => e,
         Err(e) => {
-            tracing::warn!(error = %e, "malformed Slack event");
+            tracing::warn!(error = %crate::telemetry::chain(&e), "malformed Slack event");
             return reject(StatusCode::BAD_REQUEST, "malformed event");
         }
     };
@@ -127,7 +127,7 @@ async fn interactions(State(state): State<HttpState>, headers: HeaderMap, body: 
     let event: SlackInteractionEvent = match serde_json::from_str(&payload) {
         Ok(e) => e,
         Err(e) => {
-            tracing::warn!(error = %e, "malformed Slack interaction");
+            tracing::warn!(error = %crate::telemetry::chain(&e), "malformed Slack interaction");
             return reject(StatusCode::BAD_REQUEST, "malformed interaction");
         }
     };

@@ -40,7 +40,7 @@ async fn on_interaction(ev: SlackInteractionEvent, _c: Arc<WebClient>, states: S
 
 /// Anything that went wrong in a callback: logged, and the envelope stays unacknowledged.
 fn on_error(err: Box<dyn std::error::Error + Send + Sync>, _c: Arc<WebClient>, _s: SlackClientEventsUserState) -> HttpStatusCode {
-    tracing::error!(error = %err, "a Slack Socket Mode event was not recorded; Slack will redeliver it");
+    tracing::error!(error = %crate::telemetry::chain(err.as_ref()), "a Slack Socket Mode event was not recorded; Slack will redeliver it");
     HttpStatusCode::INTERNAL_SERVER_ERROR
 }
 
