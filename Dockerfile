@@ -4,6 +4,7 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY build.rs ./
+COPY benches ./benches
 COPY migrations ./migrations
 COPY prompts ./prompts
 COPY examples ./examples

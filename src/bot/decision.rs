@@ -11,12 +11,16 @@ use crate::domain::message::Incoming;
 use crate::store::{DetectorExample, ExamplesVersion};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
+use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 /// What a fitted detector was fitted on: when any part changes, it is fitted again.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct DetectorKey {
-    faq_version: String,
+    /// The hand-written FAQ's phrasings, as a digest. Not what the FAQ learned: a refit on
+    /// every learned phrasing would stall the next message (the fit takes a good part of a
+    /// second), and the hand-written phrasings already tell the detector what this FAQ is about.
+    faq_phrasings: [u8; 32],
     examples: ExamplesVersion,
     /// The model whose embeddings it reads (None: words alone).
     model: Option<String>,
@@ -63,9 +67,9 @@ impl Bot {
     /// The form model for the current FAQ, model and corrections, fitted first if any changed.
     pub async fn detector(&self) -> BotResult<Arc<FormModel>> {
         let index = self.faq().await?;
-        let faq_version = self.shared.faq.read().expect("faq lock poisoned").version.clone();
+        let hand_written = phrasing_texts(&self.store.faq_entries().await?);
         let key = DetectorKey {
-            faq_version,
+            faq_phrasings: Sha256::digest(hand_written.join("\n").as_bytes()).into(),
             examples: self.store.detector_examples_version().await?,
             model: index.is_semantic().then(|| self.embedder().map(|m| m.id().to_string())).flatten(),
         };
@@ -94,7 +98,7 @@ impl Bot {
             };
             memory.push(&TextFeatures::of(text).signals.tokens, vector, *support);
         }
-        let set = examples::training_set(&phrasing_texts(index.entries()), &corrections);
+        let set = examples::training_set(&hand_written, &corrections);
         let texts: Vec<String> = set.iter().map(|e| e.text.clone()).collect();
         let features = tokio::task::spawn_blocking(move || texts.iter().map(|t| TextFeatures::of(t)).collect::<Vec<_>>())
             .await

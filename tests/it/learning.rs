@@ -204,3 +204,26 @@ async fn a_new_entry_that_overlaps_an_old_one_is_named_with_the_questions_it_wou
         send(&bot, command("c4", 3, moderator("mia"), "faq add logo | Can I change the bot's avatar? | Upload one in the app settings.")).await;
     assert_eq!(quiet.len(), 1, "{quiet:?}");
 }
+
+#[tokio::test]
+async fn the_calibration_is_refitted_by_the_scheduler_once_learning_has_moved_the_faq_not_by_a_question() {
+    let db = sqlite_db();
+    let bot = bot_with(&db, EXAMPLE_FAQ, test_config()).await;
+    let fitted_on = bot.faq().await.unwrap().fitted().phrasings;
+    let detector = bot.detector().await.unwrap();
+    for i in 0..25 {
+        let id = format!("m{i}");
+        // Sent as a member would (the decision runs on each): learning must not refit the
+        // detector for every next message.
+        send(&bot, message(&id, i, user("ben"), &format!("the port {} is taken by another service", 3000 + i))).await;
+        send(&bot, command(&format!("c{i}"), i, moderator("mia"), &format!("faq link {id} http-server"))).await;
+    }
+    let index = bot.faq().await.unwrap();
+    assert_eq!(index.phrasing_count(), fitted_on + 25, "every learned phrasing is in the index at once");
+    assert_eq!(index.fitted().phrasings, fitted_on, "no question or lesson waited for a refit");
+    assert!(std::sync::Arc::ptr_eq(&detector, &bot.detector().await.unwrap()), "nor for the support-question detector");
+    send(&bot, command("c-ask", 30, user("ann"), "/ask how do I change the port")).await;
+    assert_eq!(bot.faq().await.unwrap().fitted().phrasings, fitted_on, "a question does not refit either");
+    bot.tick(at(31)).await.unwrap();
+    assert_eq!(bot.faq().await.unwrap().fitted().phrasings, fitted_on + 25, "the scheduler's tick refitted it");
+}
