@@ -10,8 +10,8 @@ use crate::domain::faq_index::{FaqIndex, FaqMatch, phrasing_texts};
 use crate::domain::message::Incoming;
 use crate::store::{DetectorExample, ExamplesVersion};
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What a fitted detector was fitted on: when any part changes, it is fitted again.

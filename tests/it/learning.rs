@@ -227,3 +227,29 @@ async fn the_calibration_is_refitted_by_the_scheduler_once_learning_has_moved_th
     bot.tick(at(31)).await.unwrap();
     assert_eq!(bot.faq().await.unwrap().fitted().phrasings, fitted_on + 25, "the scheduler's tick refitted it");
 }
+
+async fn two_instances_teaching_the_same_words_at_once_keep_one_phrasing(db: TestDb) {
+    let (first, second) = (bot_with(&db, TEST_FAQ, test_config()).await, bot_with(&db.shared(), TEST_FAQ, test_config()).await);
+    for bot in [&first, &second] {
+        bot.remember(&message("m1", 0, user("ben"), "the login page keeps rejecting me")).await.unwrap();
+    }
+    let (a, b) = tokio::join!(
+        send(&first, command("c1", 1, moderator("mia"), "faq link m1 reset-password")),
+        send(&second, command("c2", 1, moderator("max"), "faq link m1 reset-password")),
+    );
+    let replies = [a[0].text.as_str(), b[0].text.as_str()];
+    assert_eq!(replies.iter().filter(|r| r.contains("learned 1 way of asking")).count(), 1, "{replies:?}");
+    assert_eq!(replies.iter().filter(|r| r.contains("Already known")).count(), 1, "{replies:?}");
+    assert_eq!(first.store().learned_phrasings(None).await.unwrap().len(), 1, "{}", db.name);
+}
+
+#[tokio::test]
+async fn two_instances_teaching_the_same_words_at_once_keep_one_phrasing_on_sqlite() {
+    two_instances_teaching_the_same_words_at_once_keep_one_phrasing(sqlite_db()).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set TEST_POSTGRES_URL and add --run-ignored all (.ci/run does)"]
+async fn two_instances_teaching_the_same_words_at_once_keep_one_phrasing_on_postgres() {
+    two_instances_teaching_the_same_words_at_once_keep_one_phrasing(postgres_db().await).await;
+}
