@@ -4,7 +4,7 @@
 
 use crate::config::DigestSettings;
 use crate::domain::cluster::{Theme, ThemeInput, themes};
-use crate::domain::digest::{DigestInput, DigestNumbers, KnowledgeGap, QuestionRecord, Staffing, compose};
+use crate::domain::digest::{DigestInput, DigestNumbers, GapAnswer, KnowledgeGap, QuestionRecord, Staffing, compose};
 use crate::domain::message::Attachment;
 use crate::domain::text;
 use crate::prompts::Prompts;
@@ -132,6 +132,30 @@ fn find_themes(
     Ok(Some(themes(&input, k, min_users, top)?))
 }
 
+/// A moderator's resolution of a ticket of these questions, if one was resolved with text.
+async fn resolved_ticket(store: &Store, members: &[&crate::store::Unanswered]) -> StoreResult<Option<GapAnswer>> {
+    for ticket in members.iter().filter_map(|q| q.ticket_id) {
+        if let Some(t) = store.ticket(ticket).await?
+            && let Some(resolution) = t.resolution.filter(|r| !r.trim().is_empty())
+        {
+            return Ok(Some(GapAnswer::Ticket(t.id, resolution)));
+        }
+    }
+    Ok(None)
+}
+
+/// The reply of the member who answered one of these questions, if one did.
+async fn community_answer(store: &Store, members: &[&crate::store::Unanswered]) -> StoreResult<Option<GapAnswer>> {
+    for q in members {
+        if let Some(by) = &q.answered_by
+            && let Some(text) = store.first_reply_by(&q.platform, &q.message_id, by).await?.filter(|t| !t.trim().is_empty())
+        {
+            return Ok(Some(GapAnswer::Community(text)));
+        }
+    }
+    Ok(None)
+}
+
 /// Most knowledge gaps a digest lists.
 const GAPS: usize = 5;
 
@@ -150,16 +174,12 @@ async fn knowledge_gaps(
     let groups = tokio::task::spawn_blocking(move || find_themes(model.as_deref(), &authors, &texts, &[], None, min_users, GAPS)).await??;
     let mut gaps = Vec::new();
     for theme in groups.unwrap_or_default() {
-        let mut resolved = None;
-        for ticket in theme.members.iter().filter_map(|&i| unanswered[i].ticket_id) {
-            if let Some(t) = store.ticket(ticket).await?
-                && let Some(resolution) = t.resolution.filter(|r| !r.trim().is_empty())
-            {
-                resolved = Some((t.id, resolution));
-                break;
-            }
-        }
-        gaps.push(KnowledgeGap::new(theme.keywords, theme.size, theme.people, theme.examples, resolved));
+        let members: Vec<&crate::store::Unanswered> = theme.members.iter().map(|&i| &unanswered[i]).collect();
+        let answer = match resolved_ticket(store, &members).await? {
+            Some(answer) => Some(answer),
+            None => community_answer(store, &members).await?,
+        };
+        gaps.push(KnowledgeGap::new(theme.keywords, theme.size, theme.people, theme.examples, answer));
     }
     Ok(gaps)
 }

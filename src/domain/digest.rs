@@ -97,26 +97,44 @@ pub struct KnowledgeGap {
     pub people: usize,
     /// The questions nearest the group's centre; empty under the privacy floor.
     pub examples: Vec<String>,
-    /// A moderator's resolution of one of its tickets, when there is one.
+    /// The accepted answer, when one of its questions got one: a moderator's ticket
+    /// resolution, else a member's reply.
     pub answer: Option<String>,
+    /// The ticket that answer resolved (None for a member's reply).
     pub ticket_id: Option<i64>,
     pub command: String,
 }
 
+/// Where a gap's accepted answer came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GapAnswer {
+    /// A moderator resolved this ticket with this text.
+    Ticket(i64, String),
+    /// A member's reply answered one of the questions.
+    Community(String),
+}
+
 impl KnowledgeGap {
     /// `faq learn <ticket>` when a ticket of the group was resolved (its question and
-    /// resolution become the entry), else an `faq add` to fill in, named after the keywords.
-    pub fn new(keywords: Vec<String>, size: usize, people: usize, examples: Vec<String>, resolved: Option<(i64, String)>) -> KnowledgeGap {
-        let command = match &resolved {
-            Some((ticket, _)) => format!("faq learn {ticket}"),
-            None => format!(
-                "faq add {} | <the question> | <the answer>",
-                super::faq::slugify(&keywords.iter().take(3).cloned().collect::<Vec<_>>().join(" "))
-            ),
+    /// resolution become the entry); else an `faq add` named after the keywords, filled with a
+    /// central question (when the privacy floor lets one be shown) and a member's answer (when
+    /// there is one).
+    pub fn new(keywords: Vec<String>, size: usize, people: usize, examples: Vec<String>, answer: Option<GapAnswer>) -> KnowledgeGap {
+        let short = |a: &str| super::text::truncate_chars(a.trim(), 300);
+        let id = super::faq::slugify(&keywords.iter().take(3).cloned().collect::<Vec<_>>().join(" "));
+        let question = examples.first().map(|q| one_line(q)).unwrap_or_else(|| "<the question>".into());
+        let (command, ticket_id, answer) = match answer {
+            Some(GapAnswer::Ticket(ticket, text)) => (format!("faq learn {ticket}"), Some(ticket), Some(short(&text))),
+            Some(GapAnswer::Community(text)) => (format!("faq add {id} | {question} | {}", one_line(&short(&text))), None, Some(short(&text))),
+            None => (format!("faq add {id} | {question} | <the answer>"), None, None),
         };
-        let (ticket_id, answer) = resolved.map(|(t, a)| (Some(t), Some(super::text::truncate_chars(&a, 300)))).unwrap_or((None, None));
         KnowledgeGap { keywords, size, people, examples, answer, ticket_id, command }
     }
+}
+
+/// A text for one command line: its line breaks and `|` (the field separator) as spaces.
+fn one_line(text: &str) -> String {
+    text.replace('|', "/").split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn hours(d: Duration) -> f64 {

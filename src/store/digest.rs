@@ -11,9 +11,13 @@ use sqlx::any::AnyRow;
 /// A question the FAQ did not answer, for the digest's knowledge gaps.
 #[derive(Debug, Clone)]
 pub struct Unanswered {
+    pub platform: String,
+    pub message_id: String,
     pub asker_id: String,
     pub text: String,
     pub ticket_id: Option<i64>,
+    /// The member whose reply answered it, if one did.
+    pub answered_by: Option<String>,
 }
 
 impl Store {
@@ -30,12 +34,34 @@ impl Store {
     /// Questions asked in [from, to) that the bot did not answer from the FAQ (waiting, answered
     /// by a member, or ticketed), oldest first: the digest's knowledge gaps are made of them.
     pub async fn unanswered_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<Unanswered>> {
-        let sql = "SELECT asker_id, text, ticket_id FROM questions \
+        let sql = "SELECT platform, message_id, asker_id, text, ticket_id, answered_by FROM questions \
                    WHERE asked_at >= $1 AND asked_at < $2 AND status IN ('pending', 'community_answered', 'ticketed') ORDER BY asked_at, message_id";
         let rows = self.rows_between(sql, from, to).await?;
         rows.iter()
-            .map(|r| Ok(Unanswered { asker_id: r.try_get("asker_id")?, text: r.try_get("text")?, ticket_id: r.try_get("ticket_id")? }))
+            .map(|r| {
+                Ok(Unanswered {
+                    platform: r.try_get("platform")?,
+                    message_id: r.try_get("message_id")?,
+                    asker_id: r.try_get("asker_id")?,
+                    text: r.try_get("text")?,
+                    ticket_id: r.try_get("ticket_id")?,
+                    answered_by: r.try_get("answered_by")?,
+                })
+            })
             .collect()
+    }
+
+    /// The first reply `user_id` wrote to a message (the answer that marked a question answered
+    /// by the community).
+    pub async fn first_reply_by(&self, platform: &str, message_id: &str, user_id: &str) -> StoreResult<Option<String>> {
+        let row =
+            sqlx::query("SELECT text FROM messages WHERE platform = $1 AND reply_to = $2 AND user_id = $3 AND deleted = 0 ORDER BY at, id LIMIT 1")
+                .bind(platform)
+                .bind(message_id)
+                .bind(user_id)
+                .fetch_optional_on(self)
+                .await?;
+        row.map(|r| Ok(r.try_get("text")?)).transpose()
     }
 
     /// Questions asked in [from, to), oldest first.

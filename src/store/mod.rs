@@ -17,7 +17,7 @@ pub use crate::domain::intake::{Intake, OutboxItem};
 /// The question lifecycle lives in the domain; this path remains only for `eval::channel`.
 pub use crate::domain::question::QuestionStatus;
 pub use detector::{DetectorExample, ExamplesVersion};
-pub use digest::FeedbackNote;
+pub use digest::{FeedbackNote, Unanswered};
 pub use faq::Upsert;
 pub use messages::{Question, StoredMessage};
 pub use tickets::NewTicket;

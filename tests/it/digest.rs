@@ -360,6 +360,18 @@ async fn questions_the_faq_could_not_answer_are_a_knowledge_gap_with_the_command
     assert!(gap.contains("questions from") && gap.contains("`faq add "), "{gap}");
     assert_eq!(text.matches("faq add").count(), 1, "the unrelated questions are no gap: {text}");
 
+    // A member answers one of them: the gap offers that answer, in a filled-in `faq add`.
+    send(&bot, reply("r1", 60 * 19, user("helper"), "t3", "check the spam folder | it comes from noreply@example.org")).await;
+    let (text, _) = digest_text(&bot, None).await;
+    let gap =
+        text.lines().find(|l| l.starts_with("- ") && l.contains("password") && l.contains("questions from")).unwrap_or_else(|| panic!("{text}"));
+    assert!(gap.contains("a member answered: check the spam folder"), "{gap}");
+    assert!(
+        gap.contains(" | check the spam folder / it comes from noreply@example.org`"),
+        "the answer fills the command, its | made harmless: {gap}"
+    );
+    assert!(!gap.contains("<the question>"), "above the privacy floor a central question fills it: {gap}");
+
     // A moderator answers one of them in a ticket: the gap now offers that answer as the entry.
     let opened = send(&bot, command("c1", 60 * 20, moderator("mia"), "escalate t0")).await;
     let ticket = opened[0].ticket_id.unwrap();
