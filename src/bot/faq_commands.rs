@@ -120,7 +120,9 @@ impl Bot {
         if taught.policy_off {
             return Ok(vec![self.command_reply(event, "learn_off", context! { faq_id => entry.id })]);
         }
-        self.store.note_on_ticket(ticket, &event.author.name, LEARNED, &entry.id, now).await?;
+        if !taught.added.is_empty() {
+            self.store.note_on_ticket(ticket, &event.author.name, LEARNED, &entry.id, now).await?;
+        }
         let mut actions =
             vec![self.command_reply(event, "faq_taught", taught.context(&entry.id, Some(ticket.id), self.shared.config.learned_per_entry))];
         // An open ticket resolved into an entry: its asker gets the entry's answer.
