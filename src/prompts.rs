@@ -191,7 +191,9 @@ mod tests {
             "ask_unsure" => context! { best => context! { faq_id => "install", confidence => 0.3 }, window => "15m" },
             "faq_changed" => context! { change => "learned", faq_id => "arm", ticket_id => 3 },
             "faq_exists" | "faq_not_found" => context! { faq_id => "arm" },
-            "faq_list" => context! { entries => vec![context! { id => "arm", question => "Does it run on ARM?", alternatives => 2 }] },
+            "faq_list" => {
+                context! { entries => vec![context! { id => "arm", question => "Does it run on ARM?", alternatives => 2, learned => 3, helpful => 4, not_helpful => 1 }] }
+            }
             "faq_show" => context! {
                 entry => context! { id => "arm", question => "ARM?", alternatives => vec!["aarch64?"], answer => "Yes.", tags => Vec::<String>::new(), links => vec!["https://example.org"] },
                 learned => vec![context! { number => 1, text => "runs on a pi?", from => "helpful", confirmed_by => "ann", at => "2026-12-01" }],

@@ -60,8 +60,12 @@ impl Bot {
             )]),
             Command::FaqSearch { query } => self.faq_search(event, &query).await,
             Command::FaqList => {
+                let tallies = self.store.entry_tallies().await?;
                 let entries: Vec<Value> = (self.store.faq_entries().await?.into_iter())
-                    .map(|e| context! { id => e.id, question => e.question, alternatives => e.alternatives.len() })
+                    .map(|e| {
+                        let (learned, helpful, not_helpful) = tallies.get(&e.id).copied().unwrap_or_default();
+                        context! { id => e.id, question => e.question, alternatives => e.alternatives.len(), learned => learned, helpful => helpful, not_helpful => not_helpful }
+                    })
                     .collect();
                 Ok(vec![self.command_reply(event, "faq_list", context! { entries => entries })])
             }

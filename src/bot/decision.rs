@@ -28,6 +28,9 @@ pub(super) struct DetectorKey {
 
 pub(super) struct LoadedDetector {
     key: DetectorKey,
+    /// The FAQ version its key was last checked at: the hand-written phrasings are read and
+    /// digested again only when the FAQ changed (learning changes it often, but not them).
+    checked_at: String,
     model: Arc<FormModel>,
 }
 
@@ -67,15 +70,28 @@ impl Bot {
     /// The form model for the current FAQ, model and corrections, fitted first if any changed.
     pub async fn detector(&self) -> BotResult<Arc<FormModel>> {
         let index = self.faq().await?;
-        let hand_written = phrasing_texts(&self.store.faq_entries().await?);
+        let faq_version = self.shared.faq.read().expect("faq lock poisoned").version.clone();
+        let checked = {
+            let loaded = self.shared.detector.read().expect("detector lock poisoned");
+            loaded.as_ref().filter(|l| l.checked_at == faq_version).map(|l| l.key.faq_phrasings)
+        };
+        let (faq_phrasings, mut hand_written) = match checked {
+            Some(digest) => (digest, None),
+            None => {
+                let texts = phrasing_texts(&self.store.faq_entries().await?);
+                (Sha256::digest(texts.join("\n").as_bytes()).into(), Some(texts))
+            }
+        };
         let key = DetectorKey {
-            faq_phrasings: Sha256::digest(hand_written.join("\n").as_bytes()).into(),
+            faq_phrasings,
             examples: self.store.detector_examples_version().await?,
             model: index.is_semantic().then(|| self.embedder().map(|m| m.id().to_string())).flatten(),
         };
         let current = |key: &DetectorKey| {
-            let loaded = self.shared.detector.read().expect("detector lock poisoned");
-            loaded.as_ref().filter(|l| l.key == *key).map(|l| l.model.clone())
+            let mut loaded = self.shared.detector.write().expect("detector lock poisoned");
+            let fits = loaded.as_mut().filter(|l| l.key == *key)?;
+            fits.checked_at = faq_version.clone();
+            Some(fits.model.clone())
         };
         if let Some(ready) = current(&key) {
             return Ok(ready);
@@ -98,6 +114,10 @@ impl Bot {
             };
             memory.push(&TextFeatures::of(text).signals.tokens, vector, *support);
         }
+        let hand_written = match hand_written.take() {
+            Some(texts) => texts,
+            None => phrasing_texts(&self.store.faq_entries().await?),
+        };
         let set = examples::training_set(&hand_written, &corrections);
         let texts: Vec<String> = set.iter().map(|e| e.text.clone()).collect();
         let features = tokio::task::spawn_blocking(move || texts.iter().map(|t| TextFeatures::of(t)).collect::<Vec<_>>())
@@ -140,7 +160,7 @@ impl Bot {
         );
         let base_rate = detector.base_rate(self.shared.config.decision.support_share);
         let model = Arc::new(FormModel { detector: Some(detector), corrections: memory, base_rate });
-        *self.shared.detector.write().expect("detector lock poisoned") = Some(LoadedDetector { key, model: model.clone() });
+        *self.shared.detector.write().expect("detector lock poisoned") = Some(LoadedDetector { key, checked_at: faq_version, model: model.clone() });
         Ok(model)
     }
 

@@ -114,4 +114,26 @@ impl Store {
         .await?;
         Ok((r.try_get("up")?, r.try_get("down")?))
     }
+
+    /// Per entry: learned phrasings that count, and votes on its answers (helpful, not helpful).
+    pub async fn entry_tallies(&self) -> StoreResult<std::collections::HashMap<String, (i64, i64, i64)>> {
+        let mut tallies: std::collections::HashMap<String, (i64, i64, i64)> = Default::default();
+        let learned =
+            sqlx::query("SELECT faq_id, COUNT(*) AS n FROM faq_learned WHERE retired_at IS NULL GROUP BY faq_id").fetch_all_on(self).await?;
+        for r in &learned {
+            tallies.entry(r.try_get("faq_id")?).or_default().0 = r.try_get("n")?;
+        }
+        let votes = sqlx::query(
+            "SELECT q.faq_id, CAST(COALESCE(SUM(f.helpful), 0) AS BIGINT) AS up, CAST(COALESCE(SUM(1 - f.helpful), 0) AS BIGINT) AS down \
+             FROM answer_feedback f JOIN questions q ON q.platform = f.platform AND q.message_id = f.message_id \
+             WHERE q.faq_id IS NOT NULL GROUP BY q.faq_id",
+        )
+        .fetch_all_on(self)
+        .await?;
+        for r in &votes {
+            let t = tallies.entry(r.try_get("faq_id")?).or_default();
+            (t.1, t.2) = (r.try_get("up")?, r.try_get("down")?);
+        }
+        Ok(tallies)
+    }
 }

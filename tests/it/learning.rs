@@ -67,6 +67,9 @@ async fn a_helpful_vote_teaches_the_askers_words_and_a_later_not_helpful_takes_t
     assert_eq!((learned[0].text.as_str(), learned[0].from), ("I forgot my password, how do I reset it", LearnedFrom::Helpful));
     assert_eq!((learned[0].confirmed_by.as_str(), learned[0].message.as_deref()), ("ann", Some("test:c1")));
 
+    let listed = send(&bot, command("c2-list", 2, user("ben"), "faq list")).await;
+    let line = listed[0].text.lines().find(|l| l.contains("`reset-password`")).unwrap_or_default();
+    assert!(line.trim_end().ends_with(", 1 learned, rated helpful 1 of 1"), "{line:?}");
     let shown = send(&bot, command("c2", 2, user("ben"), "faq show reset-password")).await;
     assert!(shown[0].text.contains("Rated helpful 1 time, not helpful 0 times"), "{}", shown[0].text);
     assert!(shown[0].text.contains("1. I forgot my password, how do I reset it (helpful, confirmed by ann"), "{}", shown[0].text);
