@@ -45,7 +45,8 @@ impl Bot {
             learned_at: now,
         };
         if !self.store.learn_phrasing(&phrasing, replacing).await? {
-            // Removed by a moderator before: a vote does not bring it back.
+            // Taught by another instance at the same moment, or removed by a moderator before
+            // (which a vote does not undo).
             return Ok(Err(NotLearned::Known));
         }
         tracing::info!(faq_id, from = from.as_str(), "FAQ entry learned a phrasing");
