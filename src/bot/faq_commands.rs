@@ -27,7 +27,7 @@ impl Bot {
                 }
             })
             .collect();
-        let (helpful, not_helpful) = self.store.entry_votes(id).await?;
+        let (_, helpful, not_helpful) = self.store.entry_tallies().await?.get(id).copied().unwrap_or_default();
         // every field named, empty lists included: a template can test them plainly
         let entry =
             context! { id => e.id, question => e.question, alternatives => e.alternatives, answer => e.answer, tags => e.tags, links => e.links };

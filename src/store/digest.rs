@@ -5,11 +5,11 @@ use super::{Store, StoreResult, ms, time};
 use crate::domain::digest::QuestionRecord;
 use crate::domain::ticket::Ticket;
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{FromRow, Row};
 
 /// A question the FAQ did not answer, for the digest's knowledge gaps.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Unanswered {
     pub platform: String,
     pub message_id: String,
@@ -37,18 +37,7 @@ impl Store {
         let sql = "SELECT platform, message_id, asker_id, text, ticket_id, answered_by FROM questions \
                    WHERE asked_at >= $1 AND asked_at < $2 AND status IN ('pending', 'community_answered', 'ticketed') ORDER BY asked_at, message_id";
         let rows = self.rows_between(sql, from, to).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Unanswered {
-                    platform: r.try_get("platform")?,
-                    message_id: r.try_get("message_id")?,
-                    asker_id: r.try_get("asker_id")?,
-                    text: r.try_get("text")?,
-                    ticket_id: r.try_get("ticket_id")?,
-                    answered_by: r.try_get("answered_by")?,
-                })
-            })
-            .collect()
+        Ok(rows.iter().map(Unanswered::from_row).collect::<Result<_, _>>()?)
     }
 
     /// The first reply `user_id` wrote to a message (the answer that marked a question answered

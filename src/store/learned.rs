@@ -103,18 +103,6 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// Votes on the answers an entry gave, in all: (helpful, not helpful).
-    pub async fn entry_votes(&self, faq_id: &str) -> StoreResult<(i64, i64)> {
-        let r = sqlx::query(
-            "SELECT CAST(COALESCE(SUM(f.helpful), 0) AS BIGINT) AS up, CAST(COALESCE(SUM(1 - f.helpful), 0) AS BIGINT) AS down \
-             FROM answer_feedback f JOIN questions q ON q.platform = f.platform AND q.message_id = f.message_id WHERE q.faq_id = $1",
-        )
-        .bind(faq_id)
-        .fetch_one_on(self)
-        .await?;
-        Ok((r.try_get("up")?, r.try_get("down")?))
-    }
-
     /// Per entry: learned phrasings that count, and votes on its answers (helpful, not helpful).
     pub async fn entry_tallies(&self) -> StoreResult<std::collections::HashMap<String, (i64, i64, i64)>> {
         let mut tallies: std::collections::HashMap<String, (i64, i64, i64)> = Default::default();
