@@ -7,6 +7,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod tickets;
+pub use tickets::{HoursSettings, SlaSettings};
+
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
@@ -216,6 +219,26 @@ pub struct TicketSettings {
     pub moderators_channel: String,
     /// How similar (0..1) a question must be to an open ticket's to be linked to it.
     pub link_similarity: f32,
+    /// A ticket waiting on its asker (a moderator replied last) is asked "is this solved?"
+    /// after this much quiet ("3d"); unset: never.
+    #[serde(with = "humantime_option")]
+    pub nudge_after: Option<Duration>,
+    /// … and closed this long after the nudge if the asker stays quiet; unset: never.
+    #[serde(with = "humantime_option")]
+    pub close_after: Option<Duration>,
+    /// The working hours the SLA counts in (default: every minute).
+    pub hours: tickets::HoursSettings,
+    /// Targets per priority: `[tickets.sla.urgent] first_response = "1h"`, `resolution = "8h"`.
+    pub sla: std::collections::BTreeMap<String, tickets::SlaSettings>,
+    /// How much of a target passes before the warning (0.75: with a quarter left).
+    pub sla_warn_at: f64,
+}
+
+impl TicketSettings {
+    /// The settings in the ticket rules' terms.
+    pub fn policy(&self) -> Result<crate::domain::ticket::timers::TicketPolicy, String> {
+        tickets::policy(self.nudge_after, self.close_after, &self.hours, &self.sla, self.sla_warn_at)
+    }
 }
 
 /// `[decision]`: what kind of place each channel is, for deciding what is a support question.
@@ -472,7 +495,16 @@ impl Default for FaqSettings {
 
 impl Default for TicketSettings {
     fn default() -> Self {
-        TicketSettings { unanswered_after: Duration::from_secs(15 * 60), moderators_channel: "moderators".into(), link_similarity: 0.7 }
+        TicketSettings {
+            unanswered_after: Duration::from_secs(15 * 60),
+            moderators_channel: "moderators".into(),
+            link_similarity: 0.7,
+            nudge_after: None,
+            close_after: None,
+            hours: tickets::HoursSettings::default(),
+            sla: Default::default(),
+            sla_warn_at: 0.75,
+        }
     }
 }
 
@@ -490,6 +522,21 @@ mod humantime_serde_compat {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let text = String::deserialize(d)?;
         humantime::parse_duration(&text).map_err(|e| serde::de::Error::custom(format!("{text:?} is not a duration like \"15m\": {e}")))
+    }
+}
+
+/// An optional duration ("3d"); absent: `None`.
+mod humantime_option {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(text) => humantime::parse_duration(&text)
+                .map(Some)
+                .map_err(|e| serde::de::Error::custom(format!("{text:?} is not a duration like \"3d\": {e}"))),
+        }
     }
 }
 
@@ -554,6 +601,7 @@ impl Settings {
         if self.tickets.unanswered_after.is_zero() {
             return Err(ConfigError("[tickets] unanswered_after must be longer than zero".into()));
         }
+        self.tickets.policy().map_err(ConfigError)?;
         Ok(())
     }
 }
@@ -654,6 +702,30 @@ mod tests {
     fn the_example_config_loads() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("supportbot.example.toml");
         Settings::load_with_env(Some(&path), env(&[])).unwrap();
+    }
+
+    #[test]
+    fn ticket_timers_read_slas_hours_and_quiet_times() {
+        let f = file(
+            "[tickets]\nnudge_after = \"3d\"\n[tickets.hours]\ntimezone = \"Europe/Berlin\"\ndays = [\"mon\", \"fri\"]\nopen = \"09:00\"\nclose = \"17:00\"\n[tickets.sla.urgent]\nfirst_response = \"1h\"\n",
+        );
+        let high = env(&[("SUPPORTBOT_TICKETS__SLA__HIGH__RESOLUTION", "2d")]);
+        let policy = Settings::load_with_env(Some(f.path()), high).unwrap().tickets.policy().unwrap();
+        assert_eq!(policy.nudge_after, Some(chrono::Duration::days(3)));
+        assert_eq!(policy.close_after, None, "unset: never");
+        use crate::domain::ticket::Priority;
+        assert_eq!(policy.sla[&Priority::Urgent].first_response, Some(chrono::Duration::hours(1)));
+        assert_eq!(policy.sla[&Priority::High].resolution, Some(chrono::Duration::days(2)));
+        for (text, says) in [
+            ("[tickets.sla.soon]\nfirst_response = \"1h\"\n", "[tickets.sla.soon]: unknown priority"),
+            ("[tickets.hours]\ntimezone = \"Mars/Base\"\n", "[tickets.hours] \"Mars/Base\" is not an IANA time zone"),
+            ("[tickets.hours]\nopen = \"18:00\"\nclose = \"09:00\"\n", "must end after it starts"),
+            ("[tickets]\nsla_warn_at = 1.5\n", "sla_warn_at must be at least 0 and below 1"),
+            ("[tickets.sla.urgent]\nfirst_respons = \"1h\"\n", "first_respons"),
+        ] {
+            let e = Settings::load_with_env(Some(file(text).path()), env(&[])).unwrap_err().to_string();
+            assert!(e.contains(says), "{text}: {e}");
+        }
     }
 
     #[test]

@@ -39,6 +39,9 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("message_not_found", include_str!("../prompts/message_not_found.j2")),
     ("message_too_long", include_str!("../prompts/message_too_long.j2")),
     ("moderators_new_ticket", include_str!("../prompts/moderators_new_ticket.j2")),
+    ("moderators_sla", include_str!("../prompts/moderators_sla.j2")),
+    ("moderators_solved", include_str!("../prompts/moderators_solved.j2")),
+    ("moderators_ticket_comment", include_str!("../prompts/moderators_ticket_comment.j2")),
     ("moderators_ticket_linked", include_str!("../prompts/moderators_ticket_linked.j2")),
     ("not_a_question", include_str!("../prompts/not_a_question.j2")),
     ("not_a_question_unknown", include_str!("../prompts/not_a_question_unknown.j2")),
@@ -46,9 +49,12 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("ticket_linked", include_str!("../prompts/ticket_linked.j2")),
     ("ticket_list", include_str!("../prompts/ticket_list.j2")),
     ("ticket_not_found", include_str!("../prompts/ticket_not_found.j2")),
+    ("ticket_noted", include_str!("../prompts/ticket_noted.j2")),
+    ("ticket_nudge", include_str!("../prompts/ticket_nudge.j2")),
     ("ticket_opened", include_str!("../prompts/ticket_opened.j2")),
     ("ticket_resolved_asker", include_str!("../prompts/ticket_resolved_asker.j2")),
     ("ticket_show", include_str!("../prompts/ticket_show.j2")),
+    ("ticket_stale_closed", include_str!("../prompts/ticket_stale_closed.j2")),
     ("ticket_updated", include_str!("../prompts/ticket_updated.j2")),
     ("unknown_command", include_str!("../prompts/unknown_command.j2")),
     ("usage", include_str!("../prompts/usage.j2")),
@@ -213,7 +219,7 @@ mod tests {
             "escalate_unknown_message" => context! { target => "3", platform => "console" },
             "faq_invalid" => context! { problem => "id must match [a-z0-9-]+" },
             "faq_search" => context! { query => "install", results => vec![context! { faq_id => "install", question => "How?", confidence => 0.5 }] },
-            "feedback_thanks" => context! { helpful => true },
+            "feedback_thanks" => context! { helpful => true, ticket_id => 7 },
             "digest" => context! { d => context! {
                 from => "2026-11-02", to => "2026-11-09", questions => 6, bot_answered => 3, helpful_rate => 0.5, votes => 2,
                 community_answered => 2, unanswered => 1, tickets_opened => 2, tickets_resolved => 1, tickets_open => 1,
@@ -224,7 +230,11 @@ mod tests {
             }, themes => vec![context! { keywords => vec!["card", "arrive"], size => 4, previous_size => 1, examples => vec!["my card has not arrived"], people => 3, coherence => 0.62, tightness => "tight" }] },
             "help" => context! { commands => crate::domain::command::COMMANDS, is_moderator => false, platform => "console" },
             "invalid_transition" => context! { ticket_id => 7, status => "closed", verb => "resolved" },
-            "learn_needs_resolution" | "ticket_not_found" => context! { ticket_id => 7 },
+            "learn_needs_resolution" | "ticket_not_found" | "ticket_noted" => context! { ticket_id => 7 },
+            "moderators_sla" => context! { ticket => ticket(), clock => "first response", target => "1h", left => "15m", breach => false },
+            "moderators_solved" | "moderators_ticket_comment" => context! { ticket => ticket(), words => "thanks, that fixed it", vote => false },
+            "ticket_nudge" => context! { ticket => ticket(), closes_in => "4days" },
+            "ticket_stale_closed" => context! { ticket => ticket(), quiet => "4days" },
             "message_too_long" => context! { limit => 4000 },
             "moderators_new_ticket" => {
                 context! { ticket => ticket(), question => "why?", window => "15m", actor => "bot", comment => "still broken" }
@@ -233,12 +243,12 @@ mod tests {
             "refused" | "unknown_command" => context! { command => "ticket list" },
             "ticket_linked" => context! { ticket_id => 7, asker => "ben" },
             "ticket_list" => {
-                context! { label => "open", tickets => vec![context! { id => 7, status => "open", priority => "high", assignee => "mia", asker_name => "ann", summary => "why?" }] }
+                context! { label => "open", tickets => vec![context! { id => 7, status => "open", priority => "high", assignee => "mia", asker_name => "ann", summary => "why?", sla => context! { clock => "first response", state => "due", left => "20m" } }] }
             }
             "ticket_opened" => context! { ticket_id => 7, origin => "not_helpful", asker => "ann" },
             "ticket_resolved_asker" => context! { asker => "ann", ticket_id => 7, actor => "mia", resolution => "upgrade" },
             "ticket_show" => {
-                context! { ticket => ticket(), question => "why?", linked => 1, events => vec![context! { at => "2026-11-02 09:00 UTC", actor => "mia", action => "assign", from_status => "open", to_status => "assigned", note => "mia" }] }
+                context! { ticket => ticket(), question => "why?", linked => 1, sla => context! { clock => "resolution", state => "breached", left => () }, events => vec![context! { at => "2026-11-02 09:00 UTC", actor => "mia", action => "assign", from_status => "open", to_status => "assigned", note => "mia" }] }
             }
             "ticket_updated" => context! { ticket => ticket(), action => "resolve", actor => "mia" },
             "usage" => context! { usage => "ticket show <id>", problem => "a ticket id is missing" },

@@ -76,8 +76,8 @@ impl Bot {
             }
             Command::Escalate { target, priority } => self.escalate(event, &target, priority, now).await,
             Command::NotAQuestion { target } => self.not_a_question(event, &target, now).await,
-            Command::TicketList { status } => self.ticket_list(event, status).await,
-            Command::TicketShow { id } => self.ticket_show(event, id).await,
+            Command::TicketList { status } => self.ticket_list(event, status, now).await,
+            Command::TicketShow { id } => self.ticket_show(event, id, now).await,
             Command::TicketAssign { id, user } => {
                 let to = if user.eq_ignore_ascii_case("me") { event.author.name.clone() } else { user };
                 self.transition(event, id, Transition::Assign { to }, now).await
@@ -85,6 +85,7 @@ impl Bot {
             Command::TicketResolve { id, resolution } => self.transition(event, id, Transition::Resolve { resolution }, now).await,
             Command::TicketClose { id } => self.transition(event, id, Transition::Close, now).await,
             Command::TicketReopen { id } => self.transition(event, id, Transition::Reopen, now).await,
+            Command::TicketNote { id, text } => self.ticket_note(event, id, &text, now).await,
             Command::FaqAdd { id, question, answer } => {
                 let entry = FaqEntry { id, question, answer, alternatives: vec![], tags: vec![], links: vec![] };
                 self.faq_add(event, entry, now).await
@@ -182,6 +183,9 @@ impl Bot {
             && let Some(change) = rules::raise_priority(&current, priority, &event.author.name, now)
         {
             self.store.raise_priority(&change).await?;
+            if let Some(raised) = self.store.ticket(ticket.id).await? {
+                self.arm_sla(&raised, now).await?; // the new priority's targets
+            }
         }
         Ok(actions)
     }
@@ -218,7 +222,7 @@ impl Bot {
         Ok(vec![self.command_reply(event, "not_a_question", context! { closed_ticket => closed, learned => learned })])
     }
 
-    async fn ticket_list(&self, event: &Incoming, status: Option<Status>) -> BotResult<Vec<Action>> {
+    async fn ticket_list(&self, event: &Incoming, status: Option<Status>, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
         let tickets: Vec<Value> = self
             .store
             .tickets(status, LIST_LIMIT)
@@ -227,7 +231,7 @@ impl Bot {
             .map(|t| {
                 context! {
                     id => t.id, status => t.status, priority => t.priority, assignee => t.assignee,
-                    asker_name => t.asker_name, summary => truncate_chars(&t.question, 80),
+                    asker_name => t.asker_name, summary => truncate_chars(&t.question, 80), sla => self.sla_summary(&t, now),
                 }
             })
             .collect();
@@ -235,7 +239,7 @@ impl Bot {
         Ok(vec![self.command_reply(event, "ticket_list", context! { tickets => tickets, label => label })])
     }
 
-    async fn ticket_show(&self, event: &Incoming, id: i64) -> BotResult<Vec<Action>> {
+    async fn ticket_show(&self, event: &Incoming, id: i64, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
         let Some(ticket) = self.store.ticket(id).await? else {
             return Ok(vec![self.command_reply(event, "ticket_not_found", context! { ticket_id => id })]);
         };
@@ -253,7 +257,11 @@ impl Bot {
             .collect();
         let linked = self.store.linked_count(id).await?;
         let question = truncate_chars(&ticket.question, 1_000);
-        Ok(vec![self.command_reply(event, "ticket_show", context! { ticket => ticket, events => events, linked => linked, question => question })])
+        Ok(vec![self.command_reply(
+            event,
+            "ticket_show",
+            context! { sla => self.sla_summary(&ticket, now), ticket => ticket, events => events, linked => linked, question => question },
+        )])
     }
 
     async fn transition(&self, event: &Incoming, id: i64, transition: Transition, now: DateTime<Utc>) -> BotResult<Vec<Action>> {

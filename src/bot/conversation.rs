@@ -44,6 +44,13 @@ impl Bot {
     pub(super) async fn on_message(&self, event: &Incoming, id: &str, text: &str, reply_to: Option<&str>) -> BotResult<Vec<Action>> {
         let analyzed = truncate_chars(text, MAX_ANALYZED_CHARS);
         let save = async |is_support| self.store.save_message(&stored_copy(event, id, text, reply_to, is_support)).await;
+        if let Some(parent) = reply_to
+            && let Some(ticket) = self.store.ticket_for_thread(&event.platform, parent).await?
+        {
+            // In the thread of a question that became a ticket: the ticket's conversation.
+            save(false).await?;
+            return self.on_ticket_thread(event, &analyzed, &ticket).await;
+        }
         let parent = match reply_to {
             Some(parent) => self.store.question(&event.platform, parent).await?,
             None => None,
@@ -195,6 +202,10 @@ impl Bot {
         self.learn_from_vote(&q, helpful, now).await?;
         if let Some(c) = comment.as_deref().filter(|c| !c.trim().is_empty()) {
             self.keep_feedback(event, &event.event_id, c, "not_helpful").await?;
+        }
+        if let Some(to_ticket) = self.vote_on_ticket(event, &q, helpful, comment.as_deref(), now).await? {
+            let told = reply("feedback_thanks", context! { helpful => helpful, ticket_id => q.ticket_id });
+            return Ok(std::iter::once(told).chain(to_ticket.into_iter().map(back)).collect());
         }
         if helpful || !self.store.claim_for_ticket(&event.platform, on).await? {
             return Ok(vec![reply("feedback_thanks", context! { helpful => helpful })]);

@@ -14,6 +14,7 @@ mod faq_commands;
 mod learning;
 mod outbox;
 pub mod scheduler;
+mod ticket_work;
 mod tickets;
 
 pub use faq::IndexError;
@@ -53,6 +54,8 @@ pub struct BotConfig {
     /// What the FAQ learns without a moderator, and how much one entry may learn.
     pub learn: crate::domain::learning::LearnPolicy,
     pub learned_per_entry: usize,
+    /// SLA targets and hours, and when a quiet asker is nudged and the ticket closed.
+    pub tickets: crate::domain::ticket::timers::TicketPolicy,
 }
 
 impl BotConfig {
@@ -68,6 +71,8 @@ impl BotConfig {
             decision: s.decision.clone(),
             learn: s.faq.learn,
             learned_per_entry: s.faq.learned_per_entry,
+            // Checked when the settings loaded; a policy that fails here runs without timers.
+            tickets: s.tickets.policy().unwrap_or_default(),
         }
     }
 
@@ -292,10 +297,12 @@ impl Bot {
         Ok(pending.len())
     }
 
-    /// Lets time pass: questions unanswered for the whole window become tickets, and the FAQ's
+    /// Lets time pass: questions unanswered for the whole window become tickets, due ticket
+    /// timers fire (SLA warnings and breaches, nudges, stale closes), and the FAQ's
     /// calibration is refitted if learning moved it enough.
     pub async fn tick(&self, now: DateTime<Utc>) -> BotResult<Vec<(String, Action)>> {
-        let due = self.settle_due_questions(now).await?;
+        let mut due = self.settle_due_questions(now).await?;
+        due.extend(self.fire_due_timers(now).await?);
         // Here, not on the question path: the FAQ's calibration, once learning has moved it.
         // Its failure is logged, never the settled questions' loss: the next tick tries again.
         match self.refit_faq().await {

@@ -27,7 +27,8 @@ impl Bot {
         let (ticket, opened) = self.store.open_ticket(&req, now).await?;
         tracing::info!(ticket = ticket.id, origin = req.origin.as_str(), "ticket opened");
         if opened {
-            crate::metrics::ticket_opened(req.platform, req.origin)
+            crate::metrics::ticket_opened(req.platform, req.origin);
+            self.arm_sla(&ticket, now).await?;
         }
         Ok((ticket.clone(), self.opened_actions(&req, comment, &ticket)))
     }

@@ -45,6 +45,11 @@ pub enum Command {
     TicketReopen {
         id: i64,
     },
+    /// An internal note on a ticket: moderators see it, the asker never does.
+    TicketNote {
+        id: i64,
+        text: String,
+    },
     FaqAdd {
         id: String,
         question: String,
@@ -117,6 +122,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     help("ticket resolve <id> [resolution]", "resolve a ticket, optionally saying how", true),
     help("ticket close <id>", "close a ticket", true),
     help("ticket reopen <id>", "reopen a resolved or closed ticket", true),
+    help("ticket note <id> <text>", "add an internal note (moderators only see it)", true),
     help("faq add <id> | <question> | <answer>", "add an FAQ entry", true),
     help("faq edit <id> <question|answer|alternatives|tags|links> <value>", "change one field (lists: comma-separated)", true),
     help("faq remove <id>", "remove an FAQ entry", true),
@@ -160,6 +166,7 @@ impl Command {
             Command::TicketResolve { .. } => "ticket resolve",
             Command::TicketClose { .. } => "ticket close",
             Command::TicketReopen { .. } => "ticket reopen",
+            Command::TicketNote { .. } => "ticket note",
             Command::FaqAdd { .. } => "faq add",
             Command::FaqEdit { .. } => "faq edit",
             Command::FaqRemove { .. } => "faq remove",
@@ -319,7 +326,11 @@ fn parse_ticket(rest: &str) -> Result<Command, CommandError> {
         }
         "close" => Ok(Command::TicketClose { id: ticket_id(&prefix, first)? }),
         "reopen" => Ok(Command::TicketReopen { id: ticket_id(&prefix, first)? }),
-        other => Err(usage("ticket list", format!("unknown ticket command {other:?}; try list, show, assign, resolve, close or reopen"))),
+        "note" => {
+            let id = ticket_id(&prefix, first)?;
+            Ok(Command::TicketNote { id, text: non_empty(&prefix, "the note", after)?.into() })
+        }
+        other => Err(usage("ticket list", format!("unknown ticket command {other:?}; try list, show, assign, resolve, close, reopen or note"))),
     }
 }
 
@@ -429,6 +440,8 @@ mod tests {
         assert_eq!(parse("ticket assign 3 alice").unwrap(), Command::TicketAssign { id: 3, user: "alice".into() });
         assert_eq!(parse("ticket resolve 3 upgrade to 1.2").unwrap(), Command::TicketResolve { id: 3, resolution: Some("upgrade to 1.2".into()) });
         assert_eq!(parse("ticket resolve 3").unwrap(), Command::TicketResolve { id: 3, resolution: None });
+        assert_eq!(parse("ticket note #3 asked on the forum too").unwrap(), Command::TicketNote { id: 3, text: "asked on the forum too".into() });
+        assert!(matches!(parse("ticket note 3  "), Err(CommandError::Usage { .. })));
         assert_eq!(parse("ticket list closed").unwrap(), Command::TicketList { status: Some(Status::Closed) });
         assert_eq!(parse("ticket list").unwrap(), Command::TicketList { status: None });
     }

@@ -7,6 +7,7 @@ use std::fmt;
 use std::str::FromStr;
 
 mod similar;
+pub mod timers;
 pub use similar::most_similar;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -218,7 +219,7 @@ pub struct TicketChange {
 /// allow it (see [`next_status`]).
 ///
 /// Assigning sets the assignee, nothing else does. A resolution stays with the ticket through
-/// close and reopen until a later resolve gives a new one. Resolving stamps `resolved_at`, closing
+/// close; reopening drops it (the history keeps it), and a resolve gives a new one or none. Resolving stamps `resolved_at`, closing
 /// keeps it (and stamps `closed_at`), reopening clears both. Transitions are moderators' commands
 /// (the bot opens and links tickets but never moves one), so the first transition is the first
 /// response.
@@ -229,7 +230,10 @@ pub fn apply(ticket: &Ticket, transition: &Transition, actor: &str, now: DateTim
         _ => ticket.assignee.clone(),
     };
     let resolution = match transition {
-        Transition::Resolve { resolution: Some(new) } => Some(new.clone()),
+        Transition::Resolve { resolution } => resolution.clone(),
+        // Reopened: the old resolution did not settle it (it stays in the history), so a later
+        // bare resolve must not tell the asker the same thing again.
+        Transition::Reopen => None,
         _ => ticket.resolution.clone(),
     };
     let resolved_at = match status {
@@ -439,21 +443,20 @@ mod tests {
     }
 
     #[test]
-    fn a_resolution_is_kept_across_later_transitions_unless_replaced() {
+    fn a_resolution_is_kept_through_close_and_dropped_by_a_reopen() {
         let kept = |t: &[Transition]| walk(t).resolution;
         assert_eq!(kept(&[resolve(Some("v2")), Transition::Close]).as_deref(), Some("v2"));
-        assert_eq!(kept(&[resolve(Some("v2")), Transition::Reopen]).as_deref(), Some("v2"));
-        assert_eq!(kept(&[resolve(Some("v2")), Transition::Reopen, assign()]).as_deref(), Some("v2"));
-        assert_eq!(kept(&[resolve(Some("v2")), Transition::Reopen, resolve(None)]).as_deref(), Some("v2"), "a bare resolve keeps it");
+        assert_eq!(kept(&[resolve(Some("v2")), Transition::Reopen]), None);
+        assert_eq!(kept(&[resolve(Some("v2")), Transition::Close, Transition::Reopen, assign()]), None);
         assert_eq!(kept(&[resolve(Some("v2")), Transition::Reopen, resolve(Some("v3"))]).as_deref(), Some("v3"));
         assert_eq!(kept(&[resolve(None)]), None);
     }
 
     #[test]
-    fn a_bare_resolve_notes_nothing_even_when_an_older_resolution_is_kept() {
+    fn a_bare_resolve_after_a_reopen_does_not_reuse_the_old_resolution() {
         let t = walk(&[resolve(Some("v2")), Transition::Reopen]);
         let change = apply(&t, &resolve(None), "mia", at(9)).unwrap();
-        assert_eq!((change.resolution.as_deref(), change.event.note), (Some("v2"), None));
+        assert_eq!((change.resolution, change.event.note), (None, None));
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod messages;
 mod migrations;
 mod readiness;
 mod tickets;
+mod timers;
 mod unit;
 
 pub use crate::domain::intake::{Intake, OutboxItem};
@@ -21,6 +22,7 @@ pub use digest::{FeedbackNote, Unanswered};
 pub use faq::Upsert;
 pub use messages::{Question, StoredMessage};
 pub use tickets::NewTicket;
+pub use timers::DueTimer;
 
 use chrono::{DateTime, Utc};
 use sqlx::any::{AnyPoolOptions, AnyRow, AnyTypeInfo, AnyValueRef};

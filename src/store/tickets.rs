@@ -133,6 +133,20 @@ impl Store {
         row.as_ref().map(ticket_from_row).transpose()
     }
 
+    /// The ticket whose conversation a thread on `message_id` is: the ticket of that question,
+    /// or the ticket it was linked to as a repeat.
+    pub async fn ticket_for_thread(&self, platform: &str, message_id: &str) -> StoreResult<Option<Ticket>> {
+        if let Some(ticket) = self.ticket_for_message(platform, message_id).await? {
+            return Ok(Some(ticket));
+        }
+        let row = sqlx::query("SELECT t.* FROM ticket_links l JOIN tickets t ON t.id = l.ticket_id WHERE l.platform = $1 AND l.message_id = $2")
+            .bind(platform)
+            .bind(message_id)
+            .fetch_optional_on(self)
+            .await?;
+        row.as_ref().map(ticket_from_row).transpose()
+    }
+
     /// Tickets with `status`, or every active (open or assigned) one; highest priority, then oldest, first.
     pub async fn tickets(&self, status: Option<Status>, limit: i64) -> StoreResult<Vec<Ticket>> {
         let rows = match status {

@@ -1,7 +1,7 @@
 //! Discord: documented payloads mapped into the core, and `supportbot run` against a local fake
 //! Discord (REST and a gateway WebSocket).
 
-use crate::fake_discord::{APP_ID, BOT_ID, FakeDiscord, button_click, message_create, reaction};
+use crate::fake_discord::{APP_ID, BOT_ID, FakeDiscord, button_click, message_create, reaction, slash_command};
 use crate::helpers::{Running, TestDb, run_service, sqlite_db};
 use crate::helpers::{at, spawn_bot};
 use chrono::Utc;
@@ -325,6 +325,50 @@ async fn a_moderators_reaction_opens_a_ticket_whose_buttons_work() {
     assert_eq!(callback["type"], 6, "a click is acknowledged without a message: {callback}");
     let reply = fake.requests("POST", &followups)[0]["content"].as_str().unwrap().to_string();
     assert!(reply.contains("assigned to Member"), "{reply}");
+    bot.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_is_a_thread_on_its_question_and_the_thread_is_its_transcript() {
+    let fake = FakeDiscord::start().await;
+    let settings = DiscordSettings { moderator_roles: vec![MOD_ROLE.to_string()], ..discord_settings(&fake) };
+    let mut bot = run_with(settings, sqlite_db()).await;
+    fake.dispatch("MESSAGE_CREATE", message_create("1250", "200", "300", "Asker", "my build fails on ARM with a linker error"));
+    fake.dispatch("MESSAGE_REACTION_ADD", reaction("1250", "200", "302", &MOD_ROLE.to_string(), "🎫"));
+    let in_thread = "/api/v10/channels/1250/messages";
+    fake.wait_for("the ticket's message in its thread", |f| !f.requests("POST", in_thread).is_empty()).await;
+    let started = fake.requests("POST", "/api/v10/channels/200/messages/1250/threads");
+    assert_eq!(started.len(), 1, "{started:?}");
+    assert_eq!(started[0]["name"], "Ticket #1");
+    let told = &fake.requests("POST", in_thread)[0];
+    assert!(told["content"].as_str().unwrap().contains("#1"), "{told}");
+    assert!(told["message_reference"].is_null(), "inside the thread, not a reply beside it: {told}");
+
+    // A moderator answers inside the thread: the ticket's transcript and its first response.
+    let mut answer = message_create("1251", "1250", "302", "Mia", "try the aarch64 target <@&1> @everyone");
+    answer["member"]["roles"] = json!([MOD_ROLE.to_string()]);
+    fake.dispatch("MESSAGE_CREATE", answer);
+    fake.dispatch("MESSAGE_CREATE", message_create("1252", "1250", "300", "Asker", "thanks, that fixed it!"));
+    fake.wait_for("the proposal to resolve", |f| {
+        f.requests("POST", "/api/v10/channels/900/messages").iter().any(|m| m["content"].as_str().unwrap_or_default().contains("ticket resolve 1"))
+    })
+    .await;
+    // The two thread messages may be handled in either order: ask until both are in.
+    let mut text = String::new();
+    for attempt in 0..20 {
+        let show = json!([{"type": 1, "name": "show", "options": [{"type": 4, "name": "id", "value": 1}]}]);
+        let token = format!("tok-show-{attempt}");
+        fake.dispatch("INTERACTION_CREATE", slash_command(&format!("{}", 7100 + attempt), &token, "ticket", show, "8192"));
+        let followups = format!("/api/v10/webhooks/{APP_ID}/{token}");
+        fake.wait_for("ticket show", |f| !f.requests("POST", &followups).is_empty()).await;
+        text = fake.requests("POST", &followups)[0]["content"].as_str().unwrap().to_string();
+        if text.contains("Mia wrote") && text.contains("Asker wrote") {
+            break;
+        }
+    }
+    assert!(text.contains("Mia wrote: try the aarch64 target"), "{text}");
+    assert!(text.contains("Asker wrote: thanks, that fixed it"), "{text}");
+    assert!(!text.contains("<@&1>") && !text.contains("@everyone"), "{text}");
     bot.shutdown().await;
 }
 

@@ -31,6 +31,8 @@ pub struct Recorded {
     pub history: Mutex<HashMap<String, Vec<Value>>>,
     /// Active threads GET /guilds/{id}/threads/active lists (READY names the guild when set).
     pub active_threads: Mutex<Vec<Value>>,
+    /// Threads started on a message: thread id (the message's) → the channel it is in.
+    pub threads: Mutex<HashMap<String, String>>,
     /// How many coming message posts answer 429.
     pub rate_limit_next: Mutex<usize>,
     /// Close the gateway with this code right after IDENTIFY.
@@ -232,8 +234,25 @@ async fn rest(State(state): State<Arc<Recorded>>, method: Method, uri: Uri, head
                 None => return (StatusCode::NOT_FOUND, axum::Json(json!({"message": "Unknown Message", "code": 10008}))).into_response(),
             }
         }
-        ("GET", ["channels", channel]) => {
-            json!({"id": channel, "type": 0, "guild_id": GUILD_ID, "name": "help", "position": 0, "permission_overwrites": [], "nsfw": false})
+        ("GET", ["channels", channel]) => match state.threads.lock().unwrap().get(*channel) {
+            Some(parent) => json!({
+                "id": channel, "type": 11, "guild_id": GUILD_ID, "name": "Ticket", "parent_id": parent, "position": 0,
+                "permission_overwrites": [], "nsfw": false,
+                "thread_metadata": {"archived": false, "auto_archive_duration": 10080, "archive_timestamp": "2026-11-02T09:00:00.000000+00:00", "locked": false}
+            }),
+            None => {
+                json!({"id": channel, "type": 0, "guild_id": GUILD_ID, "name": "help", "position": 0, "permission_overwrites": [], "nsfw": false})
+            }
+        },
+        ("POST", ["channels", channel, "messages", message, "threads"]) => {
+            // Discord: a message's thread has the message's id, and a message has one thread.
+            let mut threads = state.threads.lock().unwrap();
+            if threads.contains_key(*message) {
+                let body = json!({"message": "A thread has already been created for this message", "code": 160004});
+                return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+            }
+            threads.insert(message.to_string(), channel.to_string());
+            json!({"id": message, "type": 11, "guild_id": GUILD_ID, "parent_id": channel, "name": body["name"]})
         }
         ("POST", ["channels", channel, "messages"]) | ("POST", ["webhooks", _, channel]) => {
             let id = {

@@ -26,3 +26,4 @@ mod shared_work;
 mod slack;
 mod slack_ask;
 mod storage;
+mod ticket_work;

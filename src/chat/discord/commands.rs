@@ -76,6 +76,7 @@ const LINES: &[Line] = &[
     line("ticket resolve", &[TICKET_ID, opt("resolution", "how it was solved", Kind::Text, false)]),
     line("ticket close", &[TICKET_ID]),
     line("ticket reopen", &[TICKET_ID]),
+    line("ticket note", &[TICKET_ID, opt("text", "the note (moderators only see it)", Kind::Text, true)]),
     line(
         "escalate",
         &[

@@ -75,6 +75,7 @@ struct RouteKey {
 const CHANNEL_MESSAGES: &str = "POST /channels/{channel}/messages";
 const FOLLOWUPS: &str = "POST /webhooks/{application}/{token}";
 const DM_CHANNELS: &str = "POST /users/@me/channels";
+const MESSAGE_THREADS: &str = "POST /channels/{channel}/messages/{message}/threads";
 
 /// What one response said about the limits.
 #[derive(Debug, Default)]
@@ -234,6 +235,18 @@ impl DiscordSink {
 
     /// One REST call, unless the route's bucket (or the global limit) is known to be empty.
     async fn call(&self, route: &RouteKey, request: Request<'_>, now: DateTime<Utc>) -> Result<serde_json::Value, SendError> {
+        let (status, body) = self.exchange(route, request, now).await?;
+        if (200..300).contains(&status) {
+            return Ok(body);
+        }
+        let message = format!("Discord answered {status} (code {}): {}", body["code"], body["message"].as_str().unwrap_or_default());
+        // 4xx (missing access, unknown channel, invalid form) will fail the same way again; a
+        // 5xx may have been done anyway.
+        Err(if (400..500).contains(&status) && status != 408 { SendError::permanent(message) } else { SendError::retryable(message) })
+    }
+
+    /// One REST call's status and JSON body; a rate limit or a failed transport is the error.
+    async fn exchange(&self, route: &RouteKey, request: Request<'_>, now: DateTime<Utc>) -> Result<(u16, serde_json::Value), SendError> {
         if let Some(until) = self.buckets().ready_at(route, now) {
             return Err(SendError::rate_limited("Discord rate limit: waiting for the bucket to reset", until - now));
         }
@@ -250,13 +263,29 @@ impl DiscordSink {
             let scope = if global { "global " } else { "" };
             return Err(SendError::rate_limited(format!("Discord {scope}rate limit (429)"), wait));
         }
-        if (200..300).contains(&status) {
-            return Ok(body);
+        Ok((status, body))
+    }
+
+    /// The thread of ticket `ticket` on its question's message, started on first use (Discord
+    /// gives a message's thread the message's id), so the asker and the moderators talk inside
+    /// the ticket. `None` where Discord allows no thread there (the question is itself in a
+    /// thread or a forum post, or the bot may not create one): the reply then goes beside it.
+    async fn ticket_thread(&self, channel: ChannelId, question: u64, ticket: i64, now: DateTime<Utc>) -> Result<Option<ChannelId>, SendError> {
+        /// "A thread has already been created for this message."
+        const THREAD_EXISTS: i64 = 160_004;
+        let body = serde_json::to_vec(&serde_json::json!({"name": format!("Ticket #{ticket}"), "auto_archive_duration": 10_080})).expect("JSON");
+        let route = RouteKey { route: MESSAGE_THREADS, major: channel.to_string() };
+        let endpoint = Route::ChannelMessageThreads { channel_id: channel, message_id: MessageId::new(question) };
+        let (status, answer) = self.exchange(&route, Request::new(endpoint, LightMethod::Post).body(Some(body)), now).await?;
+        match status {
+            200..300 => Ok(Some(ChannelId::new(question))),
+            400 if answer["code"].as_i64() == Some(THREAD_EXISTS) => Ok(Some(ChannelId::new(question))),
+            400..500 if status != 408 && status != 429 => {
+                tracing::info!(ticket, status, code = %answer["code"], "no thread for the ticket on Discord; replying beside the question");
+                Ok(None)
+            }
+            _ => Err(SendError::retryable(format!("Discord answered {status} to starting the ticket's thread"))),
         }
-        let message = format!("Discord answered {status} (code {}): {}", body["code"], body["message"].as_str().unwrap_or_default());
-        // 4xx (missing access, unknown channel, invalid form) will fail the same way again; a
-        // 5xx may have been done anyway.
-        Err(if (400..500).contains(&status) && status != 408 { SendError::permanent(message) } else { SendError::retryable(message) })
     }
 
     async fn dm_channel(&self, user: u64, now: DateTime<Utc>) -> Result<ChannelId, SendError> {
@@ -293,7 +322,16 @@ impl PlatformSink for DiscordSink {
             }
             channel = Some(target);
         }
-        let question = action.in_reply_to.as_deref().and_then(snowflake).filter(|_| action.kind != ActionKind::NotifyModerators && !action.ephemeral);
+        let mut question =
+            action.in_reply_to.as_deref().and_then(snowflake).filter(|_| action.kind != ActionKind::NotifyModerators && !action.ephemeral);
+        // What the asker hears about a ticket goes into the ticket's thread on the question.
+        if let (Some(target), Some(asked), Some(ticket)) = (channel, question, action.ticket_id)
+            && matches!(action.kind, ActionKind::TicketOpened | ActionKind::TicketUpdated)
+            && let Some(thread) = self.ticket_thread(target, asked, ticket, now).await?
+        {
+            channel = Some(thread);
+            question = None;
+        }
         for (i, piece) in pieces.into_iter().enumerate().skip(first) {
             match (followup, channel) {
                 (Some(token), _) => {

@@ -1,0 +1,68 @@
+//! `[tickets]`' timers: the SLA per priority, the business hours it counts in, and when a
+//! ticket waiting on its asker is nudged and closed.
+
+use crate::domain::hours::BusinessHours;
+use crate::domain::ticket::Priority;
+use crate::domain::ticket::timers::{SlaTarget, TicketPolicy};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// `[tickets.hours]`: when the community works. Unset: always (every minute counts).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HoursSettings {
+    /// An IANA time zone, like "Europe/Berlin".
+    pub timezone: String,
+    /// Working weekdays: "mon" … "sun".
+    pub days: Vec<String>,
+    /// The working day, local time: "09:00" to "17:00" ("24:00" ends at midnight).
+    pub open: String,
+    pub close: String,
+    /// Days off, like "2026-12-25".
+    pub holidays: Vec<String>,
+}
+
+impl Default for HoursSettings {
+    fn default() -> Self {
+        HoursSettings {
+            timezone: "UTC".into(),
+            days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].iter().map(|d| d.to_string()).collect(),
+            open: "00:00".into(),
+            close: "24:00".into(),
+            holidays: Vec::new(),
+        }
+    }
+}
+
+/// `[tickets.sla.<priority>]`: the targets of one priority, in working time.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SlaSettings {
+    #[serde(with = "super::humantime_option")]
+    pub first_response: Option<Duration>,
+    #[serde(with = "super::humantime_option")]
+    pub resolution: Option<Duration>,
+}
+
+/// Reads the settings into the rules' terms, or says in one sentence what is wrong.
+pub fn policy(
+    nudge_after: Option<Duration>,
+    close_after: Option<Duration>,
+    hours: &HoursSettings,
+    sla: &BTreeMap<String, SlaSettings>,
+    warn_at: f64,
+) -> Result<TicketPolicy, String> {
+    let hours =
+        BusinessHours::parse(&hours.timezone, &hours.days, &hours.open, &hours.close, &hours.holidays).map_err(|e| format!("[tickets.hours] {e}"))?;
+    let span = |d: Option<Duration>| d.filter(|d| !d.is_zero()).and_then(|d| chrono::Duration::from_std(d).ok());
+    let mut targets = BTreeMap::new();
+    for (name, target) in sla {
+        let priority: Priority = name.parse().map_err(|e| format!("[tickets.sla.{name}]: {e}; use low, normal, high or urgent"))?;
+        targets.insert(priority, SlaTarget { first_response: span(target.first_response), resolution: span(target.resolution) });
+    }
+    if !(0.0..1.0).contains(&warn_at) {
+        return Err(format!("[tickets] sla_warn_at must be at least 0 and below 1 (got {warn_at})"));
+    }
+    Ok(TicketPolicy { nudge_after: span(nudge_after), close_after: span(close_after), hours, sla: targets, warn_at })
+}
