@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 mod tickets;
-pub use tickets::{HoursSettings, SlaSettings};
+pub use tickets::{HoursSettings, ResponderSettings, SlaSettings};
 
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -232,12 +232,23 @@ pub struct TicketSettings {
     pub sla: std::collections::BTreeMap<String, tickets::SlaSettings>,
     /// How much of a target passes before the warning (0.75: with a quarter left).
     pub sla_warn_at: f64,
+    /// Who `ticket assign <id> auto` chooses from: names, skills (FAQ tags), capacity, hours.
+    pub responders: Vec<tickets::ResponderSettings>,
 }
 
 impl TicketSettings {
     /// The settings in the ticket rules' terms.
     pub fn policy(&self) -> Result<crate::domain::ticket::timers::TicketPolicy, String> {
-        tickets::policy(self.nudge_after, self.close_after, &self.hours, &self.sla, self.sla_warn_at)
+        tickets::policy(tickets::Written {
+            nudge_after: self.nudge_after,
+            close_after: self.close_after,
+            hours: &self.hours,
+            sla: &self.sla,
+            warn_at: self.sla_warn_at,
+            responders: &self.responders,
+            // One ticket's handling time, as the digest's staffing estimate has it by default.
+            handling: Duration::from_secs(15 * 60),
+        })
     }
 }
 
@@ -504,6 +515,7 @@ impl Default for TicketSettings {
             hours: tickets::HoursSettings::default(),
             sla: Default::default(),
             sla_warn_at: 0.75,
+            responders: Vec::new(),
         }
     }
 }

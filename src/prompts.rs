@@ -15,6 +15,8 @@ use std::path::Path;
 /// The embedded templates, by name (the file name without `.j2`).
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("answer", include_str!("../prompts/answer.j2")),
+    ("assign_auto_none", include_str!("../prompts/assign_auto_none.j2")),
+    ("assign_auto_why", include_str!("../prompts/assign_auto_why.j2")),
     ("ask_unsure", include_str!("../prompts/ask_unsure.j2")),
     ("digest", include_str!("../prompts/digest.j2")),
     ("faq_already_learned", include_str!("../prompts/faq_already_learned.j2")),
@@ -194,6 +196,10 @@ mod tests {
             "answer" => {
                 context! { answer => "Run it.", faq_id => "install", question => "How?", confidence => 0.87, links => vec!["https://x"], platform => "slack" }
             }
+            "assign_auto_none" => context! { ticket_id => 7, configured => true },
+            "assign_auto_why" => {
+                context! { responder => "mia", skilled => true, load => 2, capacity => 5, on_duty => true, wait => "30 min", waiting => 3 }
+            }
             "ask_unsure" => context! { best => context! { faq_id => "install", confidence => 0.3 }, window => "15m" },
             "faq_changed" => context! { change => "learned", faq_id => "arm", ticket_id => 3 },
             "faq_exists" | "faq_not_found" => context! { faq_id => "arm" },
@@ -226,6 +232,8 @@ mod tests {
                 oldest_open_hours => 148.0, median_first_response_hours => 1.5, median_resolution_hours => 4.0,
                 top_helpers => vec![context! { user => "ben", answers => 2 }], arrivals_per_hour => 0.04,
                 responders_needed => 1, first_response_target_hours => 1.0, forecast_next_period => 6.4, feedback => 2,
+                sla => vec![context! { priority => "urgent", tickets => 3, first_response_met => 0.67, resolution_met => Value::from(()), breaches => 1 }],
+                responders => vec![context! { name => "mia", first_responses => 2, median_first_response_hours => 0.5, resolved => 1, median_resolution_hours => 3.0, sla_met => 1.0 }],
                 gaps => vec![context! { keywords => vec!["arm", "build"], size => 4, people => 3, examples => vec!["arm build fails"], answer => "use the arm64 image", ticket_id => 12, command => "faq learn 12" }],
             }, themes => vec![context! { keywords => vec!["card", "arrive"], size => 4, previous_size => 1, examples => vec!["my card has not arrived"], people => 3, coherence => 0.62, tightness => "tight" }] },
             "help" => context! { commands => crate::domain::command::COMMANDS, is_moderator => false, platform => "console" },

@@ -78,6 +78,7 @@ impl Bot {
             Command::NotAQuestion { target } => self.not_a_question(event, &target, now).await,
             Command::TicketList { status } => self.ticket_list(event, status, now).await,
             Command::TicketShow { id } => self.ticket_show(event, id, now).await,
+            Command::TicketAssign { id, user } if user.eq_ignore_ascii_case("auto") => self.assign_auto(event, id, now).await,
             Command::TicketAssign { id, user } => {
                 let to = if user.eq_ignore_ascii_case("me") { event.author.name.clone() } else { user };
                 self.transition(event, id, Transition::Assign { to }, now).await
@@ -109,8 +110,7 @@ impl Bot {
 
     async fn digest_preview(&self, event: &Incoming, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
         let (from, to) = (now - chrono::Duration::days(7), now);
-        let settings = &self.shared.config.digest;
-        let digest = super::digest::digest(&self.store, self.embedder(), settings, from, to, now).await?;
+        let digest = super::digest::digest(&self.store, self.embedder(), &self.shared.config, from, to, now).await?;
         let themes = match digest.themes {
             Ok(t) => t,
             Err(e) => {
@@ -264,7 +264,7 @@ impl Bot {
         )])
     }
 
-    async fn transition(&self, event: &Incoming, id: i64, transition: Transition, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
+    pub(super) async fn transition(&self, event: &Incoming, id: i64, transition: Transition, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
         let Some(ticket) = self.store.ticket(id).await? else {
             return Ok(vec![self.command_reply(event, "ticket_not_found", context! { ticket_id => id })]);
         };

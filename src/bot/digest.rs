@@ -2,10 +2,12 @@
 //! compose the figures (`domain::digest`), render the text and chart (`chart`), and queue it in
 //! the outbox once per period across instances (`post_if_due`, run by `scheduler`).
 
+use super::BotConfig;
 use crate::config::DigestSettings;
 use crate::domain::cluster::{Theme, ThemeInput, themes};
 use crate::domain::digest::{DigestInput, DigestNumbers, GapAnswer, KnowledgeGap, QuestionRecord, Staffing, compose};
 use crate::domain::message::Attachment;
+use crate::domain::responders::{responders, sla_attainment};
 use crate::domain::text;
 use crate::prompts::Prompts;
 use crate::semantic::Embedder;
@@ -50,11 +52,12 @@ pub struct Digest {
 pub async fn digest(
     store: &Store,
     model: Option<&Arc<Embedder>>,
-    settings: &DigestSettings,
+    config: &BotConfig,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> StoreResult<Digest> {
+    let settings = &config.digest;
     let input = gather(store, from, to).await?;
     let themes = period_themes(store, model, settings, &input.questions, from, to).await;
     let staffing = Staffing {
@@ -66,6 +69,12 @@ pub async fn digest(
     numbers.undelivered = store.given_up_between(from, to).await?;
     (numbers.corrections, numbers.corrections_total) = store.corrections_between(from, to).await?;
     numbers.feedback = store.feedback_between(from, to).await?.len();
+    let mut worked = Vec::with_capacity(input.tickets_opened.len());
+    for ticket in &input.tickets_opened {
+        worked.push((ticket.clone(), store.ticket_events(ticket.id).await?));
+    }
+    numbers.responders = responders(&worked, &config.name, &config.tickets, now);
+    numbers.sla = sla_attainment(&input.tickets_opened, &config.tickets, now);
     // A digest without its gaps is still worth posting: the failure is logged.
     numbers.gaps = match knowledge_gaps(store, model, settings, from, to).await {
         Ok(gaps) => gaps,
@@ -203,10 +212,11 @@ pub async fn post_if_due(
     store: &Store,
     prompts: &Prompts,
     model: Option<&Arc<Embedder>>,
-    settings: &DigestSettings,
+    config: &BotConfig,
     instance: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
+    let settings = &config.digest;
     if settings.channels.is_empty() {
         return Ok(false);
     }
@@ -215,7 +225,7 @@ pub async fn post_if_due(
     if !store.claim_digest(at, instance, now).await? {
         return Ok(false);
     }
-    queue(store, prompts, model, settings, at - Duration::days(7), at, now).await?;
+    queue(store, prompts, model, config, at - Duration::days(7), at, now).await?;
     Ok(true)
 }
 
@@ -226,12 +236,13 @@ pub async fn queue(
     store: &Store,
     prompts: &Prompts,
     model: Option<&Arc<Embedder>>,
-    settings: &DigestSettings,
+    config: &BotConfig,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
-    let Digest { numbers: figures, themes } = digest(store, model, settings, from, to, now).await?;
+    let settings = &config.digest;
+    let Digest { numbers: figures, themes } = digest(store, model, config, from, to, now).await?;
     let found = themes?;
     let text = render(prompts, &figures, found.as_deref());
     // Drawing the chart is CPU work: off the async workers, like the themes.

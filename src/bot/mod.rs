@@ -4,6 +4,7 @@
 //! Its use cases live beside it: `faq` (load and match the FAQ), `conversation`, `decision`,
 //! `tickets`, `commands`, `digest` (the weekly report), and `scheduler` (the periodic jobs).
 
+mod assignment;
 mod commands;
 mod conversation;
 mod decision;

@@ -66,7 +66,7 @@ impl Scheduler {
             Ok(n) => due.resumed = n,
             Err(e) => failed(&mut due, Job::Resume, &e),
         }
-        match super::digest::post_if_due(bot.store(), bot.prompts(), bot.embedder(), &bot.config().digest, &self.instance, now).await {
+        match super::digest::post_if_due(bot.store(), bot.prompts(), bot.embedder(), bot.config(), &self.instance, now).await {
             Ok(posted) => due.digest_posted = posted,
             Err(e) => failed(&mut due, Job::Digest, e.as_ref()),
         }

@@ -17,7 +17,7 @@ const TRANSCRIPT_CHARS: usize = 2_000;
 const TIMER_BATCH: i64 = 200;
 
 /// "3 days", "2 h 30 min", "15 min": a span as a moderator reads it, to the minute.
-fn span_text(d: chrono::Duration) -> String {
+pub(super) fn span_text(d: chrono::Duration) -> String {
     let minutes = d.num_minutes().max(0);
     let (days, hours, mins) = (minutes / (24 * 60), minutes / 60 % 24, minutes % 60);
     let mut parts = Vec::new();

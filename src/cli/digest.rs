@@ -36,13 +36,14 @@ pub async fn main(settings: Settings, args: DigestArgs) -> anyhow::Result<()> {
     anyhow::ensure!(from < to, "--from must be before --to");
     let model = app::load_embedder(&settings.model, settings.model.int8).await?;
     let prompts = crate::prompts::Prompts::load(settings.prompts.dir.as_deref())?;
+    let config = crate::bot::BotConfig::from_settings(&settings);
     if args.post {
         anyhow::ensure!(!settings.digest.channels.is_empty(), "--post needs [digest] channels, like [\"slack:C012ABCDEF\"]");
-        let queued = crate::bot::digest::queue(&store, &prompts, model.as_ref(), &settings.digest, from, to, now).await?;
+        let queued = crate::bot::digest::queue(&store, &prompts, model.as_ref(), &config, from, to, now).await?;
         println!("digest queued for {queued} channel(s); the running bot posts it");
         return Ok(());
     }
-    let digest = crate::bot::digest::digest(&store, model.as_ref(), &settings.digest, from, to, now).await?;
+    let digest = crate::bot::digest::digest(&store, model.as_ref(), &config, from, to, now).await?;
     let (numbers, themes) = (digest.numbers, digest.themes?);
     println!("{}", crate::bot::digest::render(&prompts, &numbers, themes.as_deref()));
     let chart = args.chart.unwrap_or_else(|| PathBuf::from(crate::bot::digest::chart_filename(&numbers)));

@@ -3,6 +3,7 @@
 
 use crate::domain::hours::BusinessHours;
 use crate::domain::ticket::Priority;
+use crate::domain::ticket::assign::Responder;
 use crate::domain::ticket::timers::{SlaTarget, TicketPolicy};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -45,16 +46,45 @@ pub struct SlaSettings {
     pub resolution: Option<Duration>,
 }
 
+/// `[[tickets.responders]]`: someone `ticket assign <id> auto` may pick.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponderSettings {
+    /// As `ticket assign` names them.
+    pub name: String,
+    /// FAQ tags they know.
+    #[serde(default)]
+    pub skills: Vec<String>,
+    /// Active tickets they take at most.
+    #[serde(default = "default_capacity")]
+    pub capacity: usize,
+    /// Their working hours (default: `[tickets.hours]`).
+    pub hours: Option<HoursSettings>,
+}
+
+fn default_capacity() -> usize {
+    5
+}
+
+fn hours_of(h: &HoursSettings, section: &str) -> Result<BusinessHours, String> {
+    BusinessHours::parse(&h.timezone, &h.days, &h.open, &h.close, &h.holidays).map_err(|e| format!("{section} {e}"))
+}
+
+/// The ticket settings the rules read, as written.
+pub struct Written<'a> {
+    pub nudge_after: Option<Duration>,
+    pub close_after: Option<Duration>,
+    pub hours: &'a HoursSettings,
+    pub sla: &'a BTreeMap<String, SlaSettings>,
+    pub warn_at: f64,
+    pub responders: &'a [ResponderSettings],
+    pub handling: Duration,
+}
+
 /// Reads the settings into the rules' terms, or says in one sentence what is wrong.
-pub fn policy(
-    nudge_after: Option<Duration>,
-    close_after: Option<Duration>,
-    hours: &HoursSettings,
-    sla: &BTreeMap<String, SlaSettings>,
-    warn_at: f64,
-) -> Result<TicketPolicy, String> {
-    let hours =
-        BusinessHours::parse(&hours.timezone, &hours.days, &hours.open, &hours.close, &hours.holidays).map_err(|e| format!("[tickets.hours] {e}"))?;
+pub fn policy(w: Written<'_>) -> Result<TicketPolicy, String> {
+    let Written { nudge_after, close_after, hours, sla, warn_at, responders, handling } = w;
+    let hours = hours_of(hours, "[tickets.hours]")?;
     let span = |d: Option<Duration>| d.filter(|d| !d.is_zero()).and_then(|d| chrono::Duration::from_std(d).ok());
     let mut targets = BTreeMap::new();
     for (name, target) in sla {
@@ -64,5 +94,18 @@ pub fn policy(
     if !(0.0..1.0).contains(&warn_at) {
         return Err(format!("[tickets] sla_warn_at must be at least 0 and below 1 (got {warn_at})"));
     }
-    Ok(TicketPolicy { nudge_after: span(nudge_after), close_after: span(close_after), hours, sla: targets, warn_at })
+    let mut people = Vec::new();
+    for r in responders {
+        let section = format!("[[tickets.responders]] {:?}:", r.name);
+        if r.name.trim().is_empty() {
+            return Err("[[tickets.responders]]: a responder needs a name, as `ticket assign` names them".into());
+        }
+        let own = match &r.hours {
+            Some(h) => hours_of(h, &format!("{section} hours"))?,
+            None => hours.clone(),
+        };
+        people.push(Responder { name: r.name.trim().to_string(), skills: r.skills.clone(), capacity: r.capacity, hours: own });
+    }
+    let handling = span(Some(handling)).unwrap_or(chrono::Duration::minutes(15));
+    Ok(TicketPolicy { nudge_after: span(nudge_after), close_after: span(close_after), hours, sla: targets, warn_at, responders: people, handling })
 }

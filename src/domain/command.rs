@@ -118,7 +118,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     help("not-a-question <ticket #id or message id>", "close a ticket as noise; the bot learns from it", true),
     help("ticket list [open|assigned|resolved|closed]", "list tickets (default: open and assigned)", true),
     help("ticket show <id>", "show a ticket and its history", true),
-    help("ticket assign <id> <user|me>", "assign a ticket", true),
+    help("ticket assign <id> <user|me|auto>", "assign a ticket (auto: by skill and load)", true),
     help("ticket resolve <id> [resolution]", "resolve a ticket, optionally saying how", true),
     help("ticket close <id>", "close a ticket", true),
     help("ticket reopen <id>", "reopen a resolved or closed ticket", true),

@@ -86,6 +86,10 @@ pub struct DigestNumbers {
     pub feedback: usize,
     /// Groups of the period's questions the FAQ could not answer; filled in with the themes.
     pub gaps: Vec<KnowledgeGap>,
+    /// The people's ticket work, set by the digest job from the tickets' histories.
+    pub responders: Vec<super::responders::ResponderFigures>,
+    /// How each priority's SLA held (priorities with targets only).
+    pub sla: Vec<super::responders::SlaAttainment>,
 }
 
 /// A group of alike questions nobody could answer from the FAQ, and the one command that
@@ -171,6 +175,8 @@ pub fn compose(input: &DigestInput, staffing: Staffing, now: DateTime<Utc>) -> D
         corrections_total: 0,
         feedback: 0,
         gaps: Vec::new(),
+        responders: Vec::new(),
+        sla: Vec::new(),
         from: input.from.format("%Y-%m-%d").to_string(),
         to: input.to.format("%Y-%m-%d").to_string(),
         questions,

@@ -15,6 +15,7 @@ pub mod message;
 pub mod question;
 pub mod queueing;
 pub mod ranking;
+pub mod responders;
 pub mod schedule;
 pub mod text;
 pub mod tfidf;

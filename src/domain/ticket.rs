@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+pub mod assign;
 mod similar;
 pub mod timers;
 pub use similar::most_similar;

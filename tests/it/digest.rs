@@ -12,7 +12,7 @@ fn utc(s: &str) -> DateTime<Utc> {
 }
 
 async fn post(bot: &supportbot::bot::Bot, instance: &str, now: DateTime<Utc>) -> bool {
-    post_if_due(bot.store(), bot.prompts(), None, &bot.config().digest, instance, now).await.unwrap()
+    post_if_due(bot.store(), bot.prompts(), None, bot.config(), instance, now).await.unwrap()
 }
 
 /// The themes of the test day's digest, found without a model.
@@ -21,7 +21,8 @@ async fn themes_of_the_day(
     settings: &supportbot::config::DigestSettings,
 ) -> anyhow::Result<Option<Vec<supportbot::domain::cluster::Theme>>> {
     let (from, to) = (at(-60), at(60 * 24));
-    supportbot::bot::digest::digest(bot.store(), None, settings, from, to, to).await.unwrap().themes
+    let config = supportbot::bot::BotConfig { digest: settings.clone(), ..bot.config().clone() };
+    supportbot::bot::digest::digest(bot.store(), None, &config, from, to, to).await.unwrap().themes
 }
 
 #[tokio::test]
@@ -94,7 +95,7 @@ async fn a_digest_queued_by_hand_is_posted_once_per_channel() {
     let bot = bot_with(&db, TEST_FAQ, config).await;
     let (from, to) = (utc("2026-11-02T00:00:00Z"), utc("2026-11-09T00:00:00Z"));
     for _ in 0..2 {
-        let queued = supportbot::bot::digest::queue(bot.store(), bot.prompts(), None, &bot.config().digest, from, to, to).await.unwrap();
+        let queued = supportbot::bot::digest::queue(bot.store(), bot.prompts(), None, bot.config(), from, to, to).await.unwrap();
         assert_eq!(queued, 2);
     }
     let sink = Collect::default();
@@ -211,7 +212,7 @@ async fn ask_all(bot: &supportbot::bot::Bot, texts: &[&str]) {
 /// The test day's digest text, themes found with `model` (None: TF-IDF).
 async fn digest_text(bot: &supportbot::bot::Bot, model: Option<&std::sync::Arc<supportbot::semantic::Embedder>>) -> (String, Vec<Theme>) {
     let (from, to) = (at(-60), at(60 * 24));
-    let digest = supportbot::bot::digest::digest(bot.store(), model, &bot.config().digest, from, to, to).await.unwrap();
+    let digest = supportbot::bot::digest::digest(bot.store(), model, bot.config(), from, to, to).await.unwrap();
     let themes = digest.themes.unwrap().expect("themes were worked out");
     (supportbot::bot::digest::render(bot.prompts(), &digest.numbers, Some(&themes)), themes)
 }

@@ -400,8 +400,8 @@ async fn the_digest_goes_to_discord_in_pieces_with_its_chart_attached() {
     for (i, text) in ["how do i reset my password", "my build fails on ARM", "can i use postgresql instead of sqlite?"].iter().enumerate() {
         crate::helpers::send(&bot, crate::helpers::message(&format!("{}", 1400 + i), i as i64 * 60, crate::helpers::user("ann"), text)).await;
     }
-    let mut settings = bot.config().digest.clone();
-    settings.channels = vec!["discord:300".into()];
+    let mut settings = bot.config().clone();
+    settings.digest.channels = vec!["discord:300".into()];
     let queued =
         supportbot::bot::digest::queue(bot.store(), bot.prompts(), None, &settings, at(-60 * 24), at(60 * 24 * 6), at(60 * 24 * 7)).await.unwrap();
     assert_eq!(queued, 1);

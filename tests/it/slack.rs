@@ -309,8 +309,8 @@ async fn a_digest_is_posted_with_its_chart_shared_in_its_thread() {
     let (bot, _db) = spawn_bot().await;
     let client = Arc::new(web_client(&fake.api_url).unwrap());
     let sink = SlackSink::new(client, SlackApiToken::new("xoxb-test".to_string().into()), None);
-    let mut settings = bot.config().digest.clone();
-    settings.channels = vec!["slack:C0NEWS".into()];
+    let mut settings = bot.config().clone();
+    settings.digest.channels = vec!["slack:C0NEWS".into()];
     supportbot::bot::digest::queue(bot.store(), bot.prompts(), None, &settings, at(-60 * 24 * 7), at(0), at(0)).await.unwrap();
     assert_eq!(deliver_pending(&bot.outbox(), &sink, at(0)).await.unwrap(), 1);
     let posts = fake.calls("chat.postMessage");

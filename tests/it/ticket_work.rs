@@ -244,3 +244,59 @@ async fn the_sla_counts_business_hours_only() {
     let breached = bot.tick(at(monday + 30)).await.unwrap();
     assert!(breached.iter().any(|(_, a)| a.text.contains("missed its first response target of 1 h")), "{breached:?}");
 }
+
+#[tokio::test]
+async fn the_digest_gives_sla_attainment_per_priority_and_figures_per_responder() {
+    let (db, config) = (sqlite_db(), sla_config(HoursSettings::default()));
+    let bot = bot_with(&db, TEST_FAQ, config).await;
+    send(&bot, message("q1", 0, user("ann"), "production is down since the upgrade")).await;
+    send(&bot, message("q2", 0, user("ben"), "the nightly export job crashes with exit code 137")).await;
+    send(&bot, message("q3", 1, user("cai"), "I forgot my password, how do I reset it?")).await; // the bot answers
+    send(&bot, command("e1", 2, moderator("mia"), "escalate q1 urgent")).await;
+    send(&bot, command("e2", 2, moderator("mia"), "escalate q2 urgent")).await;
+    send(&bot, reply("r1", 32, moderator("mia"), "q1", "rolling back now")).await; // in time
+    send(&bot, command("c1", 180, moderator("zoe"), "ticket resolve 1 rolled back to 1.4")).await;
+    bot.tick(at(600)).await.unwrap(); // q2 breached both clocks meanwhile
+    let digest = send(&bot, command("d1", 600, moderator("mia"), "digest")).await;
+    let text = &digest[0].text;
+    assert!(text.contains("*SLA:* urgent (2 tickets): first response 50% in time, resolution 50%, 2 breaches."), "{text}");
+    assert!(text.contains("*Responders* (the bot answered 1 question itself):"), "{text}");
+    assert!(text.contains("- mia: 1 first response (median 30 min), 0 resolved, SLA met 100%"), "{text}");
+    assert!(text.contains("- zoe: 0 first responses, 1 resolved (median 3.0 h)"), "{text}");
+}
+
+#[tokio::test]
+async fn assign_auto_picks_by_skill_and_load_and_says_why() {
+    let config = settings_with(|s| {
+        let responder = |name: &str, skills: &[&str]| supportbot::config::ResponderSettings {
+            name: name.into(),
+            skills: skills.iter().map(|s| s.to_string()).collect(),
+            capacity: 2,
+            hours: None,
+        };
+        s.tickets.responders = vec![responder("ben", &["install"]), responder("mia", &["account"])];
+    });
+    let db = sqlite_db();
+    let bot = bot_with(&db, TEST_FAQ, config).await;
+    // An answer from `reset-password` (tag "account") that did not help: a ticket about accounts.
+    send(&bot, message("q1", 0, user("ann"), "I forgot my password, how do I reset it?")).await;
+    let opened = send(&bot, feedback("v1", 1, "q1", false, Some("the link never arrives"))).await;
+    let account = opened.iter().find_map(|a| a.ticket_id).unwrap();
+    let assigned = send(&bot, command("a1", 2, moderator("zoe"), &format!("ticket assign {account} auto"))).await;
+    assert!(assigned[0].text.contains("assigned to mia"), "{}", assigned[0].text);
+    assert!(assigned[0].text.contains("Why mia: knows the topic, holds 0 of 2 tickets, on duty now; expected wait 0 min"), "{}", assigned[0].text);
+
+    // A ticket on no FAQ topic: ben, who holds nothing yet, gets to it first.
+    send(&bot, message("q2", 3, user("cai"), "the nightly export job crashes with exit code 137")).await;
+    send(&bot, command("e1", 4, moderator("zoe"), "escalate q2")).await;
+    let other = bot.store().tickets(Some(Status::Open), 10).await.unwrap()[0].id;
+    let assigned = send(&bot, command("a2", 5, moderator("zoe"), &format!("ticket assign {other} auto"))).await;
+    assert!(assigned[0].text.contains("assigned to ben") && assigned[0].text.contains("holds 0 of 2"), "{}", assigned[0].text);
+
+    // Nobody configured: the reply says what to configure, and nothing changes.
+    let (plain, _db2) = spawn_bot().await;
+    let id = unanswered_ticket(&plain).await;
+    let refused = send(&plain, command("a3", 20, moderator("zoe"), &format!("ticket assign {id} auto"))).await;
+    assert!(refused[0].text.contains("[[tickets.responders]]"), "{}", refused[0].text);
+    assert_eq!(plain.store().ticket(id).await.unwrap().unwrap().assignee, None);
+}

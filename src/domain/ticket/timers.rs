@@ -101,11 +101,23 @@ pub struct TicketPolicy {
     pub sla: BTreeMap<Priority, SlaTarget>,
     /// The share of a target that has passed when the warning goes out (0.75: a quarter left).
     pub warn_at: f64,
+    /// Who `ticket assign <id> auto` chooses from.
+    pub responders: Vec<super::assign::Responder>,
+    /// How long one ticket takes a responder, for the expected waits.
+    pub handling: Duration,
 }
 
 impl Default for TicketPolicy {
     fn default() -> Self {
-        TicketPolicy { nudge_after: None, close_after: None, hours: BusinessHours::always(), sla: BTreeMap::new(), warn_at: 0.75 }
+        TicketPolicy {
+            nudge_after: None,
+            close_after: None,
+            hours: BusinessHours::always(),
+            sla: BTreeMap::new(),
+            warn_at: 0.75,
+            responders: Vec::new(),
+            handling: Duration::minutes(15),
+        }
     }
 }
 
