@@ -4,7 +4,9 @@
 //!
 //! Points: `inbox.recorded` (an event is stored, not yet acknowledged), `process.before_commit`
 //! (an event's effects are written, not committed), `process.after_commit` (committed, not yet
-//! delivered), `deliver.after_send` (the platform has the message, the outbox does not know).
+//! delivered), `deliver.after_send` (the platform has the message, the outbox does not know),
+//! `timer.before_commit` (a ticket timer's notices are written and it is marked fired, not
+//! committed).
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -160,6 +160,7 @@ impl Bot {
             let actions = bot.fire(&timer, &ticket, now).await?;
             let origin = format!("timer:{}:{}:{}", ticket.id, timer.kind, timer.due_at.timestamp_millis());
             unit.record_actions(&ticket.platform, &origin, &actions, None, now).await?;
+            crate::faults::crash_point("timer.before_commit");
             unit.commit().await?;
             out.extend(actions.into_iter().map(|a| (ticket.platform.clone(), a)));
         }

@@ -96,3 +96,32 @@ async fn crashes_at_seeded_points_lose_and_double_nothing_on_postgres() {
     assert_eq!(acked.len(), 40);
     assert_exactly_once(seed() + 1, &fake, &acked);
 }
+
+/// A ticket timer's notices and its "fired" mark are one unit of work: killed between writing
+/// them and committing, the restarted bot fires the SLA warning once, and the breach once.
+#[tokio::test]
+async fn a_timer_killed_before_its_commit_fires_once_after_the_restart() {
+    let db = sqlite_db();
+    let fake = FakeSlack::start().await;
+    let mut config = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    std::io::Write::write_all(&mut config, b"[tickets.sla.normal]\nfirst_response = \"3s\"\n").unwrap();
+    let mut instance = Instance::start_with(&db.url, &fake, Some("timer.before_commit:1"), Some(config.path())).await;
+    assert_eq!(instance.post_event(&question_event(1, "my keyboard backlight flickers after the update")).await, Some(200));
+    // Unanswered after 1 s: a normal ticket; its SLA warning comes due at 2.25 s, and the
+    // instance dies committing it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !instance.exited() {
+        assert!(tokio::time::Instant::now() < deadline, "the instance never reached the timer's crash point");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let instance = Instance::start_with(&db.url, &fake, None, Some(config.path())).await;
+    let posted = |what: &str| fake.calls("chat.postMessage").iter().filter(|c| c["text"].as_str().unwrap_or_default().contains(what)).count();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while posted("SLA breach: ticket #1") == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the breach was never posted");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    crate::instances::wait_settled(&db.url, Duration::from_secs(30)).await;
+    assert_eq!((posted("SLA warning: ticket #1"), posted("SLA breach: ticket #1")), (1, 1), "{:?}", fake.calls("chat.postMessage"));
+    drop(instance);
+}
