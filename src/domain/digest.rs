@@ -141,11 +141,11 @@ fn one_line(text: &str) -> String {
     text.replace('|', "/").split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn hours(d: Duration) -> f64 {
+pub(crate) fn hours(d: Duration) -> f64 {
     d.num_seconds() as f64 / 3600.0
 }
 
-fn median(mut xs: Vec<f64>) -> Option<f64> {
+pub(crate) fn median(mut xs: Vec<f64>) -> Option<f64> {
     if xs.is_empty() {
         return None;
     }

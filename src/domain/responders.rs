@@ -2,6 +2,7 @@
 //! resolution, SLA attainment) and per priority (how the SLA held). The bot's own first
 //! responses, its FAQ answers, are counted apart by the digest: these are the people's.
 
+use super::digest::{hours, median};
 use super::ticket::timers::{Clock, SlaState, TicketPolicy};
 use super::ticket::{Priority, Ticket, TicketEvent};
 use chrono::{DateTime, Utc};
@@ -35,16 +36,6 @@ pub struct SlaAttainment {
     pub resolution_met: Option<f64>,
     /// Clocks that ran past their target (missed or still overdue).
     pub breaches: usize,
-}
-
-fn hours(d: chrono::Duration) -> f64 {
-    d.num_seconds() as f64 / 3600.0
-}
-
-fn median(mut xs: Vec<f64>) -> Option<f64> {
-    xs.sort_by(f64::total_cmp);
-    let mid = xs.len() / 2;
-    (!xs.is_empty()).then(|| if xs.len().is_multiple_of(2) { (xs[mid - 1] + xs[mid]) / 2.0 } else { xs[mid] })
 }
 
 fn share(hits: usize, of: usize) -> Option<f64> {
@@ -121,8 +112,8 @@ pub fn sla_attainment(tickets: &[Ticket], policy: &TicketPolicy, now: DateTime<U
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ticket::Status;
     use crate::domain::ticket::timers::SlaTarget;
-    use crate::domain::ticket::{Origin, Status};
     use chrono::Duration;
 
     fn at(minutes: i64) -> DateTime<Utc> {
@@ -135,22 +126,11 @@ mod tests {
 
     fn ticket(id: i64, priority: Priority, first: Option<i64>, resolved: Option<i64>) -> Ticket {
         Ticket {
-            id,
-            platform: "test".into(),
-            channel: "help".into(),
-            question_message_id: None,
-            asker_id: "U1".into(),
-            asker_name: "ann".into(),
-            question: "q".into(),
-            origin: Origin::Unanswered,
             status: if resolved.is_some() { Status::Resolved } else { Status::Open },
             priority,
-            assignee: None,
-            resolution: None,
-            created_at: at(0),
             first_response_at: first.map(at),
             resolved_at: resolved.map(at),
-            closed_at: None,
+            ..crate::domain::ticket::sample_ticket(id, at(0))
         }
     }
 

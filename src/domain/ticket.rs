@@ -267,6 +267,29 @@ pub fn apply(ticket: &Ticket, transition: &Transition, actor: &str, now: DateTim
     })
 }
 
+/// An open, normal, unanswered ticket for the rules' tests, opened at `created_at`.
+#[cfg(test)]
+pub(crate) fn sample_ticket(id: i64, created_at: DateTime<Utc>) -> Ticket {
+    Ticket {
+        id,
+        platform: "test".into(),
+        channel: "help".into(),
+        question_message_id: Some("m1".into()),
+        asker_id: "U1".into(),
+        asker_name: "ann".into(),
+        question: "why does the build fail on ARM?".into(),
+        origin: Origin::Unanswered,
+        status: Status::Open,
+        priority: Priority::Normal,
+        assignee: None,
+        resolution: None,
+        created_at,
+        first_response_at: None,
+        resolved_at: None,
+        closed_at: None,
+    }
+}
+
 /// A raised priority and the history line that records it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PriorityChange {
@@ -306,24 +329,7 @@ mod tests {
     }
 
     fn ticket(status: Status) -> Ticket {
-        Ticket {
-            id: 7,
-            platform: "test".into(),
-            channel: "help".into(),
-            question_message_id: Some("m1".into()),
-            asker_id: "U1".into(),
-            asker_name: "ann".into(),
-            question: "why does it crash?".into(),
-            origin: Origin::Unanswered,
-            status,
-            priority: Priority::Normal,
-            assignee: None,
-            resolution: None,
-            created_at: at(0),
-            first_response_at: None,
-            resolved_at: None,
-            closed_at: None,
-        }
+        Ticket { status, ..sample_ticket(7, at(0)) }
     }
 
     /// The ticket as the store holds it once `change` is written.

@@ -248,31 +248,14 @@ pub fn sounds_solved(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ticket::{Origin, Status};
+    use crate::domain::ticket::Status;
 
     fn at(minutes: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_764_583_200 + minutes * 60, 0).unwrap() // 2025-12-01 10:00 UTC, a Monday
     }
 
     fn ticket(priority: Priority) -> Ticket {
-        Ticket {
-            id: 3,
-            platform: "test".into(),
-            channel: "help".into(),
-            question_message_id: Some("m1".into()),
-            asker_id: "U1".into(),
-            asker_name: "ann".into(),
-            question: "the build fails".into(),
-            origin: Origin::Unanswered,
-            status: Status::Open,
-            priority,
-            assignee: None,
-            resolution: None,
-            created_at: at(0),
-            first_response_at: None,
-            resolved_at: None,
-            closed_at: None,
-        }
+        Ticket { priority, ..crate::domain::ticket::sample_ticket(3, at(0)) }
     }
 
     fn policy() -> TicketPolicy {
