@@ -326,3 +326,47 @@ async fn a_digest_is_posted_with_its_chart_shared_in_its_thread() {
     let digest_ts = fake.state.messages.lock().unwrap()[0].1["ts"].clone();
     assert_eq!(shared["thread_ts"], digest_ts, "in the digest's thread");
 }
+
+/// A message event in #C0HELP's thread on the first question (the fixture's), by `user`.
+fn thread_reply(n: u32, user: &str, text: &str) -> String {
+    let mut event: Value = serde_json::from_str(&fixture("event_message.json")).unwrap();
+    event["event_id"] = json!(format!("Ev0THREAD{n:03}"));
+    event["event"]["user"] = json!(user);
+    event["event"]["text"] = json!(text);
+    event["event"]["ts"] = json!(format!("1700000100.{n:06}"));
+    event["event"]["event_ts"] = event["event"]["ts"].clone();
+    event["event"]["thread_ts"] = json!("1700000000.000100");
+    event.to_string()
+}
+
+#[tokio::test]
+async fn the_tickets_slack_thread_is_its_transcript_and_thanks_there_propose_resolving() {
+    let fake = FakeSlack::start().await;
+    let mut app = run_with(slack_settings(&fake, SlackMode::Http)).await;
+    app.ready().await;
+    let (events, now, json) = (format!("{}/slack/events", app.base), Utc::now().timestamp(), "application/json");
+    assert_eq!(post_signed(&events, &fixture("event_message.json"), json, now, SECRET, false).await.0, 200);
+    fake.wait_for("the answer", |f| !f.calls("chat.postMessage").is_empty()).await;
+    let click = fixture("block_actions.json");
+    let form = format!("payload={}", url::form_urlencoded::byte_serialize(click.as_bytes()).collect::<String>());
+    post_signed(&format!("{}/slack/interactions", app.base), &form, "application/x-www-form-urlencoded", now, SECRET, false).await;
+    fake.wait_for("the ticket notice", |f| f.calls("chat.postMessage").iter().any(|c| c["channel"] == "C0MODS")).await;
+
+    // In the question's thread: the moderator answers, then the asker says it worked.
+    assert_eq!(post_signed(&events, &thread_reply(1, "U0MIA", "the link expires after 10 minutes <!channel>"), json, now, SECRET, false).await.0, 200);
+    assert_eq!(post_signed(&events, &thread_reply(2, "U0ANN", "thanks, that fixed it"), json, now, SECRET, false).await.0, 200);
+    let proposed = |f: &crate::fake_slack::FakeSlack| {
+        f.calls("chat.postMessage").iter().any(|c| c["channel"] == "C0MODS" && c["text"].as_str().unwrap_or_default().contains("ticket resolve 1"))
+    };
+    fake.wait_for("the proposal to resolve", proposed).await;
+    app.shutdown().await;
+    let store = Store::connect(&app.db.url, 1).await.unwrap();
+    let ticket = store.ticket(1).await.unwrap().unwrap();
+    assert!(ticket.first_response_at.is_some(), "the moderator's reply in the thread is the first response");
+    let events = store.ticket_events(1).await.unwrap();
+    let said: Vec<(&str, &str)> = events.iter().filter_map(|e| Some((e.action.as_str(), e.note.as_deref()?))).collect();
+    assert!(said.contains(&("reply", "the link expires after 10 minutes <!channel>")), "{said:?}");
+    assert!(said.contains(&("message", "thanks, that fixed it")), "{said:?}");
+    let posted = fake.calls("chat.postMessage");
+    assert!(posted.iter().all(|c| !c["text"].as_str().unwrap_or_default().contains("<!channel>")), "nothing echoed pings: {posted:?}");
+}
