@@ -234,6 +234,8 @@ pub struct TicketSettings {
     pub sla_warn_at: f64,
     /// Who `ticket assign <id> auto` chooses from: names, skills (FAQ tags), capacity, hours.
     pub responders: Vec<tickets::ResponderSettings>,
+    /// Assign every new ticket that way as it opens.
+    pub auto_assign: bool,
 }
 
 impl TicketSettings {
@@ -248,6 +250,7 @@ impl TicketSettings {
             responders: &self.responders,
             // One ticket's handling time, as the digest's staffing estimate has it by default.
             handling: Duration::from_secs(15 * 60),
+            auto_assign: self.auto_assign,
         })
     }
 }
@@ -516,6 +519,7 @@ impl Default for TicketSettings {
             sla: Default::default(),
             sla_warn_at: 0.75,
             responders: Vec::new(),
+            auto_assign: false,
         }
     }
 }

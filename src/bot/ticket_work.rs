@@ -192,7 +192,7 @@ impl Bot {
             }
             Fired::Close => {
                 let quiet = policy.close_after.map(span_text).unwrap_or_default();
-                let Ok(change) = rules::apply(ticket, &Transition::Close, me, now) else { return Ok(Vec::new()) };
+                let Ok(change) = rules::apply_as_bot(ticket, &Transition::Close, me, now) else { return Ok(Vec::new()) };
                 let closed = self.store.apply_transition(&change).await?;
                 self.store.note_on_ticket(&closed, me, "stale", &format!("no reply from the asker for {quiet} after the nudge"), now).await?;
                 let text = self.say("ticket_stale_closed", context! { ticket => closed, quiet => quiet });

@@ -24,11 +24,12 @@ impl Bot {
             }
             return Ok((existing.clone(), self.linked_actions(&req, &existing).await?));
         }
-        let (ticket, opened) = self.store.open_ticket(&req, now).await?;
+        let (mut ticket, opened) = self.store.open_ticket(&req, now).await?;
         tracing::info!(ticket = ticket.id, origin = req.origin.as_str(), "ticket opened");
         if opened {
             crate::metrics::ticket_opened(req.platform, req.origin);
             self.arm_sla(&ticket, now).await?;
+            ticket = self.assign_new_ticket(ticket, now).await?;
         }
         Ok((ticket.clone(), self.opened_actions(&req, comment, &ticket)))
     }

@@ -79,11 +79,12 @@ pub struct Written<'a> {
     pub warn_at: f64,
     pub responders: &'a [ResponderSettings],
     pub handling: Duration,
+    pub auto_assign: bool,
 }
 
 /// Reads the settings into the rules' terms, or says in one sentence what is wrong.
 pub fn policy(w: Written<'_>) -> Result<TicketPolicy, String> {
-    let Written { nudge_after, close_after, hours, sla, warn_at, responders, handling } = w;
+    let Written { nudge_after, close_after, hours, sla, warn_at, responders, handling, auto_assign } = w;
     let hours = hours_of(hours, "[tickets.hours]")?;
     let span = |d: Option<Duration>| d.filter(|d| !d.is_zero()).and_then(|d| chrono::Duration::from_std(d).ok());
     let mut targets = BTreeMap::new();
@@ -107,5 +108,14 @@ pub fn policy(w: Written<'_>) -> Result<TicketPolicy, String> {
         people.push(Responder { name: r.name.trim().to_string(), skills: r.skills.clone(), capacity: r.capacity, hours: own });
     }
     let handling = span(Some(handling)).unwrap_or(chrono::Duration::minutes(15));
-    Ok(TicketPolicy { nudge_after: span(nudge_after), close_after: span(close_after), hours, sla: targets, warn_at, responders: people, handling })
+    Ok(TicketPolicy {
+        nudge_after: span(nudge_after),
+        close_after: span(close_after),
+        hours,
+        sla: targets,
+        warn_at,
+        responders: people,
+        handling,
+        auto_assign,
+    })
 }

@@ -209,8 +209,9 @@ pub struct TicketChange {
     pub status: Status,
     pub assignee: Option<String>,
     pub resolution: Option<String>,
-    /// After any transition there is a first response: it is the earliest one.
-    pub first_response_at: DateTime<Utc>,
+    /// After a person's transition there is a first response: it is the earliest one. The
+    /// bot's own moves ([`apply_as_bot`]) leave it as it was.
+    pub first_response_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub event: TicketEvent,
@@ -253,7 +254,7 @@ pub fn apply(ticket: &Ticket, transition: &Transition, actor: &str, now: DateTim
         status,
         assignee,
         resolution,
-        first_response_at: ticket.first_response_at.unwrap_or(now),
+        first_response_at: Some(ticket.first_response_at.unwrap_or(now)),
         resolved_at,
         closed_at: (status == Status::Closed).then_some(now),
         event: TicketEvent {
@@ -288,6 +289,14 @@ pub(crate) fn sample_ticket(id: i64, created_at: DateTime<Utc>) -> Ticket {
         resolved_at: None,
         closed_at: None,
     }
+}
+
+/// The bot's own move (closing a stale ticket, assigning by skill and load): the same rules as
+/// [`apply`], but no first response, which only a person gives.
+pub fn apply_as_bot(ticket: &Ticket, transition: &Transition, bot: &str, now: DateTime<Utc>) -> Result<TicketChange, InvalidTransition> {
+    let mut change = apply(ticket, transition, bot, now)?;
+    change.first_response_at = ticket.first_response_at;
+    Ok(change)
 }
 
 /// A raised priority and the history line that records it.
@@ -338,7 +347,7 @@ mod tests {
             status: change.status,
             assignee: change.assignee.clone(),
             resolution: change.resolution.clone(),
-            first_response_at: Some(change.first_response_at),
+            first_response_at: change.first_response_at,
             resolved_at: change.resolved_at,
             closed_at: change.closed_at,
             ..t.clone()
@@ -469,9 +478,17 @@ mod tests {
     #[test]
     fn the_first_transition_is_the_first_response_and_later_ones_keep_it() {
         let first = apply(&ticket(Open), &Transition::Close, "mia", at(3)).unwrap();
-        assert_eq!(first.first_response_at, at(3));
+        assert_eq!(first.first_response_at, Some(at(3)));
         let t = walk(&[assign(), resolve(None), Transition::Reopen, Transition::Close]);
         assert_eq!(t.first_response_at, Some(at(1)));
+    }
+
+    #[test]
+    fn the_bots_own_moves_are_no_first_response() {
+        let change = apply_as_bot(&ticket(Open), &Transition::Assign { to: "mia".into() }, "supportbot", at(3)).unwrap();
+        assert_eq!((change.status, change.first_response_at, change.event.actor.as_str()), (Assigned, None, "supportbot"));
+        let answered = Ticket { first_response_at: Some(at(1)), ..ticket(Open) };
+        assert_eq!(apply_as_bot(&answered, &Transition::Close, "supportbot", at(9)).unwrap().first_response_at, Some(at(1)));
     }
 
     #[test]

@@ -188,7 +188,7 @@ impl Store {
         .bind(&change.assignee)
         .bind(&change.resolution)
         .bind(ms(change.event.at))
-        .bind(ms(change.first_response_at))
+        .bind(change.first_response_at.map(ms))
         .bind(change.resolved_at.map(ms))
         .bind(change.closed_at.map(ms))
         .bind(change.from.as_str());

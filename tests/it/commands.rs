@@ -39,7 +39,7 @@ async fn moderator_commands_from_members_are_refused_and_change_nothing() {
 async fn malformed_and_unknown_commands_get_usage_help() {
     let (bot, _db) = spawn_bot().await;
     let usage = send(&bot, command("c1", 0, moderator("mia"), "ticket assign banana")).await;
-    assert!(usage[0].text.contains("Usage: `ticket assign <id> <user|me>`"), "{}", usage[0].text);
+    assert!(usage[0].text.contains("Usage: `ticket assign <id> <user|me|auto>`"), "{}", usage[0].text);
     let unknown = send(&bot, command("c2", 0, user("ann"), "/dance")).await;
     assert!(unknown[0].text.contains("`dance`") && unknown[0].text.contains("help"));
     let long = send(&bot, command("c3", 0, moderator("mia"), &format!("faq search {}", "x".repeat(5000)))).await;

@@ -353,7 +353,10 @@ async fn the_tickets_slack_thread_is_its_transcript_and_thanks_there_propose_res
     fake.wait_for("the ticket notice", |f| f.calls("chat.postMessage").iter().any(|c| c["channel"] == "C0MODS")).await;
 
     // In the question's thread: the moderator answers, then the asker says it worked.
-    assert_eq!(post_signed(&events, &thread_reply(1, "U0MIA", "the link expires after 10 minutes <!channel>"), json, now, SECRET, false).await.0, 200);
+    assert_eq!(
+        post_signed(&events, &thread_reply(1, "U0MIA", "the link expires after 10 minutes <!channel>"), json, now, SECRET, false).await.0,
+        200
+    );
     assert_eq!(post_signed(&events, &thread_reply(2, "U0ANN", "thanks, that fixed it"), json, now, SECRET, false).await.0, 200);
     let proposed = |f: &crate::fake_slack::FakeSlack| {
         f.calls("chat.postMessage").iter().any(|c| c["channel"] == "C0MODS" && c["text"].as_str().unwrap_or_default().contains("ticket resolve 1"))

@@ -300,3 +300,17 @@ async fn assign_auto_picks_by_skill_and_load_and_says_why() {
     assert!(refused[0].text.contains("[[tickets.responders]]"), "{}", refused[0].text);
     assert_eq!(plain.store().ticket(id).await.unwrap().unwrap().assignee, None);
 }
+
+#[tokio::test]
+async fn with_auto_assign_a_new_ticket_is_assigned_as_it_opens_without_counting_as_a_response() {
+    let config = settings_with(|s| {
+        s.tickets.auto_assign = true;
+        s.tickets.responders = vec![supportbot::config::ResponderSettings { name: "mia".into(), skills: vec![], capacity: 3, hours: None }];
+    });
+    let db = sqlite_db();
+    let bot = bot_with(&db, TEST_FAQ, config).await;
+    let id = unanswered_ticket(&bot).await;
+    let ticket = bot.store().ticket(id).await.unwrap().unwrap();
+    assert_eq!((ticket.status, ticket.assignee.as_deref(), ticket.first_response_at), (Status::Assigned, Some("mia"), None));
+    assert!(ticket_text(&bot, id, 17).await.contains("supportbot: assign (open → assigned): mia"));
+}

@@ -105,6 +105,8 @@ pub struct TicketPolicy {
     pub responders: Vec<super::assign::Responder>,
     /// How long one ticket takes a responder, for the expected waits.
     pub handling: Duration,
+    /// New tickets are assigned by skill and load as they open.
+    pub auto_assign: bool,
 }
 
 impl Default for TicketPolicy {
@@ -117,6 +119,7 @@ impl Default for TicketPolicy {
             warn_at: 0.75,
             responders: Vec::new(),
             handling: Duration::minutes(15),
+            auto_assign: false,
         }
     }
 }
