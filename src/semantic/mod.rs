@@ -9,6 +9,7 @@ pub mod hub;
 pub mod install;
 pub mod int8;
 pub mod layers;
+pub mod mpnet;
 pub mod threads;
 
 pub use embedder::Embedder;
