@@ -314,12 +314,14 @@ pub struct PromptSettings {
 #[serde(default, deny_unknown_fields)]
 pub struct ModelSettings {
     /// A sentence-transformer directory (config.json, tokenizer.json, model.safetensors), e.g.
-    /// all-MiniLM-L6-v2. Set, it is used as is and nothing is fetched.
+    /// all-MiniLM-L6-v2 or all-mpnet-base-v2. Set, it is used as is and nothing is fetched.
     pub dir: Option<PathBuf>,
     /// With `dir` unset: fetch the model from `hub_url` into `cache_dir` on first use (later
     /// starts read the cache, without network). On by default; off: no model without `dir`.
     pub fetch: bool,
-    /// The hub repository to fetch, "owner/name".
+    /// The hub repository to fetch, "owner/name": all-MiniLM-L6-v2 by default, or
+    /// "sentence-transformers/all-mpnet-base-v2" (slower, README "The model"). Also the name
+    /// `model install` installs under, and looks for in `cache_dir` first.
     pub repo: String,
     /// A branch, tag or commit of `repo`.
     pub revision: String,

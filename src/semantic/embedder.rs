@@ -1,10 +1,10 @@
-//! Sentence embeddings with all-MiniLM-L6-v2 (or any BERT sentence-transformer laid out the
-//! same way), run by candle on the CPU: mean-pooled, L2-normalised, so a dot product is the
-//! cosine similarity.
+//! Sentence embeddings with all-MiniLM-L6-v2 or all-mpnet-base-v2 (or any BERT or MPNet
+//! sentence-transformer laid out the same way), run by candle on the CPU: mean-pooled,
+//! L2-normalised, so a dot product is the cosine similarity.
 
-use super::bert::BertEncoder;
-use super::bert::Config;
-use anyhow::{Context, anyhow};
+use super::bert::{self, BertEncoder};
+use super::mpnet::{self, MpnetEncoder};
+use anyhow::{Context, anyhow, bail};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
@@ -16,8 +16,46 @@ const MAX_TOKENS: usize = 128;
 /// Texts embedded in one forward pass at most (4–8 measured fastest for int8 on two cores).
 const BATCH: usize = 8;
 
+/// The encoder `config.json`'s `model_type` names.
+enum Encoder {
+    Bert(BertEncoder),
+    Mpnet(MpnetEncoder),
+}
+
+impl Encoder {
+    /// Reads the architecture from `config.json` ("bert" when it does not say) and loads its
+    /// weights; also returns the width of its vectors.
+    fn load(config_json: &str, vb: VarBuilder, int8: bool) -> anyhow::Result<(Encoder, usize)> {
+        #[derive(serde::Deserialize)]
+        struct Architecture {
+            model_type: Option<String>,
+        }
+        let architecture: Architecture = serde_json::from_str(config_json).context("parsing config.json")?;
+        match architecture.model_type.as_deref().unwrap_or("bert") {
+            "bert" => {
+                let config: bert::Config = serde_json::from_str(config_json).context("parsing config.json")?;
+                let model = BertEncoder::load(vb, &config, int8).context("loading the BERT weights")?;
+                Ok((Encoder::Bert(model), config.hidden_size))
+            }
+            "mpnet" => {
+                let config: mpnet::Config = serde_json::from_str(config_json).context("parsing config.json")?;
+                let model = MpnetEncoder::load(vb, &config, int8).context("loading the MPNet weights")?;
+                Ok((Encoder::Mpnet(model), config.base.hidden_size))
+            }
+            other => bail!("config.json: model_type {other:?} is not one supportbot runs (\"bert\" or \"mpnet\")"),
+        }
+    }
+
+    fn forward(&self, ids: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Encoder::Bert(model) => model.forward(ids, None),
+            Encoder::Mpnet(model) => model.forward(ids, None),
+        }
+    }
+}
+
 pub struct Embedder {
-    model: BertEncoder,
+    model: Encoder,
     tokenizer: Tokenizer,
     id: String,
     dimension: usize,
@@ -51,11 +89,7 @@ impl Embedder {
     /// weights then get the same id, and share cached vectors, wherever they were loaded from).
     pub fn load_named(dir: &Path, name: &str, int8: bool) -> anyhow::Result<Embedder> {
         let read = |name: &str| dir.join(name);
-        let config: Config = serde_json::from_str(
-            &std::fs::read_to_string(read("config.json")).with_context(|| format!("reading {}", read("config.json").display()))?,
-        )
-        .context("parsing config.json")?;
-        let dimension = config.hidden_size;
+        let config = std::fs::read_to_string(read("config.json")).with_context(|| format!("reading {}", read("config.json").display()))?;
         let mut tokenizer = Tokenizer::from_file(read("tokenizer.json")).map_err(|e| anyhow!("loading tokenizer.json: {e}"))?;
         tokenizer
             .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
@@ -73,7 +107,7 @@ impl Embedder {
             (wanted, _) => wanted,
         };
         let id = if int8 { format!("{id}+int8") } else { id };
-        let model = BertEncoder::load(vb, &config, int8).context("loading the BERT weights")?;
+        let (model, dimension) = Encoder::load(&config, vb, int8)?;
         Ok(Embedder { model, tokenizer, id, dimension })
     }
 
@@ -120,7 +154,7 @@ impl Embedder {
         let width = encodings.first().map(|e| e.len()).unwrap_or(0);
         let ids: Vec<u32> = encodings.iter().flat_map(|e| e.get_ids().iter().copied()).collect();
         let ids = Tensor::from_vec(ids, (rows, width), &Device::Cpu)?;
-        let hidden = self.model.forward(&ids, None)?; // (rows, width, dim); nothing padded
+        let hidden = self.model.forward(&ids)?; // (rows, width, dim); nothing padded
         let mean = hidden.mean(1)?;
         let norms = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
         Ok(mean.broadcast_div(&norms)?.to_vec2::<f32>()?)
@@ -129,7 +163,17 @@ impl Embedder {
 
 /// The model directory tests use: `TEST_MODEL_DIR`, set by `.ci/run` after unpacking the model.
 pub fn test_model_dir() -> Option<std::path::PathBuf> {
-    std::env::var_os("TEST_MODEL_DIR").map(std::path::PathBuf::from).filter(|p| p.join("model.safetensors").exists())
+    test_dir("TEST_MODEL_DIR")
+}
+
+/// The all-mpnet-base-v2 directory tests of the MPNet encoder use: `TEST_MPNET_DIR`, set by
+/// `.ci/run` after installing it.
+pub fn test_mpnet_dir() -> Option<std::path::PathBuf> {
+    test_dir("TEST_MPNET_DIR")
+}
+
+fn test_dir(variable: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os(variable).map(std::path::PathBuf::from).filter(|p| p.join("model.safetensors").exists())
 }
 
 #[cfg(test)]

