@@ -87,6 +87,7 @@ impl Bot {
             Command::TicketClose { id } => self.transition(event, id, Transition::Close, now).await,
             Command::TicketReopen { id } => self.transition(event, id, Transition::Reopen, now).await,
             Command::TicketNote { id, text } => self.ticket_note(event, id, &text, now).await,
+            Command::Solved { id, solved } => self.asker_answers_nudge(event, id, solved, now).await,
             Command::FaqAdd { id, question, answer } => {
                 let entry = FaqEntry { id, question, answer, alternatives: vec![], tags: vec![], links: vec![] };
                 self.faq_add(event, entry, now).await

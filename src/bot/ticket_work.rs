@@ -67,6 +67,33 @@ impl Bot {
         Ok(Vec::new())
     }
 
+    /// The asker's answer to the nudge (its buttons, or `solved` / `unsolved`): solved resolves
+    /// the ticket in their name (no first response) and tells the moderators; not yet stops the
+    /// stale close and tells them too. Anyone else's click changes nothing.
+    pub(super) async fn asker_answers_nudge(&self, event: &Incoming, id: i64, solved: bool, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
+        let Some(ticket) = self.store.ticket(id).await?.filter(|t| t.asker_id == event.author.id) else {
+            return Ok(vec![self.command_reply(event, "nudge_not_yours", context! { ticket_id => id })]);
+        };
+        if !ticket.status.is_active() {
+            return Ok(vec![self.command_reply(event, "nudge_answered", context! { ticket => ticket, solved => solved, already => true })]);
+        }
+        self.store.disarm_timers(ticket.id, &TimerKind::STALE).await?;
+        let ticket = if solved {
+            let resolve = Transition::Resolve { resolution: Some("the asker said it is solved".into()) };
+            match rules::apply_as_bot(&ticket, &resolve, &event.author.name, now) {
+                Ok(change) => self.store.apply_transition(&change).await?,
+                Err(_) => ticket,
+            }
+        } else {
+            self.store.note_on_ticket(&ticket, &event.author.name, "nudge", "still needs help", now).await?;
+            ticket
+        };
+        let told = self.say("moderators_nudge_answered", context! { ticket => ticket, solved => solved });
+        let to_moderators =
+            Action::new(ActionKind::NotifyModerators, &self.shared.config.moderators_channel, told).about_ticket(ticket.id, ticket.status);
+        Ok(vec![self.command_reply(event, "nudge_answered", context! { ticket => ticket, solved => solved, already => false }), to_moderators])
+    }
+
     /// `ticket note <id> <text>`: a line in the history that only moderators see.
     pub(super) async fn ticket_note(&self, event: &Incoming, id: i64, text: &str, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
         let Some(ticket) = self.store.ticket(id).await? else {
@@ -188,7 +215,9 @@ impl Bot {
                     self.store.arm_timer(ticket.id, TimerKind::StaleClose, now + after, now).await?;
                 }
                 self.store.note_on_ticket(ticket, me, "nudge", "asked the asker whether it is solved", now).await?;
-                vec![to_asker(self.say("ticket_nudge", context! { ticket => ticket, closes_in => closes_in }))]
+                let mut nudge = to_asker(self.say("ticket_nudge", context! { ticket => ticket, closes_in => closes_in }));
+                nudge.kind = ActionKind::Nudge;
+                vec![nudge]
             }
             Fired::Close => {
                 let quiet = policy.close_after.map(span_text).unwrap_or_default();

@@ -45,6 +45,11 @@ pub enum Command {
     TicketReopen {
         id: i64,
     },
+    /// The asker's answer to "is this solved?" (the nudge's buttons): solved, or not yet.
+    Solved {
+        id: i64,
+        solved: bool,
+    },
     /// An internal note on a ticket: moderators see it, the asker never does.
     TicketNote {
         id: i64,
@@ -114,6 +119,8 @@ pub const COMMANDS: &[CommandHelp] = &[
     help("faq show <id>", "show one FAQ entry", false),
     help("ask <question>", "ask the bot directly", false),
     help("feedback <text>", "tell the maintainers what you think", false),
+    help("solved <ticket id>", "your ticket is solved (for the asker)", false),
+    help("unsolved <ticket id>", "you still need help with your ticket (for the asker)", false),
     help("escalate <message id or text> [low|normal|high|urgent]", "open a ticket for a message", true),
     help("not-a-question <ticket #id or message id>", "close a ticket as noise; the bot learns from it", true),
     help("ticket list [open|assigned|resolved|closed]", "list tickets (default: open and assigned)", true),
@@ -146,7 +153,13 @@ impl Command {
     pub fn needs_moderator(&self) -> bool {
         !matches!(
             self,
-            Command::Help | Command::FaqSearch { .. } | Command::FaqList | Command::FaqShow { .. } | Command::Ask { .. } | Command::Feedback { .. }
+            Command::Help
+                | Command::FaqSearch { .. }
+                | Command::FaqList
+                | Command::FaqShow { .. }
+                | Command::Ask { .. }
+                | Command::Feedback { .. }
+                | Command::Solved { .. }
         )
     }
 
@@ -167,6 +180,8 @@ impl Command {
             Command::TicketClose { .. } => "ticket close",
             Command::TicketReopen { .. } => "ticket reopen",
             Command::TicketNote { .. } => "ticket note",
+            Command::Solved { solved: true, .. } => "solved",
+            Command::Solved { solved: false, .. } => "unsolved",
             Command::FaqAdd { .. } => "faq add",
             Command::FaqEdit { .. } => "faq edit",
             Command::FaqRemove { .. } => "faq remove",
@@ -247,6 +262,8 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
         "faq" => parse_faq(rest),
         "ticket" | "tickets" => parse_ticket(rest),
         "digest" => Ok(Command::Digest),
+        "solved" => Ok(Command::Solved { id: ticket_id("solved", split_word(rest).0)?, solved: true }),
+        "unsolved" => Ok(Command::Solved { id: ticket_id("unsolved", split_word(rest).0)?, solved: false }),
         "feedback" => Ok(Command::Feedback { text: non_empty("feedback", "the feedback", rest)?.into() }),
         other => Err(CommandError::Unknown(other.chars().take(40).collect())),
     }
@@ -441,6 +458,9 @@ mod tests {
         assert_eq!(parse("ticket resolve 3 upgrade to 1.2").unwrap(), Command::TicketResolve { id: 3, resolution: Some("upgrade to 1.2".into()) });
         assert_eq!(parse("ticket resolve 3").unwrap(), Command::TicketResolve { id: 3, resolution: None });
         assert_eq!(parse("ticket note #3 asked on the forum too").unwrap(), Command::TicketNote { id: 3, text: "asked on the forum too".into() });
+        assert_eq!(parse("solved 3").unwrap(), Command::Solved { id: 3, solved: true });
+        assert_eq!(parse("/unsolved #3").unwrap(), Command::Solved { id: 3, solved: false });
+        assert!(!Command::Solved { id: 3, solved: true }.needs_moderator(), "the asker answers the nudge");
         assert!(matches!(parse("ticket note 3  "), Err(CommandError::Usage { .. })));
         assert_eq!(parse("ticket list closed").unwrap(), Command::TicketList { status: Some(Status::Closed) });
         assert_eq!(parse("ticket list").unwrap(), Command::TicketList { status: None });

@@ -69,6 +69,9 @@ pub enum ActionKind {
     Reply,
     TicketOpened,
     TicketUpdated,
+    /// "Is this solved?" to a quiet asker, in the ticket's thread (adapters add Solved / Still
+    /// need help buttons).
+    Nudge,
     /// A message to the moderators' channel.
     NotifyModerators,
     /// A moderator command from someone who is not a moderator.

@@ -291,8 +291,9 @@ pub(crate) fn sample_ticket(id: i64, created_at: DateTime<Utc>) -> Ticket {
     }
 }
 
-/// The bot's own move (closing a stale ticket, assigning by skill and load): the same rules as
-/// [`apply`], but no first response, which only a person gives.
+/// A move by the bot (closing a stale ticket, assigning by skill and load) or by the asker
+/// (confirming it is solved): the same rules as [`apply`], but no first response, which only a
+/// responder gives.
 pub fn apply_as_bot(ticket: &Ticket, transition: &Transition, bot: &str, now: DateTime<Utc>) -> Result<TicketChange, InvalidTransition> {
     let mut change = apply(ticket, transition, bot, now)?;
     change.first_response_at = ticket.first_response_at;

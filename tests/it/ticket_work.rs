@@ -314,3 +314,38 @@ async fn with_auto_assign_a_new_ticket_is_assigned_as_it_opens_without_counting_
     assert_eq!((ticket.status, ticket.assignee.as_deref(), ticket.first_response_at), (Status::Assigned, Some("mia"), None));
     assert!(ticket_text(&bot, id, 17).await.contains("supportbot: assign (open → assigned): mia"));
 }
+
+#[tokio::test]
+async fn the_asker_answers_the_nudge_with_its_buttons_and_only_the_asker_can() {
+    let db = sqlite_db();
+    let bot = bot_with(&db, TEST_FAQ, stale_config()).await;
+    let id = unanswered_ticket(&bot).await;
+    send(&bot, reply("r1", 30, moderator("mia"), "q1", "which target triple do you build for?")).await;
+    let nudged = bot.tick(at(30 + 2 * DAY)).await.unwrap();
+    let nudge = &nudged[0].1;
+    assert_eq!((nudge.kind, nudge.ticket_id), (ActionKind::Nudge, Some(id)));
+
+    // The buttons, as each platform draws them, come back as the asker's commands.
+    let discord = serde_json::to_value(supportbot::chat::discord::outgoing::components_for(nudge)).unwrap().to_string();
+    assert!(discord.contains(&format!("supportbot:solved:{id}")) && discord.contains(&format!("supportbot:unsolved:{id}")), "{discord}");
+    let slack = serde_json::to_value(supportbot::chat::slack::outgoing::content_for(nudge)).unwrap().to_string();
+    assert!(slack.contains("supportbot_ticket_solved") && slack.contains("supportbot_ticket_unsolved"), "{slack}");
+
+    // "I still need help": the close is off, the moderators know.
+    let not_yet = send(&bot, command("b1", 31 + 2 * DAY, user("ann"), &format!("unsolved {id}"))).await;
+    assert_eq!(kinds(&not_yet), vec![ActionKind::Reply, ActionKind::NotifyModerators]);
+    assert!(not_yet[1].text.contains(&format!("ann still needs help with ticket #{id}")), "{}", not_yet[1].text);
+    assert!(bot.tick(at(30 + 9 * DAY)).await.unwrap().is_empty(), "no stale close after the asker answered");
+
+    // Someone else's click changes nothing; the asker's "solved" resolves it, as no first response.
+    let first_response = bot.store().ticket(id).await.unwrap().unwrap().first_response_at;
+    let refused = send(&bot, command("b2", 32 + 9 * DAY, user("ben"), &format!("solved {id}"))).await;
+    assert!(refused[0].text.contains("Only the person who asked"), "{}", refused[0].text);
+    assert_eq!(bot.store().ticket(id).await.unwrap().unwrap().status, Status::Open);
+    let solved = send(&bot, command("b3", 33 + 9 * DAY, user("ann"), &format!("solved {id}"))).await;
+    assert!(solved[0].text.contains("Glad it is solved"), "{}", solved[0].text);
+    let ticket = bot.store().ticket(id).await.unwrap().unwrap();
+    assert_eq!((ticket.status, ticket.first_response_at), (Status::Resolved, first_response));
+    let again = send(&bot, command("b4", 34 + 9 * DAY, user("ann"), &format!("solved {id}"))).await;
+    assert!(again[0].text.contains("is already resolved"), "{}", again[0].text);
+}

@@ -86,6 +86,8 @@ const LINES: &[Line] = &[
     ),
     line("feedback", &[opt("text", "what you think", Kind::Text, true)]),
     line("digest", &[]),
+    line("solved", &[TICKET_ID]),
+    line("unsolved", &[TICKET_ID]),
 ];
 
 /// Top-level commands that only moderators see by default. Server admins can change that, so

@@ -17,6 +17,8 @@ pub mod buttons {
     pub const ASSIGN_ME: &str = "supportbot:assign_me:";
     pub const RESOLVE: &str = "supportbot:resolve:";
     pub const CLOSE: &str = "supportbot:close:";
+    pub const SOLVED: &str = "supportbot:solved:";
+    pub const UNSOLVED: &str = "supportbot:unsolved:";
 }
 
 const REPLY_URL_PREFIX: &str = "interaction:";
@@ -78,6 +80,10 @@ pub fn map_interaction(interaction: &Interaction, ctx: &DiscordContext, now: Dat
                 IncomingKind::Command { text: format!("ticket resolve {t}") }
             } else if let Some(t) = custom.strip_prefix(buttons::CLOSE) {
                 IncomingKind::Command { text: format!("ticket close {t}") }
+            } else if let Some(t) = custom.strip_prefix(buttons::SOLVED) {
+                IncomingKind::Command { text: format!("solved {t}") }
+            } else if let Some(t) = custom.strip_prefix(buttons::UNSOLVED) {
+                IncomingKind::Command { text: format!("unsolved {t}") }
             } else {
                 return None;
             };

@@ -38,6 +38,10 @@ pub fn components_for(action: &Action) -> Vec<CreateActionRow> {
             button("Resolve", format!("{}{ticket}", buttons::RESOLVE), ButtonStyle::Success),
             button("Close", format!("{}{ticket}", buttons::CLOSE), ButtonStyle::Secondary),
         ],
+        (ActionKind::Nudge, _, Some(ticket)) => vec![
+            button("Yes, it's solved", format!("{}{ticket}", buttons::SOLVED), ButtonStyle::Success),
+            button("I still need help", format!("{}{ticket}", buttons::UNSOLVED), ButtonStyle::Secondary),
+        ],
         _ => return Vec::new(),
     };
     vec![CreateActionRow::Buttons(row)]
@@ -326,7 +330,7 @@ impl PlatformSink for DiscordSink {
             action.in_reply_to.as_deref().and_then(snowflake).filter(|_| action.kind != ActionKind::NotifyModerators && !action.ephemeral);
         // What the asker hears about a ticket goes into the ticket's thread on the question.
         if let (Some(target), Some(asked), Some(ticket)) = (channel, question, action.ticket_id)
-            && matches!(action.kind, ActionKind::TicketOpened | ActionKind::TicketUpdated)
+            && matches!(action.kind, ActionKind::TicketOpened | ActionKind::TicketUpdated | ActionKind::Nudge)
             && let Some(thread) = self.ticket_thread(target, asked, ticket, now).await?
         {
             channel = Some(thread);

@@ -15,6 +15,8 @@ pub mod actions {
     pub const ASSIGN_ME: &str = "supportbot_ticket_assign_me";
     pub const RESOLVE: &str = "supportbot_ticket_resolve";
     pub const CLOSE: &str = "supportbot_ticket_close";
+    pub const SOLVED: &str = "supportbot_ticket_solved";
+    pub const UNSOLVED: &str = "supportbot_ticket_unsolved";
 }
 
 /// What the mapping needs to know about this workspace.
@@ -169,6 +171,8 @@ pub fn map_interaction(ev: &SlackInteractionEvent, ctx: &SlackContext, now: Date
         actions::ASSIGN_ME => IncomingKind::Command { text: format!("ticket assign {value} me") },
         actions::RESOLVE => IncomingKind::Command { text: format!("ticket resolve {value}") },
         actions::CLOSE => IncomingKind::Command { text: format!("ticket close {value}") },
+        actions::SOLVED => IncomingKind::Command { text: format!("solved {value}") },
+        actions::UNSOLVED => IncomingKind::Command { text: format!("unsolved {value}") },
         _ => return None,
     };
     let action_ts = action.action_ts.as_ref().map(|t| t.to_string()).unwrap_or_default();

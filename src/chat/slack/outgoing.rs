@@ -43,6 +43,10 @@ pub fn content_for(action: &Action) -> SlackMessageContent {
             let id = ticket.to_string();
             vec![button("Assign to me", actions::ASSIGN_ME, &id), button("Resolve", actions::RESOLVE, &id), button("Close", actions::CLOSE, &id)]
         }
+        (ActionKind::Nudge, _, Some(ticket)) => {
+            let id = ticket.to_string();
+            vec![button("Yes, it's solved", actions::SOLVED, &id), button("I still need help", actions::UNSOLVED, &id)]
+        }
         _ => vec![],
     };
     let mut content = SlackMessageContent::new().with_text(text.clone());
