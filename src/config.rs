@@ -236,6 +236,8 @@ pub struct TicketSettings {
     pub responders: Vec<tickets::ResponderSettings>,
     /// Assign every new ticket that way as it opens.
     pub auto_assign: bool,
+    /// Who the SLA warnings of unassigned tickets name, a week each in turn.
+    pub on_call: Vec<String>,
 }
 
 impl TicketSettings {
@@ -251,6 +253,7 @@ impl TicketSettings {
             // One ticket's handling time, as the digest's staffing estimate has it by default.
             handling: Duration::from_secs(15 * 60),
             auto_assign: self.auto_assign,
+            on_call: &self.on_call,
         })
     }
 }
@@ -522,6 +525,7 @@ impl Default for TicketSettings {
             sla_warn_at: 0.75,
             responders: Vec::new(),
             auto_assign: false,
+            on_call: Vec::new(),
         }
     }
 }

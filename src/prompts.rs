@@ -242,7 +242,9 @@ mod tests {
             "help" => context! { commands => crate::domain::command::COMMANDS, is_moderator => false, platform => "console" },
             "invalid_transition" => context! { ticket_id => 7, status => "closed", verb => "resolved" },
             "learn_needs_resolution" | "ticket_not_found" | "ticket_noted" => context! { ticket_id => 7 },
-            "moderators_sla" => context! { ticket => ticket(), clock => "first response", target => "1h", left => "15m", breach => false },
+            "moderators_sla" => {
+                context! { ticket => ticket(), clock => "first response", target => "1h", left => "15m", breach => false, on_call => "ben" }
+            }
             "moderators_solved" | "moderators_ticket_comment" => context! { ticket => ticket(), words => "thanks, that fixed it", vote => false },
             "ticket_nudge" => context! { ticket => ticket(), closes_in => "4days" },
             "nudge_answered" => context! { ticket => ticket(), solved => true, already => false },

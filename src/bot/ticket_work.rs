@@ -234,7 +234,7 @@ impl Bot {
                     .await?;
                 let text = self.say(
                     "moderators_sla",
-                    context! { ticket => ticket, clock => clock.as_str(), target => span_text(target), left => left, breach => false },
+                    context! { ticket => ticket, clock => clock.as_str(), target => span_text(target), left => left, breach => false, on_call => policy.on_call_at(now) },
                 );
                 vec![to_moderators(text)]
             }
@@ -242,8 +242,10 @@ impl Bot {
                 self.store
                     .note_on_ticket(ticket, me, "sla_breach", &format!("{} target of {} missed", clock.as_str(), span_text(target)), now)
                     .await?;
-                let text =
-                    self.say("moderators_sla", context! { ticket => ticket, clock => clock.as_str(), target => span_text(target), breach => true });
+                let text = self.say(
+                    "moderators_sla",
+                    context! { ticket => ticket, clock => clock.as_str(), target => span_text(target), breach => true, on_call => policy.on_call_at(now) },
+                );
                 vec![to_moderators(text)]
             }
         })

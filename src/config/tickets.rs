@@ -80,11 +80,12 @@ pub struct Written<'a> {
     pub responders: &'a [ResponderSettings],
     pub handling: Duration,
     pub auto_assign: bool,
+    pub on_call: &'a [String],
 }
 
 /// Reads the settings into the rules' terms, or says in one sentence what is wrong.
 pub fn policy(w: Written<'_>) -> Result<TicketPolicy, String> {
-    let Written { nudge_after, close_after, hours, sla, warn_at, responders, handling, auto_assign } = w;
+    let Written { nudge_after, close_after, hours, sla, warn_at, responders, handling, auto_assign, on_call } = w;
     let hours = hours_of(hours, "[tickets.hours]")?;
     let span = |d: Option<Duration>| d.filter(|d| !d.is_zero()).and_then(|d| chrono::Duration::from_std(d).ok());
     let mut targets = BTreeMap::new();
@@ -117,5 +118,6 @@ pub fn policy(w: Written<'_>) -> Result<TicketPolicy, String> {
         responders: people,
         handling,
         auto_assign,
+        on_call: on_call.to_vec(),
     })
 }

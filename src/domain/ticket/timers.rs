@@ -107,6 +107,8 @@ pub struct TicketPolicy {
     pub handling: Duration,
     /// New tickets are assigned by skill and load as they open.
     pub auto_assign: bool,
+    /// Who is warned of an unassigned ticket's SLA, a week each in turn (weeks from Monday, UTC).
+    pub on_call: Vec<String>,
 }
 
 impl Default for TicketPolicy {
@@ -120,6 +122,7 @@ impl Default for TicketPolicy {
             responders: Vec::new(),
             handling: Duration::minutes(15),
             auto_assign: false,
+            on_call: Vec::new(),
         }
     }
 }
@@ -210,6 +213,14 @@ impl TicketPolicy {
             TimerKind::ResolutionWarning => sla(Clock::Resolution, false),
             TimerKind::ResolutionBreach => sla(Clock::Resolution, true),
         }
+    }
+
+    /// Who is on call at `now`: the rotation moves on every Monday at 00:00 UTC.
+    pub fn on_call_at(&self, now: DateTime<Utc>) -> Option<&str> {
+        // 1970-01-05 was a Monday: whole weeks since then pick the name.
+        let monday = DateTime::from_timestamp(4 * 86_400, 0).unwrap_or_default();
+        let week = (now - monday).num_weeks().max(0) as usize;
+        (!self.on_call.is_empty()).then(|| self.on_call[week % self.on_call.len()].as_str())
     }
 
     /// Where `ticket` stands on `clock` at `now`; `None` when its priority has no such target.
@@ -321,6 +332,18 @@ mod tests {
         let p = TicketPolicy { hours, ..policy() };
         let timers = p.sla_timers(&ticket(Priority::Urgent));
         assert_eq!(timers.last(), Some(&(TimerKind::ResolutionBreach, at(2 * 24 * 60 + 120))));
+    }
+
+    #[test]
+    fn the_on_call_rotation_moves_on_every_monday() {
+        let p = TicketPolicy { on_call: vec!["mia".into(), "ben".into()], ..TicketPolicy::default() };
+        let monday = DateTime::parse_from_rfc3339("2026-11-30T00:00:00Z").unwrap().with_timezone(&Utc);
+        let first = p.on_call_at(monday).unwrap();
+        assert_eq!(p.on_call_at(monday + Duration::days(6) + Duration::hours(23)), Some(first), "the same all week");
+        let next = p.on_call_at(monday + Duration::days(7)).unwrap();
+        assert_ne!(first, next);
+        assert_eq!(p.on_call_at(monday + Duration::days(14)), Some(first));
+        assert_eq!(TicketPolicy::default().on_call_at(monday), None);
     }
 
     #[test]
