@@ -64,6 +64,7 @@ pub async fn digest(
         handling: Duration::from_std(settings.handling).unwrap_or(Duration::minutes(15)),
         first_response_target: Duration::from_std(settings.first_response_target).unwrap_or(Duration::hours(1)),
         service_level: 0.8,
+        hours: config.tickets.hours.clone(),
     };
     let mut numbers = compose(&input, staffing, now);
     numbers.undelivered = store.given_up_between(from, to).await?;

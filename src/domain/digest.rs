@@ -34,12 +34,15 @@ pub struct DigestInput {
 }
 
 /// The staffing assumptions behind the responders estimate.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Staffing {
     pub handling: Duration,
     pub first_response_target: Duration,
     /// Share of questions that should meet the target.
     pub service_level: f64,
+    /// When responders work (`[tickets.hours]`): questions arrive per working hour, and the
+    /// estimate is of responders on duty then.
+    pub hours: crate::domain::hours::BusinessHours,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -69,6 +72,8 @@ pub struct DigestNumbers {
     pub median_resolution_hours: Option<f64>,
     pub top_helpers: Vec<Helper>,
     pub arrivals_per_hour: f64,
+    /// The rate and the staffing estimate count working hours only (`[tickets.hours]` is set).
+    pub working_hours_only: bool,
     pub responders_needed: Option<u32>,
     pub first_response_target_hours: f64,
     pub forecast_next_period: Option<f64>,
@@ -167,7 +172,7 @@ pub fn compose(input: &DigestInput, staffing: Staffing, now: DateTime<Utc>) -> D
     let mut top_helpers: Vec<Helper> = helpers.into_iter().map(|(user, answers)| Helper { user: user.into(), answers }).collect();
     top_helpers.sort_by(|a, b| b.answers.cmp(&a.answers).then(a.user.cmp(&b.user)));
     top_helpers.truncate(5);
-    let period_hours = hours(input.to - input.from).max(1.0 / 60.0);
+    let period_hours = hours(staffing.hours.between(input.from, input.to)).max(1.0 / 60.0);
     let arrivals_per_hour = questions as f64 / period_hours;
     DigestNumbers {
         undelivered: 0,
@@ -194,6 +199,7 @@ pub fn compose(input: &DigestInput, staffing: Staffing, now: DateTime<Utc>) -> D
         median_resolution_hours: median(input.tickets_opened.iter().filter_map(|t| t.resolution_time()).map(hours).collect()),
         top_helpers,
         arrivals_per_hour,
+        working_hours_only: !staffing.hours.is_always(),
         responders_needed: responders_needed(
             arrivals_per_hour,
             hours(staffing.handling),
@@ -270,7 +276,12 @@ mod tests {
     }
 
     fn staffing() -> Staffing {
-        Staffing { handling: Duration::minutes(15), first_response_target: Duration::hours(1), service_level: 0.8 }
+        Staffing {
+            handling: Duration::minutes(15),
+            first_response_target: Duration::hours(1),
+            service_level: 0.8,
+            hours: crate::domain::hours::BusinessHours::always(),
+        }
     }
 
     #[test]
@@ -286,6 +297,17 @@ mod tests {
         assert!((d.arrivals_per_hour - 6.0 / 168.0).abs() < 1e-9);
         assert_eq!(d.responders_needed, Some(1));
         assert!(d.forecast_next_period.unwrap() > 5.0);
+    }
+
+    #[test]
+    fn the_staffing_estimate_counts_the_working_hours_only() {
+        // 40 working hours in the week instead of 168: the same six questions arrive four
+        // times as fast while someone is on duty.
+        let days: Vec<String> = ["mon", "tue", "wed", "thu", "fri"].iter().map(|d| d.to_string()).collect();
+        let office = crate::domain::hours::BusinessHours::parse("UTC", &days, "09:00", "17:00", &[]).unwrap();
+        let d = compose(&week(), Staffing { hours: office, ..staffing() }, t0() + Duration::days(7));
+        assert!((d.arrivals_per_hour - 6.0 / 40.0).abs() < 1e-9, "{}", d.arrivals_per_hour);
+        assert!(d.working_hours_only && !compose(&week(), staffing(), t0()).working_hours_only);
     }
 
     #[test]

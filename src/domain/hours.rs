@@ -33,7 +33,8 @@ impl BusinessHours {
         BusinessHours { zone: Tz::UTC, days: [true; 7], open: 0, close: 24 * 60, holidays: BTreeSet::new() }
     }
 
-    fn is_always(&self) -> bool {
+    /// Whether every minute counts (no hours configured).
+    pub fn is_always(&self) -> bool {
         self.days == [true; 7] && self.open == 0 && self.close == 24 * 60 && self.holidays.is_empty()
     }
 
