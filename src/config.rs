@@ -241,8 +241,9 @@ pub struct TicketSettings {
 }
 
 impl TicketSettings {
-    /// The settings in the ticket rules' terms.
-    pub fn policy(&self) -> Result<crate::domain::ticket::timers::TicketPolicy, String> {
+    /// The settings in the ticket rules' terms; `handling` is one ticket's handling time
+    /// (`[digest] handling`, the same the staffing estimate uses).
+    pub fn policy(&self, handling: Duration) -> Result<crate::domain::ticket::timers::TicketPolicy, String> {
         tickets::policy(tickets::Written {
             nudge_after: self.nudge_after,
             close_after: self.close_after,
@@ -250,8 +251,7 @@ impl TicketSettings {
             sla: &self.sla,
             warn_at: self.sla_warn_at,
             responders: &self.responders,
-            // One ticket's handling time, as the digest's staffing estimate has it by default.
-            handling: Duration::from_secs(15 * 60),
+            handling,
             auto_assign: self.auto_assign,
             on_call: &self.on_call,
         })
@@ -623,7 +623,7 @@ impl Settings {
         if self.tickets.unanswered_after.is_zero() {
             return Err(ConfigError("[tickets] unanswered_after must be longer than zero".into()));
         }
-        self.tickets.policy().map_err(ConfigError)?;
+        self.tickets.policy(self.digest.handling).map_err(ConfigError)?;
         Ok(())
     }
 }
@@ -732,7 +732,7 @@ mod tests {
             "[tickets]\nnudge_after = \"3d\"\n[tickets.hours]\ntimezone = \"Europe/Berlin\"\ndays = [\"mon\", \"fri\"]\nopen = \"09:00\"\nclose = \"17:00\"\n[tickets.sla.urgent]\nfirst_response = \"1h\"\n",
         );
         let high = env(&[("SUPPORTBOT_TICKETS__SLA__HIGH__RESOLUTION", "2d")]);
-        let policy = Settings::load_with_env(Some(f.path()), high).unwrap().tickets.policy().unwrap();
+        let policy = Settings::load_with_env(Some(f.path()), high).unwrap().tickets.policy(Duration::from_secs(900)).unwrap();
         assert_eq!(policy.nudge_after, Some(chrono::Duration::days(3)));
         assert_eq!(policy.close_after, None, "unset: never");
         use crate::domain::ticket::Priority;

@@ -289,9 +289,7 @@ impl Bot {
             "ticket_resolved_asker",
             context! { asker => ticket.asker_name, ticket_id => ticket.id, actor => actor, resolution => ticket.resolution },
         );
-        Action::new(ActionKind::TicketUpdated, &ticket.channel, text)
-            .replying_to(ticket.question_message_id.as_deref())
-            .about_ticket(ticket.id, ticket.status)
+        self.to_asker(ticket, text)
     }
 
     async fn faq_add(&self, event: &Incoming, entry: FaqEntry, now: DateTime<Utc>) -> BotResult<Vec<Action>> {

@@ -73,7 +73,7 @@ impl BotConfig {
             learn: s.faq.learn,
             learned_per_entry: s.faq.learned_per_entry,
             // Checked when the settings loaded; a policy that fails here runs without timers.
-            tickets: s.tickets.policy().unwrap_or_default(),
+            tickets: s.tickets.policy(s.digest.handling).unwrap_or_default(),
         }
     }
 

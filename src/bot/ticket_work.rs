@@ -51,9 +51,7 @@ impl Bot {
             self.store.disarm_timers(ticket.id, &TimerKind::STALE).await?;
             if sounds_solved(text) {
                 let says = self.say("moderators_solved", context! { ticket => ticket, words => truncate_chars(text, 300), vote => false });
-                let notice =
-                    Action::new(ActionKind::NotifyModerators, &self.shared.config.moderators_channel, says).about_ticket(ticket.id, ticket.status);
-                return Ok(vec![notice]);
+                return Ok(vec![self.to_moderators(ticket, says)]);
             }
         } else if action == "reply" {
             if self.store.mark_first_response(ticket.id, event.at).await? {
@@ -89,9 +87,20 @@ impl Bot {
             ticket
         };
         let told = self.say("moderators_nudge_answered", context! { ticket => ticket, solved => solved });
-        let to_moderators =
-            Action::new(ActionKind::NotifyModerators, &self.shared.config.moderators_channel, told).about_ticket(ticket.id, ticket.status);
-        Ok(vec![self.command_reply(event, "nudge_answered", context! { ticket => ticket, solved => solved, already => false }), to_moderators])
+        let reply = self.command_reply(event, "nudge_answered", context! { ticket => ticket, solved => solved, already => false });
+        Ok(vec![reply, self.to_moderators(&ticket, told)])
+    }
+
+    /// A notice about `ticket` in the moderators' channel.
+    pub(super) fn to_moderators(&self, ticket: &Ticket, text: String) -> Action {
+        Action::new(ActionKind::NotifyModerators, &self.shared.config.moderators_channel, text).about_ticket(ticket.id, ticket.status)
+    }
+
+    /// A word to the asker about `ticket`, in its thread on the question.
+    pub(super) fn to_asker(&self, ticket: &Ticket, text: String) -> Action {
+        Action::new(ActionKind::TicketUpdated, &ticket.channel, text)
+            .replying_to(ticket.question_message_id.as_deref())
+            .about_ticket(ticket.id, ticket.status)
     }
 
     /// `ticket note <id> <text>`: a line in the history that only moderators see.
@@ -131,8 +140,7 @@ impl Bot {
             self.store.disarm_timers(ticket.id, &TimerKind::STALE).await?;
             let template = if helpful { "moderators_solved" } else { "moderators_ticket_comment" };
             let says = self.say(template, context! { ticket => ticket, words => comment.map(|c| truncate_chars(c, 300)), vote => true });
-            actions
-                .push(Action::new(ActionKind::NotifyModerators, &self.shared.config.moderators_channel, says).about_ticket(ticket.id, ticket.status));
+            actions.push(self.to_moderators(&ticket, says));
         }
         Ok(Some(actions))
     }
@@ -197,14 +205,8 @@ impl Bot {
     async fn fire(&self, timer: &DueTimer, ticket: &Ticket, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
         let policy = &self.shared.config.tickets;
         let me = &self.shared.config.name;
-        let to_asker = |text: String| {
-            Action::new(ActionKind::TicketUpdated, &ticket.channel, text)
-                .replying_to(ticket.question_message_id.as_deref())
-                .about_ticket(ticket.id, ticket.status)
-        };
-        let to_moderators = |text: String| {
-            Action::new(ActionKind::NotifyModerators, &self.shared.config.moderators_channel, text).about_ticket(ticket.id, ticket.status)
-        };
+        let to_asker = |text: String| self.to_asker(ticket, text);
+        let to_moderators = |text: String| self.to_moderators(ticket, text);
         let fired = policy.on_due(timer.kind, ticket);
         tracing::info!(ticket = ticket.id, timer = %timer.kind, outcome = ?fired, "ticket timer due");
         Ok(match fired {

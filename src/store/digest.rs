@@ -93,6 +93,26 @@ impl Store {
         rows.iter().map(super::tickets::ticket_from_row).collect()
     }
 
+    /// The histories of the tickets opened in [from, to), by ticket, in one read.
+    pub async fn ticket_events_opened_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<std::collections::HashMap<i64, Vec<crate::domain::ticket::TicketEvent>>> {
+        let rows = self
+            .rows_between(
+                "SELECT e.* FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id WHERE t.created_at >= $1 AND t.created_at < $2 ORDER BY e.id",
+                from,
+                to,
+            )
+            .await?;
+        let mut by_ticket: std::collections::HashMap<i64, Vec<_>> = std::collections::HashMap::new();
+        for row in &rows {
+            by_ticket.entry(row.try_get("ticket_id")?).or_default().push(super::tickets::event(row)?);
+        }
+        Ok(by_ticket)
+    }
+
     /// How many tickets were resolved in [from, to).
     pub async fn tickets_resolved_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<i64> {
         self.count_between("SELECT COUNT(*) AS n FROM tickets WHERE resolved_at >= $1 AND resolved_at < $2", from, to).await

@@ -60,7 +60,7 @@ async fn record_event(unit: &Store, ticket_id: i64, e: &TicketEvent) -> StoreRes
     Ok(())
 }
 
-fn event(row: &AnyRow) -> StoreResult<TicketEvent> {
+pub(super) fn event(row: &AnyRow) -> StoreResult<TicketEvent> {
     let from: Option<String> = row.try_get("from_status")?;
     Ok(TicketEvent {
         at: time(row.try_get("at")?)?,

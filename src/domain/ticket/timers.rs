@@ -248,12 +248,13 @@ pub fn sounds_solved(text: &str) -> bool {
     let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric() && c != '\'').filter(|w| !w.is_empty()).collect();
     let has = |w: &str| words.contains(&w);
     let phrase = |p: &str| lower.contains(p);
-    let doubt = [
-        "still", "not", "no", "doesn't", "didn't", "isn't", "won't", "can't", "cannot", "nope", "but", "except", "again", "same", "error", "fails",
-        "broken", "?",
-    ]
-    .iter()
-    .any(|d| if *d == "?" { lower.contains('?') } else { has(d) });
+    let doubt = lower.contains('?')
+        || [
+            "still", "not", "no", "doesn't", "didn't", "isn't", "won't", "can't", "cannot", "nope", "but", "except", "again", "same", "error",
+            "fails", "broken",
+        ]
+        .iter()
+        .any(|d| has(d));
     let solved = ["fixed", "solved", "resolved", "sorted"].iter().any(|w| has(w))
         || ["works now", "working now", "that did it", "that did the trick", "all good now", "it works", "problem gone"].iter().any(|p| phrase(p));
     solved && !doubt && words.len() <= 30
