@@ -392,15 +392,20 @@ pub struct Inlet {
     /// Whether this run's catch-up is done: until then a live message does not move its
     /// channel's cursor (an earlier one the last run held in memory may still be unread).
     caught_up: Arc<std::sync::atomic::AtomicBool>,
+    /// The events being handled in the background, which a clean stop lets finish.
+    handling: tokio_util::task::TaskTracker,
 }
 
 /// How many events are held in memory while the database is away; past that the oldest go
 /// (the catch-up on the next READY reads them again from the channel's history).
 const MAX_HELD: usize = 50_000;
 
+/// How long a clean stop waits for the events being handled (a container's stop grace is 10 s).
+pub const STOP_PATIENCE: std::time::Duration = std::time::Duration::from_secs(8);
+
 impl Inlet {
     pub fn new(bot: Arc<Bot>) -> Self {
-        Inlet { bot, wake: Arc::new(Notify::new()), held: Arc::default(), caught_up: Arc::default() }
+        Inlet { bot, wake: Arc::new(Notify::new()), held: Arc::default(), caught_up: Arc::default(), handling: Default::default() }
     }
 
     /// Records an event. True when this instance claimed it and must handle it; false for a
@@ -416,7 +421,7 @@ impl Inlet {
         Fut: Future<Output = ()> + Send,
     {
         let (bot, wake) = (self.bot.clone(), self.wake.clone());
-        tokio::spawn(async move {
+        self.handling.spawn(async move {
             match bot.process(&incoming, Utc::now()).await {
                 Ok(actions) => {
                     wake.notify_one();
@@ -428,6 +433,16 @@ impl Inlet {
                 }
             }
         });
+    }
+
+    /// A clean stop: waits up to `patience` for the events being handled, so what was read
+    /// before the stop is done before the store closes. Whatever is still running after that
+    /// stays unprocessed in the inbox and the next start resumes it.
+    pub async fn finish_handling(&self, patience: std::time::Duration) {
+        self.handling.close();
+        if tokio::time::timeout(patience, self.handling.wait()).await.is_err() {
+            tracing::warn!(still_running = self.handling.len(), "stopping with events still being handled; the next start resumes them");
+        }
     }
 
     /// Records an event, then handles it in the background if this instance claimed it.

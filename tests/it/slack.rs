@@ -365,8 +365,8 @@ async fn the_tickets_slack_thread_is_its_transcript_and_thanks_there_propose_res
     app.shutdown().await;
     let store = Store::connect(&app.db.url, 1).await.unwrap();
     let ticket = store.ticket(1).await.unwrap().unwrap();
-    assert!(ticket.first_response_at.is_some(), "the moderator's reply in the thread is the first response");
     let events = store.ticket_events(1).await.unwrap();
+    assert!(ticket.first_response_at.is_some(), "the moderator's reply in the thread is the first response: {ticket:?} {events:?}");
     let said: Vec<(&str, &str)> = events.iter().filter_map(|e| Some((e.action.as_str(), e.note.as_deref()?))).collect();
     assert!(said.contains(&("reply", "the link expires after 10 minutes <!channel>")), "{said:?}");
     assert!(said.contains(&("message", "thanks, that fixed it")), "{said:?}");

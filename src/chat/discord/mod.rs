@@ -52,6 +52,7 @@ const READY_WAIT: Duration = Duration::from_secs(30);
 pub struct DiscordHandle {
     shards: Arc<ShardManager>,
     gateway: tokio::task::JoinHandle<()>,
+    inlet: Inlet,
     delivery: tokio::task::JoinHandle<()>,
 }
 
@@ -59,6 +60,7 @@ impl DiscordHandle {
     pub async fn stop(self) {
         self.shards.shutdown_all().await;
         let _ = self.gateway.await;
+        self.inlet.finish_handling(crate::chat::STOP_PATIENCE).await;
         let _ = self.delivery.await;
     }
 }
@@ -196,7 +198,7 @@ pub async fn start(
         delivery_loop(&bot.outbox(), &sink, &wake, &mut stop).await;
         let _ = held.await;
     });
-    Ok(DiscordHandle { shards, gateway, delivery })
+    Ok(DiscordHandle { shards, gateway, inlet, delivery })
 }
 
 /// How often events held while the database was away are offered to it again.

@@ -38,6 +38,7 @@ pub struct SlackHandle {
     /// Routes to serve (Events API mode).
     pub router: Option<axum::Router>,
     listener: Option<SlackClientSocketModeListener<socket::ConnectorType>>,
+    inlet: Inlet,
     delivery: tokio::task::JoinHandle<()>,
 }
 
@@ -46,6 +47,7 @@ impl SlackHandle {
         if let Some(l) = self.listener {
             l.shutdown().await;
         }
+        self.inlet.finish_handling(crate::chat::STOP_PATIENCE).await;
         let _ = self.delivery.await;
     }
 }
@@ -104,7 +106,7 @@ pub async fn start(
     };
     let inlet = Inlet::new(bot.clone());
     let wake = inlet.wake.clone();
-    let runtime = Arc::new(SlackRuntime { inlet, ctx });
+    let runtime = Arc::new(SlackRuntime { inlet: inlet.clone(), ctx });
     let moderators_channel = settings.moderators_channel.clone().or_else(|| Some(default_moderators_channel.to_string()));
     let sink = SlackSink::new(client.clone(), bot_token, moderators_channel).with_bot_user(me.user_id.to_string());
     let delivery = tokio::spawn(async move { crate::chat::delivery_loop(&bot.outbox(), &sink, &wake, &mut stop).await });
@@ -112,5 +114,5 @@ pub async fn start(
         WayIn::Http(secret) => (Some(http::routes(runtime, &secret)), None),
         WayIn::Socket(app_token) => (None, Some(socket::start(client, &app_token, runtime).await?)),
     };
-    Ok(SlackHandle { router, listener, delivery })
+    Ok(SlackHandle { router, listener, inlet, delivery })
 }
