@@ -191,6 +191,21 @@ pub async fn run(settings: Settings, listener: tokio::net::TcpListener, shutdown
         Some(discord) => Some(crate::chat::discord::start(discord, &settings.tickets.moderators_channel, bot.clone(), stop_rx.clone()).await?),
         None => None,
     };
+    let github = match &settings.github {
+        Some(github) => {
+            let client = crate::github::GithubClient::new(github)?;
+            if let Some(secret) =
+                github.webhook_secret.as_ref().map(|s| secrecy::ExposeSecret::expose_secret(s).to_string()).filter(|s| !s.trim().is_empty())
+            {
+                routes = routes.merge(crate::github::webhook::routes(bot.clone(), &secret));
+            } else {
+                tracing::warn!("[github] webhook_secret is not set: closing an issue on GitHub will not resolve its ticket");
+            }
+            let tick = settings.bot.tick.max(Duration::from_millis(50));
+            Some(tokio::spawn(crate::github::worker::run(bot.clone(), client, tick, stop_rx.clone())))
+        }
+        None => None,
+    };
     let instance = format!("{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "supportbot".into()), std::process::id());
     let tick = settings.bot.tick.max(Duration::from_millis(50));
     let jobs = {
@@ -209,6 +224,9 @@ pub async fn run(settings: Settings, listener: tokio::net::TcpListener, shutdown
     axum::serve(listener, crate::server::router(bot.clone(), routes)).with_graceful_shutdown(shutdown).await.context("HTTP server failed")?;
     let _ = stop_tx.send(true);
     let _ = jobs.await;
+    if let Some(github) = github {
+        let _ = github.await;
+    }
     if let Some(slack) = slack {
         slack.stop().await;
     }

@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod github;
 mod tickets;
+pub use github::GithubSettings;
 pub use tickets::{HoursSettings, ResponderSettings, SlaSettings};
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -25,6 +27,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub slack: Option<SlackSettings>,
     pub discord: Option<DiscordSettings>,
+    pub github: Option<GithubSettings>,
 }
 
 /// How the bot talks to Slack.
@@ -624,6 +627,9 @@ impl Settings {
             return Err(ConfigError("[tickets] unanswered_after must be longer than zero".into()));
         }
         self.tickets.policy(self.digest.handling).map_err(ConfigError)?;
+        if let Some(github) = &self.github {
+            github.check().map_err(ConfigError)?;
+        }
         Ok(())
     }
 }

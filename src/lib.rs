@@ -22,6 +22,7 @@ pub mod config;
 pub mod domain;
 pub mod eval;
 pub mod faults;
+pub mod github;
 pub mod metrics;
 pub mod prompts;
 pub mod semantic;

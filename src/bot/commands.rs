@@ -87,6 +87,7 @@ impl Bot {
             Command::TicketClose { id } => self.transition(event, id, Transition::Close, now).await,
             Command::TicketReopen { id } => self.transition(event, id, Transition::Reopen, now).await,
             Command::TicketNote { id, text } => self.ticket_note(event, id, &text, now).await,
+            Command::TicketGithub { id, target } => self.ticket_github(event, id, &target, now).await,
             Command::Solved { id, solved } => self.asker_answers_nudge(event, id, solved, now).await,
             Command::FaqAdd { id, question, answer } => {
                 let entry = FaqEntry { id, question, answer, alternatives: vec![], tags: vec![], links: vec![] };
@@ -258,10 +259,11 @@ impl Bot {
             .collect();
         let linked = self.store.linked_count(id).await?;
         let question = truncate_chars(&ticket.question, 1_000);
+        let issue = self.store.ticket_issue(id).await?;
         Ok(vec![self.command_reply(
             event,
             "ticket_show",
-            context! { sla => self.sla_summary(&ticket, now), ticket => ticket, events => events, linked => linked, question => question },
+            context! { sla => self.sla_summary(&ticket, now), ticket => ticket, events => events, linked => linked, question => question, issue => issue },
         )])
     }
 

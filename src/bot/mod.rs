@@ -12,6 +12,7 @@ mod detector_cache;
 pub mod digest;
 mod faq;
 mod faq_commands;
+pub mod github;
 mod learning;
 mod outbox;
 pub mod scheduler;
@@ -57,6 +58,8 @@ pub struct BotConfig {
     pub learned_per_entry: usize,
     /// SLA targets and hours, and when a quiet asker is nudged and the ticket closed.
     pub tickets: crate::domain::ticket::timers::TicketPolicy,
+    /// `[github]`, when it is set up.
+    pub github: Option<github::GithubPolicy>,
 }
 
 impl BotConfig {
@@ -74,6 +77,7 @@ impl BotConfig {
             learned_per_entry: s.faq.learned_per_entry,
             // Checked when the settings loaded; a policy that fails here runs without timers.
             tickets: s.tickets.policy(s.digest.handling).unwrap_or_default(),
+            github: s.github.as_ref().map(|g| github::GithubPolicy { repo: g.repo.clone(), link: g.link.clone() }),
         }
     }
 

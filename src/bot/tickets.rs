@@ -71,7 +71,9 @@ impl Bot {
 
     async fn linked_actions(&self, req: &NewTicket<'_>, ticket: &Ticket) -> BotResult<Vec<Action>> {
         let linked = self.store.linked_count(ticket.id).await?;
-        let to_asker = self.say("ticket_linked", context! { ticket_id => ticket.id, asker => req.asker_name });
+        // A repeat of something already tracked on GitHub is told where to follow it.
+        let issue = self.store.ticket_issue(ticket.id).await?.filter(|i| i.url.is_some() && i.state == crate::store::IssueState::Open);
+        let to_asker = self.say("ticket_linked", context! { ticket_id => ticket.id, asker => req.asker_name, issue => issue });
         let to_moderators = self
             .say("moderators_ticket_linked", context! { ticket_id => ticket.id, asker => req.asker_name, channel => req.channel, linked => linked });
         Ok(self.tell_asker_and_moderators(req, ticket, ActionKind::TicketUpdated, to_asker, to_moderators))

@@ -179,7 +179,7 @@ const MIN_WAIT: Duration = Duration::milliseconds(50);
 const MAX_PASS: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Exponential backoff: 2 s, 4 s, 8 s ... capped at 10 minutes.
-fn backoff(attempts: i64) -> Duration {
+pub(crate) fn backoff(attempts: i64) -> Duration {
     Duration::seconds(2i64.saturating_pow(attempts.clamp(1, 20) as u32).min(600))
 }
 

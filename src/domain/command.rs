@@ -55,6 +55,12 @@ pub enum Command {
         id: i64,
         text: String,
     },
+    /// Opens a GitHub issue for a ticket, in `target` (a repository, or empty for the default),
+    /// or links the ticket to an existing issue (`owner/name#12`, an issue's address).
+    TicketGithub {
+        id: i64,
+        target: String,
+    },
     FaqAdd {
         id: String,
         question: String,
@@ -130,6 +136,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     help("ticket close <id>", "close a ticket", true),
     help("ticket reopen <id>", "reopen a resolved or closed ticket", true),
     help("ticket note <id> <text>", "add an internal note (moderators only see it)", true),
+    help("ticket github <id> [owner/name | owner/name#12]", "open a GitHub issue for a ticket, or link it to an existing one", true),
     help("faq add <id> | <question> | <answer>", "add an FAQ entry", true),
     help("faq edit <id> <question|answer|alternatives|tags|links> <value>", "change one field (lists: comma-separated)", true),
     help("faq remove <id>", "remove an FAQ entry", true),
@@ -180,6 +187,7 @@ impl Command {
             Command::TicketClose { .. } => "ticket close",
             Command::TicketReopen { .. } => "ticket reopen",
             Command::TicketNote { .. } => "ticket note",
+            Command::TicketGithub { .. } => "ticket github",
             Command::Solved { solved: true, .. } => "solved",
             Command::Solved { solved: false, .. } => "unsolved",
             Command::FaqAdd { .. } => "faq add",
@@ -347,7 +355,10 @@ fn parse_ticket(rest: &str) -> Result<Command, CommandError> {
             let id = ticket_id(&prefix, first)?;
             Ok(Command::TicketNote { id, text: non_empty(&prefix, "the note", after)?.into() })
         }
-        other => Err(usage("ticket list", format!("unknown ticket command {other:?}; try list, show, assign, resolve, close, reopen or note"))),
+        "github" => Ok(Command::TicketGithub { id: ticket_id(&prefix, first)?, target: after.trim().into() }),
+        other => {
+            Err(usage("ticket list", format!("unknown ticket command {other:?}; try list, show, assign, resolve, close, reopen, note or github")))
+        }
     }
 }
 
@@ -458,6 +469,8 @@ mod tests {
         assert_eq!(parse("ticket resolve 3 upgrade to 1.2").unwrap(), Command::TicketResolve { id: 3, resolution: Some("upgrade to 1.2".into()) });
         assert_eq!(parse("ticket resolve 3").unwrap(), Command::TicketResolve { id: 3, resolution: None });
         assert_eq!(parse("ticket note #3 asked on the forum too").unwrap(), Command::TicketNote { id: 3, text: "asked on the forum too".into() });
+        assert_eq!(parse("ticket github 3").unwrap(), Command::TicketGithub { id: 3, target: "".into() });
+        assert_eq!(parse("ticket github #3 acme/widgets#12").unwrap(), Command::TicketGithub { id: 3, target: "acme/widgets#12".into() });
         assert_eq!(parse("solved 3").unwrap(), Command::Solved { id: 3, solved: true });
         assert_eq!(parse("/unsolved #3").unwrap(), Command::Solved { id: 3, solved: false });
         assert!(!Command::Solved { id: 3, solved: true }.needs_moderator(), "the asker answers the nudge");

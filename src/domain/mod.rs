@@ -7,6 +7,7 @@ pub mod decision;
 pub mod digest;
 pub mod faq;
 pub mod faq_index;
+pub mod github;
 pub mod hours;
 pub mod inert;
 pub mod intake;

@@ -1,0 +1,1 @@
+../common/0010_ticket_github.sql
