@@ -50,6 +50,12 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("nudge_answered", include_str!("../prompts/nudge_answered.j2")),
     ("nudge_not_yours", include_str!("../prompts/nudge_not_yours.j2")),
     ("not_a_question_unknown", include_str!("../prompts/not_a_question_unknown.j2")),
+    ("privacy_export", include_str!("../prompts/privacy_export.j2")),
+    ("privacy_forget_cancelled", include_str!("../prompts/privacy_forget_cancelled.j2")),
+    ("privacy_forget_confirm", include_str!("../prompts/privacy_forget_confirm.j2")),
+    ("privacy_forget_not_asked", include_str!("../prompts/privacy_forget_not_asked.j2")),
+    ("privacy_forgotten", include_str!("../prompts/privacy_forgotten.j2")),
+    ("privacy_policy", include_str!("../prompts/privacy_policy.j2")),
     ("refused", include_str!("../prompts/refused.j2")),
     ("ticket_linked", include_str!("../prompts/ticket_linked.j2")),
     ("ticket_list", include_str!("../prompts/ticket_list.j2")),
@@ -60,6 +66,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("ticket_resolved_asker", include_str!("../prompts/ticket_resolved_asker.j2")),
     ("ticket_show", include_str!("../prompts/ticket_show.j2")),
     ("ticket_stale_closed", include_str!("../prompts/ticket_stale_closed.j2")),
+    ("ticket_text_removed", include_str!("../prompts/ticket_text_removed.j2")),
     ("ticket_updated", include_str!("../prompts/ticket_updated.j2")),
     ("unknown_command", include_str!("../prompts/unknown_command.j2")),
     ("usage", include_str!("../prompts/usage.j2")),
@@ -238,10 +245,11 @@ mod tests {
                 sla => vec![context! { priority => "urgent", tickets => 3, first_response_met => 0.67, resolution_met => Value::from(()), breaches => 1 }],
                 responders => vec![context! { name => "mia", first_responses => 2, median_first_response_hours => 0.5, resolved => 1, median_resolution_hours => 3.0, sla_met => 1.0 }],
                 gaps => vec![context! { keywords => vec!["arm", "build"], size => 4, people => 3, examples => vec!["arm build fails"], answer => "use the arm64 image", ticket_id => 12, command => "faq learn 12" }],
+                privacy => crate::domain::privacy::Policy::default().words(), forgotten => 2,
             }, themes => vec![context! { keywords => vec!["card", "arrive"], size => 4, previous_size => 1, examples => vec!["my card has not arrived"], people => 3, coherence => 0.62, tightness => "tight" }] },
             "help" => context! { commands => crate::domain::command::COMMANDS, is_moderator => false, platform => "console" },
             "invalid_transition" => context! { ticket_id => 7, status => "closed", verb => "resolved" },
-            "learn_needs_resolution" | "ticket_not_found" | "ticket_noted" => context! { ticket_id => 7 },
+            "learn_needs_resolution" | "ticket_not_found" | "ticket_noted" | "ticket_text_removed" => context! { ticket_id => 7 },
             "moderators_sla" => {
                 context! { ticket => ticket(), clock => "first response", target => "1h", left => "15m", breach => false, on_call => "ben" }
             }
@@ -271,6 +279,15 @@ mod tests {
             "feedback_not_yours" | "feedback_nothing_to_rate" => context! {},
             "not_a_question" => context! { closed_ticket => 7, learned => 3 },
             "not_a_question_unknown" => context! { target => "m-42" },
+            "privacy_export" => context! {
+                member => "U1", platform => "slack", summary => "2 questions", inline => Value::from_safe_string("```json\n{}\n```".into()),
+                attached => false, size => 2, command => "supportbot privacy export --platform slack --user U1",
+            },
+            "privacy_forget_cancelled" => context! { cancelled => true },
+            "privacy_forget_confirm" => context! { stored => "2 messages, 1 ticket", tickets => "#3", minutes => 15 },
+            "privacy_forget_not_asked" => context! { minutes => 15 },
+            "privacy_forgotten" => context! { own => false, member => "U1", removed => "2 messages, 1 ticket", tickets => 1 },
+            "privacy_policy" => context! { p => crate::domain::privacy::Policy::default().words(), min_users => 3 },
             other => panic!("add a sample context for the new template {other:?}"),
         }
     }

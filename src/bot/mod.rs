@@ -14,6 +14,7 @@ mod faq;
 mod faq_commands;
 mod learning;
 mod outbox;
+pub mod privacy;
 pub mod scheduler;
 mod ticket_work;
 mod tickets;
@@ -57,6 +58,8 @@ pub struct BotConfig {
     pub learned_per_entry: usize,
     /// SLA targets and hours, and when a quiet asker is nudged and the ticket closed.
     pub tickets: crate::domain::ticket::timers::TicketPolicy,
+    /// How long what the bot stores is kept (`[privacy]`).
+    pub privacy: crate::domain::privacy::Policy,
 }
 
 impl BotConfig {
@@ -74,6 +77,7 @@ impl BotConfig {
             learned_per_entry: s.faq.learned_per_entry,
             // Checked when the settings loaded; a policy that fails here runs without timers.
             tickets: s.tickets.policy(s.digest.handling).unwrap_or_default(),
+            privacy: s.privacy.policy(),
         }
     }
 
@@ -126,24 +130,44 @@ struct Shared {
     /// The support-question detector, fitted on first use and when its inputs change.
     detector: RwLock<Option<decision::LoadedDetector>>,
     fitting: tokio::sync::Mutex<()>,
+    /// Something was forgotten in the unit of work being handled: once it commits, SQLite's
+    /// write-ahead log is emptied of the old copies (`Store::checkpoint`).
+    checkpoint: std::sync::atomic::AtomicBool,
 }
 
-/// A bounded memo of analyzed texts; emptied when full rather than tracking recency.
+/// A bounded memo of analyzed texts by id, each with a fingerprint of the text it was made
+/// from (a ticket's text is removed when its asker is forgotten, on any instance); emptied when
+/// full rather than tracking recency.
 #[derive(Default)]
-struct TokenCache(Mutex<HashMap<i64, Arc<Vec<String>>>>);
+struct TokenCache(Mutex<HashMap<i64, Fingerprinted>>);
+
+/// Analyzed tokens, and the hash of the text they came from.
+type Fingerprinted = (u64, Arc<Vec<String>>);
 
 impl TokenCache {
     const CAPACITY: usize = 10_000;
 
-    fn get_or_insert(&self, key: i64, analyze: impl FnOnce() -> Vec<String>) -> Arc<Vec<String>> {
+    fn get_or_insert(&self, key: i64, text: &str, analyze: impl FnOnce() -> Vec<String>) -> Arc<Vec<String>> {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut hasher);
+        let print = hasher.finish();
         let mut map = self.0.lock().expect("token cache lock poisoned");
-        if let Some(hit) = map.get(&key) {
+        if let Some((p, hit)) = map.get(&key)
+            && *p == print
+        {
             return hit.clone();
         }
         if map.len() >= Self::CAPACITY {
             map.clear();
         }
-        map.entry(key).or_insert_with(|| Arc::new(analyze())).clone()
+        let tokens = Arc::new(analyze());
+        map.insert(key, (print, tokens.clone()));
+        tokens
+    }
+
+    fn clear(&self) {
+        self.0.lock().expect("token cache lock poisoned").clear();
     }
 }
 
@@ -162,6 +186,7 @@ impl Bot {
             vectors,
             detector: RwLock::new(None),
             fitting: tokio::sync::Mutex::new(()),
+            checkpoint: std::sync::atomic::AtomicBool::new(false),
         };
         Ok(Bot { store, shared: Arc::new(shared) })
     }
@@ -285,6 +310,9 @@ impl Bot {
         crate::faults::crash_point("process.before_commit");
         unit.commit().await?;
         crate::faults::crash_point("process.after_commit");
+        if self.shared.checkpoint.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            self.store.checkpoint().await;
+        }
         Ok(actions)
     }
 

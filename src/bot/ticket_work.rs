@@ -41,7 +41,9 @@ impl Bot {
     pub(super) async fn on_ticket_thread(&self, event: &Incoming, text: &str, ticket: &Ticket) -> BotResult<Vec<Action>> {
         // "reply": a moderator's, which the first response and the per-responder figures count.
         let action = if event.author.is_moderator && event.author.id != ticket.asker_id { "reply" } else { "message" };
-        self.store.note_on_ticket(ticket, &event.author.name, action, &truncate_chars(text, TRANSCRIPT_CHARS), event.at).await?;
+        self.store
+            .note_on_ticket(ticket, &event.author.name, Some(&event.author.id), action, &truncate_chars(text, TRANSCRIPT_CHARS), event.at)
+            .await?;
         crate::metrics::decided(&event.platform, crate::metrics::Outcome::ThreadReply);
         if !ticket.status.is_active() {
             return Ok(Vec::new());
@@ -83,7 +85,7 @@ impl Bot {
                 Err(_) => ticket,
             }
         } else {
-            self.store.note_on_ticket(&ticket, &event.author.name, "nudge", "still needs help", now).await?;
+            self.store.note_on_ticket(&ticket, &event.author.name, Some(&event.author.id), "nudge", "still needs help", now).await?;
             ticket
         };
         let told = self.say("moderators_nudge_answered", context! { ticket => ticket, solved => solved });
@@ -108,7 +110,7 @@ impl Bot {
         let Some(ticket) = self.store.ticket(id).await? else {
             return Ok(vec![self.command_reply(event, "ticket_not_found", context! { ticket_id => id })]);
         };
-        self.store.note_on_ticket(&ticket, &event.author.name, "note", &truncate_chars(text, TRANSCRIPT_CHARS), now).await?;
+        self.store.note_on_ticket(&ticket, &event.author.name, Some(&event.author.id), "note", &truncate_chars(text, TRANSCRIPT_CHARS), now).await?;
         Ok(vec![self.command_reply(event, "ticket_noted", context! { ticket_id => id })])
     }
 
@@ -134,7 +136,7 @@ impl Bot {
             (false, Some(c)) => format!("still not helpful: {c}"),
             (false, None) => "still not helpful".to_string(),
         };
-        self.store.note_on_ticket(&ticket, &event.author.name, "vote", &said, now).await?;
+        self.store.note_on_ticket(&ticket, &event.author.name, Some(&event.author.id), "vote", &said, now).await?;
         let mut actions = Vec::new();
         if ticket.status.is_active() {
             self.store.disarm_timers(ticket.id, &TimerKind::STALE).await?;
@@ -216,7 +218,7 @@ impl Bot {
                 if let Some(after) = policy.close_after {
                     self.store.arm_timer(ticket.id, TimerKind::StaleClose, now + after, now).await?;
                 }
-                self.store.note_on_ticket(ticket, me, "nudge", "asked the asker whether it is solved", now).await?;
+                self.store.note_on_ticket(ticket, me, None, "nudge", "asked the asker whether it is solved", now).await?;
                 let mut nudge = to_asker(self.say("ticket_nudge", context! { ticket => ticket, closes_in => closes_in }));
                 nudge.kind = ActionKind::Nudge;
                 vec![nudge]
@@ -225,14 +227,14 @@ impl Bot {
                 let quiet = policy.close_after.map(span_text).unwrap_or_default();
                 let Ok(change) = rules::apply_as_bot(ticket, &Transition::Close, me, now) else { return Ok(Vec::new()) };
                 let closed = self.store.apply_transition(&change).await?;
-                self.store.note_on_ticket(&closed, me, "stale", &format!("no reply from the asker for {quiet} after the nudge"), now).await?;
+                self.store.note_on_ticket(&closed, me, None, "stale", &format!("no reply from the asker for {quiet} after the nudge"), now).await?;
                 let text = self.say("ticket_stale_closed", context! { ticket => closed, quiet => quiet });
                 vec![to_asker(text).about_ticket(closed.id, closed.status)]
             }
             Fired::Warning { clock, target, due } => {
                 let left = span_text(self.shared.config.tickets.hours.between(now, due));
                 self.store
-                    .note_on_ticket(ticket, me, "sla_warning", &format!("{} due in {left} (target {})", clock.as_str(), span_text(target)), now)
+                    .note_on_ticket(ticket, me, None, "sla_warning", &format!("{} due in {left} (target {})", clock.as_str(), span_text(target)), now)
                     .await?;
                 let text = self.say(
                     "moderators_sla",
@@ -242,7 +244,7 @@ impl Bot {
             }
             Fired::Breach { clock, target } => {
                 self.store
-                    .note_on_ticket(ticket, me, "sla_breach", &format!("{} target of {} missed", clock.as_str(), span_text(target)), now)
+                    .note_on_ticket(ticket, me, None, "sla_breach", &format!("{} target of {} missed", clock.as_str(), span_text(target)), now)
                     .await?;
                 let text = self.say(
                     "moderators_sla",

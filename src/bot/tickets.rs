@@ -47,7 +47,7 @@ impl Bot {
         let mut analyze = |question: &str| text::tokens(&mut analyzer, &text::truncate_chars(question, super::MAX_ANALYZED_CHARS));
         let asked = analyze(req.question);
         let candidates: Vec<(i64, Arc<Vec<String>>)> =
-            active.iter().map(|(id, _, _, question)| (*id, self.shared.ticket_tokens.get_or_insert(*id, || analyze(question)))).collect();
+            active.iter().map(|(id, _, _, question)| (*id, self.shared.ticket_tokens.get_or_insert(*id, question, || analyze(question)))).collect();
         match most_similar(&asked, candidates.iter().map(|(id, tokens)| (*id, tokens.as_slice())), self.shared.config.link_similarity) {
             Some(id) => Ok(self.store.ticket(id).await?),
             None => Ok(None),

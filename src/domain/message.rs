@@ -111,6 +111,11 @@ pub struct Action {
     /// A file sent with the message (the digest's chart).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachment: Option<Attachment>,
+    /// Its outbox row is blanked once it is sent or given up: what it says must not outlive its
+    /// delivery (a member's data export, the confirmation of a forget). Kept in its own column,
+    /// not in the payload.
+    #[serde(skip)]
+    pub erase_after_send: bool,
 }
 
 /// A file attached to an action; base64 in the outbox's JSON.
@@ -150,7 +155,20 @@ impl Action {
             status: None,
             reply_url: None,
             attachment: None,
+            erase_after_send: false,
         }
+    }
+
+    /// See [`Action::erase_after_send`].
+    pub fn erased_after_send(mut self) -> Self {
+        self.erase_after_send = true;
+        self
+    }
+
+    /// This action with every word of it gone: what its outbox row keeps once the member it
+    /// was about asked to be forgotten (its kind, channel and ticket stay, for the records).
+    pub fn removed(&self, why: &str) -> Action {
+        Action { text: why.to_string(), in_reply_to: None, recipient: None, reply_url: None, attachment: None, ..self.clone() }
     }
 
     pub fn replying_to(mut self, message_id: Option<&str>) -> Self {

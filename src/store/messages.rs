@@ -77,10 +77,15 @@ impl Store {
         Ok(row.as_ref().map(StoredMessage::from_row).transpose()?)
     }
 
-    /// The channels a platform's messages were seen in: where to look for what was missed.
+    /// The channels a platform's messages were seen in: where to look for what was missed. The
+    /// catch-up cursors count too: a channel whose messages all aged out is still watched.
     pub async fn known_channels(&self, platform: &str) -> StoreResult<Vec<String>> {
-        let rows =
-            sqlx::query("SELECT DISTINCT channel FROM messages WHERE platform = $1 ORDER BY channel").bind(platform).fetch_all_on(self).await?;
+        let rows = sqlx::query(
+            "SELECT channel FROM messages WHERE platform = $1 UNION SELECT channel FROM channel_cursors WHERE platform = $1 ORDER BY channel",
+        )
+        .bind(platform)
+        .fetch_all_on(self)
+        .await?;
         rows.iter().map(|r| Ok(r.try_get::<String, _>("channel")?)).collect()
     }
 

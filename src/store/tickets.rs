@@ -46,17 +46,22 @@ pub(super) fn ticket_from_row(row: &AnyRow) -> StoreResult<Ticket> {
 }
 
 /// One history line, on the unit of work that made the change it records.
-async fn record_event(unit: &Store, ticket_id: i64, e: &TicketEvent) -> StoreResult<()> {
-    sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor, action, from_status, to_status, note) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-        .bind(ticket_id)
-        .bind(ms(e.at))
-        .bind(&e.actor)
-        .bind(&e.action)
-        .bind(e.from_status.map(|s| s.as_str()))
-        .bind(e.to_status.as_str())
-        .bind(&e.note)
-        .execute_on(unit)
-        .await?;
+/// `actor_id`: the platform id of a person writing (their thread message, note or vote), which
+/// finds their lines when they ask to be forgotten.
+async fn record_event(unit: &Store, ticket_id: i64, e: &TicketEvent, actor_id: Option<&str>) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO ticket_events (ticket_id, at, actor, action, from_status, to_status, note, actor_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(ticket_id)
+    .bind(ms(e.at))
+    .bind(&e.actor)
+    .bind(&e.action)
+    .bind(e.from_status.map(|s| s.as_str()))
+    .bind(e.to_status.as_str())
+    .bind(&e.note)
+    .bind(actor_id)
+    .execute_on(unit)
+    .await?;
     Ok(())
 }
 
@@ -163,10 +168,12 @@ impl Store {
     }
 
     /// The most recent active tickets, as (id, platform, question message id, question):
-    /// the light rows the repeat-question check compares against.
+    /// the light rows the repeat-question check compares against (a ticket whose text was
+    /// removed has nothing to compare).
     pub async fn active_ticket_questions(&self, limit: i64) -> StoreResult<Vec<(i64, String, Option<String>, String)>> {
         let rows = sqlx::query(
-            "SELECT id, platform, question_message_id, question FROM tickets WHERE status IN ('open', 'assigned') ORDER BY id DESC LIMIT $1",
+            "SELECT id, platform, question_message_id, question FROM tickets WHERE status IN ('open', 'assigned') AND redacted_at IS NULL \
+             ORDER BY id DESC LIMIT $1",
         )
         .bind(limit)
         .fetch_all_on(self)
@@ -238,7 +245,7 @@ impl Store {
     async fn record_if_changed<'q>(&self, write: Query<'q, Any, AnyArguments<'q>>, ticket_id: i64, event: &TicketEvent) -> StoreResult<()> {
         let unit = self.begin().await?;
         if write.execute_on(&unit).await?.rows_affected() == 1 {
-            record_event(&unit, ticket_id, event).await?;
+            record_event(&unit, ticket_id, event, None).await?;
         }
         unit.commit().await
     }
@@ -263,8 +270,17 @@ impl Store {
         rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("text")?))).collect()
     }
 
-    /// A history line that changes nothing else ("learned" into an FAQ entry, say).
-    pub async fn note_on_ticket(&self, t: &Ticket, actor: &str, action: &str, note: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    /// A history line that changes nothing else ("learned" into an FAQ entry, say). `actor_id`:
+    /// the writer's platform id when a person wrote it (None for the bot's own lines).
+    pub async fn note_on_ticket(
+        &self,
+        t: &Ticket,
+        actor: &str,
+        actor_id: Option<&str>,
+        action: &str,
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
         let event = TicketEvent {
             at: now,
             actor: actor.into(),
@@ -273,6 +289,6 @@ impl Store {
             to_status: t.status,
             note: Some(note.into()),
         };
-        record_event(self, t.id, &event).await
+        record_event(self, t.id, &event, actor_id).await
     }
 }
