@@ -134,11 +134,13 @@ impl Store {
         exec("UPDATE detector_examples SET by_user = '' WHERE platform = $1 AND by_user = $2", None).await?;
         for name in &names {
             // What they taught as a moderator stays, without their name.
-            let done = sqlx::query("UPDATE faq_learned SET confirmed_by = $2 WHERE confirmed_by = $1 AND learned_from <> 'helpful'")
-                .bind(name)
-                .bind("a moderator")
-                .execute_on(self)
-                .await?;
+            let done =
+                sqlx::query("UPDATE faq_learned SET confirmed_by = $2 WHERE confirmed_by = $1 AND learned_from <> 'helpful' AND platform = $3")
+                    .bind(name)
+                    .bind("a moderator")
+                    .bind(p)
+                    .execute_on(self)
+                    .await?;
             c.add("attributions", done.rows_affected());
         }
         // Votes and feedback.
