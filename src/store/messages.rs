@@ -157,7 +157,7 @@ impl Store {
     pub async fn insert_question(&self, q: &Question) -> StoreResult<bool> {
         let done = sqlx::query(
             "INSERT INTO questions (platform, message_id, channel, asker_id, asker_name, text, asked_at, status, faq_id, confidence, ticket_id, answered_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (platform, message_id) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $13 = 1 THEN $10 ELSE NULL END, $11, $12) ON CONFLICT (platform, message_id) DO NOTHING",
         )
         .bind(&q.platform)
         .bind(&q.message_id)
@@ -168,9 +168,12 @@ impl Store {
         .bind(ms(q.asked_at))
         .bind(q.status.as_str())
         .bind(&q.faq_id)
-        .bind(q.confidence)
+        // Never a NULL double: sqlx 0.8's Any sends one to PostgreSQL as a float4, which the
+        // connection's cached statement then expects of every later (float8) confidence.
+        .bind(q.confidence.unwrap_or(0.0))
         .bind(q.ticket_id)
         .bind((q.status == QuestionStatus::BotAnswered).then(|| ms(q.asked_at)))
+        .bind(i64::from(q.confidence.is_some()))
         .execute_on(self)
         .await?;
         Ok(done.rows_affected() == 1)
