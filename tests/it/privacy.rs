@@ -383,7 +383,7 @@ async fn retention_removes_exactly_what_is_older_once(db: TestDb) {
     };
     let send_at = async |e: Incoming| {
         let t = e.at;
-        a.receive(&e, t).await.unwrap()
+        a.receive(&e, t).await.unwrap_or_else(|err| panic!("{}: {err}", e.event_id))
     };
     // Tickets, resolved 30 days (and a millisecond more) before now.
     let t_old = now - Duration::days(30) - ms;
