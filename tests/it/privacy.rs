@@ -326,9 +326,8 @@ async fn moderators_and_the_operator_forget_on_postgres() {
 
 /// The export of a member who asked, was answered, voted and had a ticket holds each of them,
 /// goes to the moderator only, and its outbox row is blanked once delivered.
-#[tokio::test]
-async fn the_export_holds_the_questions_answers_votes_and_tickets() {
-    let (bot, db) = spawn_bot().await;
+async fn the_export_holds_the_questions_answers_votes_and_tickets(db: TestDb) {
+    let bot = bot_with(&db, TEST_FAQ, test_config()).await;
     send(&bot, message("q1", 0, user("ann"), "I forgot my password, how do I reset it?")).await;
     send(&bot, with_comment(vote("v1", 1, user("ann"), "q1", false), "the link never arrives")).await;
     let ticket = bot.store().tickets(None, 10).await.unwrap()[0].id;
@@ -361,6 +360,17 @@ async fn the_export_holds_the_questions_answers_votes_and_tickets() {
     assert_eq!(count(&db.url, "SELECT COUNT(*) FROM outbox WHERE origin = 'in:test:e1' AND payload = '{}'").await, 1, "blanked once delivered");
     let kinds: Vec<String> = bot.store().privacy_actions_between(at(0), at(10)).await.unwrap().into_iter().map(|(a, _, _)| a).collect();
     assert_eq!(kinds, vec!["export"]);
+}
+
+#[tokio::test]
+async fn the_export_holds_the_questions_answers_votes_and_tickets_on_sqlite() {
+    the_export_holds_the_questions_answers_votes_and_tickets(sqlite_db()).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set TEST_POSTGRES_URL and add --run-ignored all (.ci/run does)"]
+async fn the_export_holds_the_questions_answers_votes_and_tickets_on_postgres() {
+    the_export_holds_the_questions_answers_votes_and_tickets(postgres_db().await).await;
 }
 
 /// Two bots on one database, a controlled clock, `[privacy]` set short: retention removes
