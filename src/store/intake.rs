@@ -319,12 +319,16 @@ impl Store {
     }
 
     /// How many actions were given up on in [from, to) (for the digest).
+    /// Rows withdrawn because the member they were about was forgotten do not count: they were
+    /// not given up, they were taken back.
     pub async fn given_up_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE failed_at >= $1 AND failed_at < $2")
-            .bind(ms(from))
-            .bind(ms(to))
-            .fetch_one_on(self)
-            .await?;
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM outbox WHERE failed_at >= $1 AND failed_at < $2 AND COALESCE(last_error, '') NOT LIKE 'withdrawn:%'",
+        )
+        .bind(ms(from))
+        .bind(ms(to))
+        .fetch_one_on(self)
+        .await?;
         Ok(row.try_get("n")?)
     }
 

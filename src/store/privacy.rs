@@ -62,7 +62,7 @@ const THEIR_TICKETS: &str = "SELECT id FROM tickets WHERE platform = $1 AND aske
 /// History lines whose note is a person's own words: a thread message, a moderator's reply or
 /// internal note, a vote's comment, a resolution, the id of a linked question.
 const FREE_TEXT: &str = "('message', 'reply', 'note', 'vote', 'resolve', 'link')";
-/// What a withdrawn outbox row says of itself.
+/// What a withdrawn outbox row says of itself (`given_up_between` leaves out "withdrawn:").
 const WITHDRAWN: &str = "withdrawn: the member it was about asked to be forgotten";
 /// Rows read per page when looking through the outbox.
 const PAGE: i64 = 500;
@@ -109,6 +109,8 @@ impl Store {
         let (p, u) = (f.platform, f.user_id);
         let mut c = Counts::default();
         let said = self.their_words(p, u).await?;
+        let rows = sqlx::query(&format!("SELECT id FROM ({THEIR_MESSAGES}) AS theirs")).bind(p).bind(u).fetch_all_on(self).await?;
+        let their_messages: BTreeSet<String> = strings(&rows, "id")?.into_iter().collect();
         let mut names = self.their_names(p, u).await?;
         names.extend(f.also_named.map(String::from));
         names.retain(|n| !n.trim().is_empty() && n != SOMEONE);
@@ -246,7 +248,7 @@ impl Store {
         let said: Vec<String> = said.iter().map(|t| privacy::normalise(t)).collect();
         let names: Vec<String> = names.iter().map(|n| privacy::normalise(n)).collect();
         self.forget_in_inbox(p, u, &said, &names, f.event_id, &mut c).await?;
-        self.forget_in_outbox(p, u, &said, &names, now, &mut c).await?;
+        self.forget_in_outbox(p, u, &their_messages, &said, &names, now, &mut c).await?;
 
         self.bump_faq_version().await?;
         self.record_privacy_action(&f.key, "forget", f.requester.role(), f.requester.user(), Some(p), &c, now).await?;
@@ -334,11 +336,22 @@ impl Store {
         }
     }
 
-    /// Outbox rows about the member: sent to them, naming their id, quoting their words or
-    /// (once sent) their name. Sent and given-up rows are blanked; a row still waiting is
-    /// withdrawn, blanked too. Rows of every platform are read (a digest posted elsewhere may
-    /// quote them); their id and name count on their own platform only.
-    async fn forget_in_outbox(&self, p: &str, u: &str, said: &[String], names: &[String], now: DateTime<Utc>, c: &mut Counts) -> StoreResult<()> {
+    /// Outbox rows about the member: sent to them or in reply to their messages, naming their
+    /// id, quoting their words or (once sent) their name. Sent and given-up rows are blanked; a
+    /// row still waiting is withdrawn, blanked too. Rows of every platform are read (a digest
+    /// posted elsewhere may quote them); their id, messages and name count on their own
+    /// platform only.
+    #[allow(clippy::too_many_arguments)]
+    async fn forget_in_outbox(
+        &self,
+        p: &str,
+        u: &str,
+        their_messages: &BTreeSet<String>,
+        said: &[String],
+        names: &[String],
+        now: DateTime<Utc>,
+        c: &mut Counts,
+    ) -> StoreResult<()> {
         let mut after = 0i64;
         loop {
             let rows =
@@ -354,7 +367,8 @@ impl Store {
                 let platform: String = row.try_get("platform")?;
                 let attached = action.attachment.as_ref().map(|a| String::from_utf8_lossy(&a.bytes).into_owned()).unwrap_or_default();
                 let home = platform == p;
-                let to_them = home && (action.recipient.as_deref() == Some(u) || action.text.contains(u) || attached.contains(u));
+                let replying = action.in_reply_to.as_ref().is_some_and(|m| their_messages.contains(m));
+                let to_them = home && (action.recipient.as_deref() == Some(u) || replying || action.text.contains(u) || attached.contains(u));
                 let sent = privacy::normalise(&format!("{}\n{attached}", inert::plain(&action.text)));
                 let quoting = said.iter().any(|s| privacy::quotes(&sent, s));
                 let naming = home && names.iter().any(|n| privacy::names(&sent, n));

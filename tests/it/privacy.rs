@@ -182,16 +182,24 @@ async fn a_forgotten_member_leaves_no_trace(db: TestDb) {
         history_before.push(bot.store().ticket_events(t.id).await.unwrap().len());
     }
 
+    // An answer still on its way when they ask.
+    let waiting = send(&bot, message("z12", 35, zed(), &format!("How do I install the bot? {MARKER}"))).await;
+    assert_eq!(kinds(&waiting), vec![ActionKind::Answer], "{waiting:?}");
+
     // forget-me: what would go, then the confirmation.
     let ask = send(&bot, command("z8", 40, zed(), "forget-me")).await;
     assert_eq!(ask.len(), 1);
     assert!(ask[0].ephemeral && ask[0].recipient.as_deref() == Some(ZED_ID), "only they see it: {ask:?}");
     assert!(ask[0].text.contains("forget-me confirm") && ask[0].text.contains("questions"), "{}", ask[0].text);
-    deliver(&bot, at(41)).await;
     let done = send(&bot, command("z9", 42, zed(), "forget-me confirm")).await;
     assert!(done[0].text.contains("forgotten you"), "{}", done[0].text);
     assert!(done[0].ephemeral && done[0].erase_after_send, "{done:?}");
     deliver(&bot, at(44)).await;
+    // The answer that was still waiting (and the forget-me reply before the confirmation) were
+    // withdrawn, not sent, and are no failure of delivery.
+    let withdrawn = count(&db.url, "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND last_error LIKE 'withdrawn:%'").await;
+    assert_eq!(withdrawn, 2, "{}", db.name);
+    assert_eq!(bot.store().given_up_between(at(0), at(60)).await.unwrap(), 0);
 
     // Tickets keep their numbers, states and history rows, without the text.
     let tickets_after = bot.store().tickets(None, 50).await.unwrap();
