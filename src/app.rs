@@ -37,7 +37,7 @@ pub async fn import_faq(store: &Store, name: &str, source: &str) -> anyhow::Resu
     }
     // A moderator's file: its learned phrasings are kept as they are, provenance included.
     for l in &file.learned {
-        if store.learn_phrasing(l, None).await? {
+        if store.learn_phrasing(l, None, None).await? {
             report.learned += 1;
         }
     }

@@ -2,6 +2,7 @@
 //! `SUPPORTBOT_SECTION__KEY` environment variables.
 
 use crate::domain::learning::LearnPolicy;
+use crate::domain::privacy::{Keep, Policy};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ pub struct Settings {
     pub prompts: PromptSettings,
     pub model: ModelSettings,
     pub digest: DigestSettings,
+    pub privacy: PrivacySettings,
     pub log: LogSettings,
     pub slack: Option<SlackSettings>,
     pub discord: Option<DiscordSettings>,
@@ -441,6 +443,42 @@ impl Default for DigestSettings {
     }
 }
 
+/// `[privacy]`: how long what the bot stores is kept (README "What supportbot stores and for how
+/// long"; `supportbot privacy policy` says it for the settings in force). Each is a duration
+/// ("90d", "36h") or "forever".
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrivacySettings {
+    /// Messages the bot acted on (questions, their threads), its answers, votes, and the ids
+    /// of raw events and sent replies.
+    pub keep_messages: Keep,
+    /// A ticket's text, after the ticket is resolved or closed (open tickets are kept).
+    pub keep_tickets: Keep,
+    /// Feedback: the `feedback` command, feedback channels, "not helpful" comments.
+    pub keep_feedback: Keep,
+    /// Chatter the bot did not act on, and raw events and replies as sent: only as long as a
+    /// moderator may still turn a missed question into a ticket.
+    pub keep_unacted: Keep,
+}
+
+impl Default for PrivacySettings {
+    fn default() -> Self {
+        let p = Policy::default();
+        PrivacySettings { keep_messages: p.keep_messages, keep_tickets: p.keep_tickets, keep_feedback: p.keep_feedback, keep_unacted: p.keep_unacted }
+    }
+}
+
+impl PrivacySettings {
+    pub fn policy(&self) -> Policy {
+        Policy {
+            keep_messages: self.keep_messages,
+            keep_tickets: self.keep_tickets,
+            keep_feedback: self.keep_feedback,
+            keep_unacted: self.keep_unacted,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -752,6 +790,24 @@ mod tests {
             ("[tickets.sla.urgent]\nfirst_respons = \"1h\"\n", "first_respons"),
         ] {
             let e = Settings::load_with_env(Some(file(text).path()), env(&[])).unwrap_err().to_string();
+            assert!(e.contains(says), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn privacy_keeps_durations_or_forever() {
+        let s = Settings::load_with_env(None, env(&[])).unwrap();
+        assert_eq!(s.privacy.policy(), Policy::default());
+        let f = file("[privacy]\nkeep_messages = \"30d\"\nkeep_tickets = \"forever\"\nkeep_unacted = \"12h\"\n");
+        let p = Settings::load_with_env(Some(f.path()), env(&[])).unwrap().privacy.policy();
+        assert_eq!(
+            (p.keep_messages.setting(), p.keep_tickets, p.keep_unacted.describe()),
+            ("30d".to_string(), Keep::Forever, "12 hours".to_string())
+        );
+        for (text, says) in
+            [("keep_messages = \"soon\"", "soon"), ("keep_unacted = \"0s\"", "longer than zero"), ("keep_everything = \"1d\"", "keep_everything")]
+        {
+            let e = Settings::load_with_env(Some(file(&format!("[privacy]\n{text}\n")).path()), env(&[])).unwrap_err().to_string();
             assert!(e.contains(says), "{text}: {e}");
         }
     }

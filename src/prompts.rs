@@ -45,6 +45,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("learn_off", include_str!("../prompts/learn_off.j2")),
     ("message_not_found", include_str!("../prompts/message_not_found.j2")),
     ("message_too_long", include_str!("../prompts/message_too_long.j2")),
+    ("mirror_line", include_str!("../prompts/mirror_line.j2")),
     ("moderators_github_changed", include_str!("../prompts/moderators_github_changed.j2")),
     ("moderators_github_failed", include_str!("../prompts/moderators_github_failed.j2")),
     ("moderators_github_opened", include_str!("../prompts/moderators_github_opened.j2")),
@@ -58,6 +59,12 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("not_a_question_unknown", include_str!("../prompts/not_a_question_unknown.j2")),
     ("nudge_answered", include_str!("../prompts/nudge_answered.j2")),
     ("nudge_not_yours", include_str!("../prompts/nudge_not_yours.j2")),
+    ("privacy_export", include_str!("../prompts/privacy_export.j2")),
+    ("privacy_forget_cancelled", include_str!("../prompts/privacy_forget_cancelled.j2")),
+    ("privacy_forget_confirm", include_str!("../prompts/privacy_forget_confirm.j2")),
+    ("privacy_forget_not_asked", include_str!("../prompts/privacy_forget_not_asked.j2")),
+    ("privacy_forgotten", include_str!("../prompts/privacy_forgotten.j2")),
+    ("privacy_policy", include_str!("../prompts/privacy_policy.j2")),
     ("refused", include_str!("../prompts/refused.j2")),
     ("ticket_linked", include_str!("../prompts/ticket_linked.j2")),
     ("ticket_list", include_str!("../prompts/ticket_list.j2")),
@@ -66,8 +73,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("ticket_nudge", include_str!("../prompts/ticket_nudge.j2")),
     ("ticket_opened", include_str!("../prompts/ticket_opened.j2")),
     ("ticket_resolved_asker", include_str!("../prompts/ticket_resolved_asker.j2")),
+    ("ticket_resolved_linked", include_str!("../prompts/ticket_resolved_linked.j2")),
     ("ticket_show", include_str!("../prompts/ticket_show.j2")),
     ("ticket_stale_closed", include_str!("../prompts/ticket_stale_closed.j2")),
+    ("ticket_text_removed", include_str!("../prompts/ticket_text_removed.j2")),
     ("ticket_updated", include_str!("../prompts/ticket_updated.j2")),
     ("unknown_command", include_str!("../prompts/unknown_command.j2")),
     ("usage", include_str!("../prompts/usage.j2")),
@@ -212,6 +221,18 @@ mod tests {
                 context! { responder => "mia", skilled => true, load => 2, capacity => 5, on_duty => true, wait => "30 min", waiting => 3 }
             }
             "ask_unsure" => context! { best => context! { faq_id => "install", confidence => 0.3 }, window => "15m" },
+            "github_already" => {
+                context! { ticket_id => 7, issue => context! { repo => "acme/widgets", number => 12, state => "open", url => "https://github.com/acme/widgets/issues/12" } }
+            }
+            "github_off" => context! {},
+            "github_requested" => context! { ticket_id => 7, repo => "acme/widgets", number => () },
+            "github_tracked" | "moderators_github_opened" => {
+                context! { ticket => ticket(), repo => "acme/widgets", number => 12, url => "https://github.com/acme/widgets/issues/12", linked => false, open => true, by => "mia" }
+            }
+            "github_usage" => context! { ticket_id => 7, problem => "\"acme\" should be owner/name" },
+            "mirror_line" => context! { ticket_id => 7, who => "ann", role => "asker", text => "still failing" },
+            "moderators_github_changed" => context! { ticket => ticket(), repo => "acme/widgets", number => 12, closed => true, resolved => true },
+            "moderators_github_failed" => context! { ticket => ticket(), repo => "acme/widgets", error => "GitHub refused (404 Not Found)" },
             "faq_changed" => context! { change => "learned", faq_id => "arm", ticket_id => 3 },
             "faq_exists" | "faq_not_found" => context! { faq_id => "arm" },
             "faq_list" => {
@@ -246,10 +267,11 @@ mod tests {
                 sla => vec![context! { priority => "urgent", tickets => 3, first_response_met => 0.67, resolution_met => Value::from(()), breaches => 1 }],
                 responders => vec![context! { name => "mia", first_responses => 2, median_first_response_hours => 0.5, resolved => 1, median_resolution_hours => 3.0, sla_met => 1.0 }],
                 gaps => vec![context! { keywords => vec!["arm", "build"], size => 4, people => 3, examples => vec!["arm build fails"], answer => "use the arm64 image", ticket_id => 12, command => "faq learn 12" }],
+                privacy => crate::domain::privacy::Policy::default().words(), forgotten => 2,
             }, themes => vec![context! { keywords => vec!["card", "arrive"], size => 4, previous_size => 1, examples => vec!["my card has not arrived"], people => 3, coherence => 0.62, tightness => "tight" }] },
             "help" => context! { commands => crate::domain::command::COMMANDS, is_moderator => false, platform => "console" },
             "invalid_transition" => context! { ticket_id => 7, status => "closed", verb => "resolved" },
-            "learn_needs_resolution" | "ticket_not_found" | "ticket_noted" => context! { ticket_id => 7 },
+            "learn_needs_resolution" | "ticket_not_found" | "ticket_noted" | "ticket_text_removed" => context! { ticket_id => 7 },
             "moderators_sla" => {
                 context! { ticket => ticket(), clock => "first response", target => "1h", left => "15m", breach => false, on_call => "ben" }
             }
@@ -265,20 +287,32 @@ mod tests {
             }
             "moderators_ticket_linked" => context! { ticket_id => 7, asker => "ben", channel => "help", linked => 2 },
             "refused" | "unknown_command" => context! { command => "ticket list" },
-            "ticket_linked" => context! { ticket_id => 7, asker => "ben" },
+            "ticket_linked" => {
+                context! { ticket_id => 7, asker => "ben", issue => context! { repo => "acme/widgets", number => 12, url => "https://github.com/acme/widgets/issues/12" } }
+            }
             "ticket_list" => {
                 context! { label => "open", tickets => vec![context! { id => 7, status => "open", priority => "high", assignee => "mia", asker_name => "ann", summary => "why?", sla => context! { clock => "first response", state => "due", left => "20m" } }] }
             }
             "ticket_opened" => context! { ticket_id => 7, origin => "not_helpful", asker => "ann" },
             "ticket_resolved_asker" => context! { asker => "ann", ticket_id => 7, actor => "mia", resolution => "upgrade" },
+            "ticket_resolved_linked" => context! { asker => "bob", ticket_id => 7, actor => "mia", resolution => "upgrade" },
             "ticket_show" => {
-                context! { ticket => ticket(), question => "why?", linked => 1, sla => context! { clock => "resolution", state => "breached", left => () }, events => vec![context! { at => "2026-11-02 09:00 UTC", actor => "mia", action => "assign", from_status => "open", to_status => "assigned", note => "mia" }] }
+                context! { ticket => ticket(), question => "why?", linked => 1, issue => context! { repo => "acme/widgets", number => 12, state => "open", url => "https://github.com/acme/widgets/issues/12", last_error => () }, sla => context! { clock => "resolution", state => "breached", left => () }, events => vec![context! { at => "2026-11-02 09:00 UTC", actor => "mia", action => "assign", from_status => "open", to_status => "assigned", note => "mia" }] }
             }
             "ticket_updated" => context! { ticket => ticket(), action => "resolve", actor => "mia" },
             "usage" => context! { usage => "ticket show <id>", problem => "a ticket id is missing" },
             "feedback_not_yours" | "feedback_nothing_to_rate" => context! {},
             "not_a_question" => context! { closed_ticket => 7, learned => 3 },
             "not_a_question_unknown" => context! { target => "m-42" },
+            "privacy_export" => context! {
+                member => "U1", platform => "slack", summary => "2 questions", inline => Value::from_safe_string("```json\n{}\n```".into()),
+                attached => false, size => 2, command => "supportbot privacy export --platform slack --user U1",
+            },
+            "privacy_forget_cancelled" => context! { cancelled => true },
+            "privacy_forget_confirm" => context! { stored => "2 messages, 1 ticket", tickets => "#3", minutes => 15 },
+            "privacy_forget_not_asked" => context! { minutes => 15 },
+            "privacy_forgotten" => context! { own => false, member => "U1", removed => "2 messages, 1 ticket", tickets => 1 },
+            "privacy_policy" => context! { p => crate::domain::privacy::Policy::default().words(), min_users => 3, github => "acme/widgets" },
             other => panic!("add a sample context for the new template {other:?}"),
         }
     }

@@ -107,6 +107,10 @@ impl Bot {
                 self.keep_feedback(event, &event.event_id, &text, "command").await?;
                 Ok(vec![self.command_reply(event, "feedback_thanks", context! { helpful => false })])
             }
+            Command::ForgetMe { step } => self.forget_me(event, step, now).await,
+            Command::PrivacyPolicy => Ok(self.privacy_policy(event)),
+            Command::PrivacyForget { member } => self.privacy_forget(event, &member, now).await,
+            Command::PrivacyExport { member } => self.privacy_export(event, &member, now).await,
         }
     }
 
@@ -153,7 +157,7 @@ impl Bot {
             && self.store.question(&event.platform, &m.id).await?.is_none()
         {
             // The bot let this one pass: it learns that messages like it are questions.
-            self.learn_example(event, &m.id, &m.text, true, now).await?;
+            self.learn_example(event, &m.id, &m.text, Some(&m.user_id), true, now).await?;
         }
         if let Some(id) = message_id {
             // A question still waiting must not become a second ticket when its window ends.
@@ -171,6 +175,7 @@ impl Bot {
                     origin: Origin::Escalated,
                     priority,
                     actor: &event.author.name,
+                    private: false,
                 },
                 None,
                 now,
@@ -208,12 +213,15 @@ impl Bot {
             (None, Ok(id)) => self.store.ticket(id).await?,
             (None, Err(_)) => None,
         };
-        let (message_id, text) = match (&message, &ticket) {
-            (Some(m), _) => (m.id.clone(), m.text.clone()),
-            (None, Some(t)) => (t.question_message_id.clone().unwrap_or_else(|| format!("ticket:{}", t.id)), t.question.clone()),
+        let (message_id, text, author) = match (&message, &ticket) {
+            (Some(m), _) => (m.id.clone(), m.text.clone(), m.user_id.clone()),
+            (None, Some(t)) => (t.question_message_id.clone().unwrap_or_else(|| format!("ticket:{}", t.id)), t.question.clone(), t.asker_id.clone()),
             (None, None) => return Ok(vec![self.command_reply(event, "not_a_question_unknown", context! { target => target })]),
         };
-        self.learn_example(event, &message_id, &text, false, now).await?;
+        if message.is_some() || !author.is_empty() {
+            // (a ticket whose text was removed teaches nothing: its words are gone)
+            self.learn_example(event, &message_id, &text, Some(&author), false, now).await?;
+        }
         self.store.dismiss_question(&event.platform, &message_id).await?;
         let mut closed = None;
         if let Some(change) = ticket.and_then(|t| rules::apply(&t, &Transition::Close, &event.author.name, now).ok()) {
@@ -280,18 +288,30 @@ impl Bot {
         let updated = self.store.apply_transition(&change).await?;
         let text = self.say("ticket_updated", context! { ticket => updated, action => transition.name(), actor => event.author.name });
         let mut actions = vec![self.private_reply(event, ActionKind::TicketUpdated, text).about_ticket(id, updated.status)];
+        // (an asker who was forgotten is told nothing: their ticket no longer knows them)
         if change.status == Status::Resolved {
-            actions.push(self.tell_asker_resolved(&updated, &event.author.name));
+            actions.extend(self.tell_askers_resolved(&updated, &event.author.name).await?);
         }
         Ok(actions)
     }
 
-    pub(super) fn tell_asker_resolved(&self, ticket: &Ticket, actor: &str) -> Action {
-        let text = self.say(
-            "ticket_resolved_asker",
-            context! { asker => ticket.asker_name, ticket_id => ticket.id, actor => actor, resolution => ticket.resolution },
-        );
-        self.to_asker(ticket, text)
+    /// A resolved ticket's news for the people waiting on it: its asker (unless forgotten) and
+    /// each member whose repeat of the question was linked to it ("you'll both hear back").
+    pub(super) async fn tell_askers_resolved(&self, ticket: &Ticket, actor: &str) -> BotResult<Vec<Action>> {
+        let mut told = Vec::new();
+        if !ticket.asker_id.is_empty() {
+            let text = self.say(
+                "ticket_resolved_asker",
+                context! { asker => ticket.asker_name, ticket_id => ticket.id, actor => actor, resolution => ticket.resolution },
+            );
+            told.push(self.to_asker(ticket, text));
+        }
+        for (message, channel, _, name) in self.store.linked_askers(ticket).await? {
+            let text = self
+                .say("ticket_resolved_linked", context! { asker => name, ticket_id => ticket.id, actor => actor, resolution => ticket.resolution });
+            told.push(Action::new(ActionKind::TicketUpdated, &channel, text).replying_to(Some(&message)).about_ticket(ticket.id, ticket.status));
+        }
+        Ok(told)
     }
 
     async fn faq_add(&self, event: &Incoming, entry: FaqEntry, now: DateTime<Utc>) -> BotResult<Vec<Action>> {

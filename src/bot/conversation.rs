@@ -4,7 +4,7 @@
 use super::{Bot, BotResult, MAX_ANALYZED_CHARS, MAX_STORED_CHARS};
 use crate::domain::decision::{Act, Thread};
 use crate::domain::faq_index::FaqMatch;
-use crate::domain::message::{Action, ActionKind, Incoming, IncomingKind};
+use crate::domain::message::{Action, ActionKind, Incoming, IncomingKind, ThreadPlace};
 use crate::domain::question::{self, QuestionStatus};
 use crate::domain::text::truncate_chars;
 use crate::domain::ticket::{Origin, Priority};
@@ -44,6 +44,17 @@ impl Bot {
     pub(super) async fn on_message(&self, event: &Incoming, id: &str, text: &str, reply_to: Option<&str>) -> BotResult<Vec<Action>> {
         let analyzed = truncate_chars(text, MAX_ANALYZED_CHARS);
         let save = async |is_support| self.store.save_message(&stored_copy(event, id, text, reply_to, is_support)).await;
+        if let Some(parent) = reply_to
+            && let Some(key) = self.store.thread_of_ticket(&event.platform, parent).await?
+            && let Some(ticket) = self.store.ticket(key.ticket).await?
+        {
+            // In one of the ticket's own threads: the moderators' mirror, or its private thread.
+            save(false).await?;
+            return match key.place {
+                ThreadPlace::Mirror => self.on_mirror_thread(event, &analyzed, &ticket).await,
+                ThreadPlace::Private => self.on_ticket_thread(event, &analyzed, &ticket).await,
+            };
+        }
         if let Some(parent) = reply_to
             && let Some(ticket) = self.store.ticket_for_thread(&event.platform, parent).await?
         {
@@ -125,6 +136,7 @@ impl Bot {
                 faq_id: best.as_ref().map(|m| m.entry.id.clone()),
                 confidence: best.as_ref().map(|m| m.confidence as f64),
                 ticket_id: None,
+                private: explicit && event.reply_url.is_some(),
             })
             .await?;
         if !recorded {
@@ -222,6 +234,7 @@ impl Bot {
                     origin: Origin::NotHelpful,
                     priority: Priority::Normal,
                     actor: &event.author.name,
+                    private: q.private,
                 },
                 comment.as_deref(),
                 now,
@@ -268,6 +281,7 @@ impl Bot {
                         origin: Origin::Unanswered,
                         priority: Priority::Normal,
                         actor: &self.shared.config.name,
+                        private: q.private,
                     },
                     None,
                     now,

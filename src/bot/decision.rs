@@ -276,7 +276,16 @@ impl Bot {
 
     /// Keeps a moderator's label of a message for the detector; it is refitted before the
     /// next decision.
-    pub(super) async fn learn_example(&self, event: &Incoming, message_id: &str, text: &str, support: bool, now: DateTime<Utc>) -> BotResult<()> {
+    /// `author`: whose words `text` is (the message's writer, the ticket's asker).
+    pub(super) async fn learn_example(
+        &self,
+        event: &Incoming,
+        message_id: &str,
+        text: &str,
+        author: Option<&str>,
+        support: bool,
+        now: DateTime<Utc>,
+    ) -> BotResult<()> {
         let example = DetectorExample {
             platform: event.platform.clone(),
             message_id: message_id.to_string(),
@@ -285,6 +294,7 @@ impl Bot {
             source: if support { "escalated" } else { "not_a_question" }.into(),
             by_user: event.author.id.clone(),
             at: now,
+            author_id: author.filter(|a| !a.is_empty()).map(String::from),
         };
         Ok(self.store.save_detector_example(&example).await?)
     }

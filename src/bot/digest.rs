@@ -70,6 +70,8 @@ pub async fn digest(
     numbers.undelivered = store.given_up_between(from, to).await?;
     (numbers.corrections, numbers.corrections_total) = store.corrections_between(from, to).await?;
     numbers.feedback = store.feedback_between(from, to).await?.len();
+    numbers.privacy = Some(config.privacy.words());
+    numbers.forgotten = store.privacy_actions_between(from, to).await?.iter().filter(|(action, _, _)| action == "forget").count();
     let mut histories = store.ticket_events_opened_between(from, to).await?;
     let worked: Vec<_> = input.tickets_opened.iter().map(|t| (t.clone(), histories.remove(&t.id).unwrap_or_default())).collect();
     numbers.responders = responders(&worked, &config.name, &config.tickets, now);

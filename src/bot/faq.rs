@@ -68,6 +68,11 @@ impl QueryVectors {
         self.0.lock().expect("query vector lock poisoned").get(text).cloned()
     }
 
+    /// Forgets every query (the FAQ changed, or a member asked to be forgotten).
+    pub(super) fn clear(&self) {
+        self.0.lock().expect("query vector lock poisoned").clear();
+    }
+
     fn put(&self, text: &str, vector: Vec<f32>) {
         let mut map = self.0.lock().expect("query vector lock poisoned");
         if map.len() >= Self::CAPACITY {
@@ -107,6 +112,9 @@ impl Bot {
         let fitted = same_entries.then(|| previous.fitted());
         let index = Arc::new(build_index(&self.store, embedder, entries, &self.shared.vectors, fitted).await?);
         *self.shared.faq.write().expect("faq lock poisoned") = LoadedFaq { version, with_model: embedder.is_some(), index: index.clone() };
+        // The FAQ changed (on any instance: a member forgotten there, say): the questions
+        // remembered for the next match go too; one still wanted is embedded again.
+        self.shared.query_vectors.clear();
         Ok(index)
     }
 

@@ -46,6 +46,10 @@ impl Bot {
         let Some(ticket) = self.store.ticket(ticket_id).await? else {
             return Ok(vec![self.command_reply(event, "ticket_not_found", context! { ticket_id => ticket_id })]);
         };
+        if crate::domain::privacy::is_removed(&ticket.question) {
+            // Its asker was forgotten, or it passed its retention: no words are left to learn.
+            return Ok(vec![self.command_reply(event, "ticket_text_removed", context! { ticket_id => ticket_id })]);
+        }
         let existing = match &faq_id {
             Some(id) => self.store.faq_entry(id).await?,
             None => None,
@@ -80,7 +84,7 @@ impl Bot {
         }
         let preview = self.preview_reply(event, &entry).await?;
         self.store.upsert_faq(&entry, "learned", now).await?;
-        self.store.note_on_ticket(&ticket, &event.author.name, LEARNED, &id, now).await?;
+        self.store.note_on_ticket(&ticket, &event.author.name, Some(&event.author.id), LEARNED, &id, now).await?;
         let done = self.command_reply(event, "faq_changed", context! { change => "learned", faq_id => id, ticket_id => ticket_id });
         Ok(std::iter::once(done).chain(preview).collect())
     }
@@ -109,11 +113,15 @@ impl Bot {
     }
 
     async fn learn_ticket_into(&self, event: &Incoming, ticket: &Ticket, entry: &FaqEntry, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
-        let mut questions = vec![(ticket.question_message_id.clone(), ticket.question.clone())];
-        questions.extend(self.store.linked_questions(ticket.id).await?.into_iter().map(|(id, text)| (Some(id), text)));
+        let mut questions = vec![(ticket.question_message_id.clone(), ticket.question.clone(), Some(ticket.asker_id.clone()))];
+        for (id, text) in self.store.linked_questions(ticket.id).await? {
+            let author = self.store.message(&ticket.platform, &id).await?.map(|m| m.user_id);
+            questions.push((Some(id), text, author));
+        }
         let mut taught = Taught::default();
-        for (message_id, text) in &questions {
-            let source = Source { platform: &ticket.platform, message_id: message_id.as_deref() };
+        for (message_id, text, author) in &questions {
+            let source =
+                Source { platform: &ticket.platform, message_id: message_id.as_deref(), author: author.as_deref().filter(|a| !a.is_empty()) };
             let outcome = self.learn_phrasing(&entry.id, text, LearnedFrom::Ticket, source, &event.author.name, now).await?;
             taught.record(text, outcome.map(|_| ()));
         }
@@ -121,7 +129,7 @@ impl Bot {
             return Ok(vec![self.command_reply(event, "learn_off", context! { faq_id => entry.id })]);
         }
         if !taught.added.is_empty() {
-            self.store.note_on_ticket(ticket, &event.author.name, LEARNED, &entry.id, now).await?;
+            self.store.note_on_ticket(ticket, &event.author.name, Some(&event.author.id), LEARNED, &entry.id, now).await?;
         }
         let mut actions =
             vec![self.command_reply(event, "faq_taught", taught.context(&entry.id, Some(ticket.id), self.shared.config.learned_per_entry))];
@@ -130,7 +138,7 @@ impl Bot {
             && let Ok(change) = rules::apply(ticket, &Transition::Resolve { resolution: Some(entry.answer.clone()) }, &event.author.name, now)
         {
             let resolved = self.store.apply_transition(&change).await?;
-            actions.push(self.tell_asker_resolved(&resolved, &event.author.name));
+            actions.extend(self.tell_askers_resolved(&resolved, &event.author.name).await?);
         }
         Ok(actions)
     }
@@ -143,7 +151,7 @@ impl Bot {
         let Some(message) = self.store.message(&event.platform, message_id).await? else {
             return Ok(vec![self.command_reply(event, "message_not_found", context! { target => message_id, platform => event.platform })]);
         };
-        let source = Source { platform: &event.platform, message_id: Some(&message.id) };
+        let source = Source { platform: &event.platform, message_id: Some(&message.id), author: Some(&message.user_id) };
         let outcome = self.learn_phrasing(&entry.id, &message.text, LearnedFrom::Moderator, source, &event.author.name, now).await?;
         let mut taught = Taught::default();
         taught.record(&message.text, outcome.map(|_| ()));

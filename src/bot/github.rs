@@ -79,9 +79,16 @@ impl Bot {
             Some(n) => format!("link to {repo}#{n}"),
             None => format!("open an issue in {repo}"),
         };
-        self.store.note_on_ticket(&ticket, &event.author.name, "github", &what, now).await?;
+        self.store.note_on_ticket(&ticket, &event.author.name, Some(&event.author.id), "github", &what, now).await?;
         tracing::info!(ticket = id, "GitHub issue requested");
+        self.shared.github_asked.store(true, std::sync::atomic::Ordering::SeqCst);
         Ok(vec![self.command_reply(event, "github_requested", context! { ticket_id => id, repo => repo, number => number })])
+    }
+
+    /// Completes when an issue was asked for since the last call (on this instance): the worker
+    /// waits on it beside its timer.
+    pub async fn github_work_asked(&self) {
+        self.shared.github_due.notified().await
     }
 
     /// Claims the issue requests that are due, for this worker, with each one's draft.
@@ -91,7 +98,7 @@ impl Bot {
         for issue in self.store.claim_issue_requests(now, now + LEASE, limit).await? {
             let Some(ticket) = self.store.ticket(issue.ticket_id).await? else { continue };
             let history = self.store.ticket_events(ticket.id).await?;
-            let draft = github::draft(&ticket, &history, github::link_back(link, &ticket).as_deref(), &issue.requested_by);
+            let draft = github::draft(&ticket, &history, github::link_back(link, &ticket).as_deref());
             work.push(IssueWork { issue, ticket, draft });
         }
         Ok(work)
@@ -108,7 +115,7 @@ impl Bot {
         }
         let ticket = &work.ticket;
         let name = format!("{}#{}", work.issue.repo, found.number);
-        unit.note_on_ticket(ticket, &self.shared.config.name, "github", &format!("{name} {}", found.url), now).await?;
+        unit.note_on_ticket(ticket, &self.shared.config.name, None, "github", &format!("{name} {}", found.url), now).await?;
         let linked = work.issue.number.is_some();
         let ctx = context! { ticket => ticket, repo => work.issue.repo, number => found.number, url => found.url, linked => linked, open => found.open, by => work.issue.requested_by };
         let actions = vec![
@@ -146,7 +153,7 @@ impl Bot {
         let mut posted = Vec::new();
         if unit.issue_failed(work.ticket.id, error, now).await? {
             let ticket = &work.ticket;
-            unit.note_on_ticket(ticket, &self.shared.config.name, "github", &format!("failed: {error}"), now).await?;
+            unit.note_on_ticket(ticket, &self.shared.config.name, None, "github", &format!("failed: {error}"), now).await?;
             let text = self.say("moderators_github_failed", context! { ticket => ticket, repo => work.issue.repo, error => error });
             let action = self.to_moderators(ticket, text);
             unit.record_actions(
@@ -192,11 +199,12 @@ impl Bot {
                 let resolve = Transition::Resolve { resolution: Some(format!("GitHub issue {name} was {why}")) };
                 if let Ok(change) = rules::apply_as_bot(&ticket, &resolve, "GitHub", now) {
                     let updated = unit.apply_transition(&change).await?;
-                    actions.push(self.tell_asker_resolved(&updated, "GitHub"));
+                    actions.extend(self.within(unit.clone()).tell_askers_resolved(&updated, "GitHub").await?);
                     resolved = true;
                 }
             } else {
-                unit.note_on_ticket(&ticket, "GitHub", "github", &format!("{name} {}", if closed { "closed" } else { "reopened" }), now).await?;
+                unit.note_on_ticket(&ticket, "GitHub", None, "github", &format!("{name} {}", if closed { "closed" } else { "reopened" }), now)
+                    .await?;
             }
             let text = self.say(
                 "moderators_github_changed",

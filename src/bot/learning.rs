@@ -12,6 +12,8 @@ use chrono::{DateTime, Utc};
 pub(super) struct Source<'a> {
     pub(super) platform: &'a str,
     pub(super) message_id: Option<&'a str>,
+    /// Who asked it, by platform id: forgetting them removes the phrasing.
+    pub(super) author: Option<&'a str>,
 }
 
 impl Bot {
@@ -44,7 +46,7 @@ impl Bot {
             confirmed_by: confirmed_by.to_string(),
             learned_at: now,
         };
-        if !self.store.learn_phrasing(&phrasing, replacing).await? {
+        if !self.store.learn_phrasing(&phrasing, replacing, source.author).await? {
             // Taught by another instance at the same moment, or removed by a moderator before
             // (which a vote does not undo).
             return Ok(Err(NotLearned::Known));
@@ -60,7 +62,7 @@ impl Bot {
     pub(super) async fn learn_from_vote(&self, q: &Question, helpful: bool, now: DateTime<Utc>) -> BotResult<()> {
         let Some(faq_id) = q.faq_id.as_deref() else { return Ok(()) };
         if helpful {
-            let source = Source { platform: &q.platform, message_id: Some(&q.message_id) };
+            let source = Source { platform: &q.platform, message_id: Some(&q.message_id), author: Some(&q.asker_id) };
             self.learn_phrasing(faq_id, &q.text, LearnedFrom::Helpful, source, &q.asker_name, now).await?.ok();
         } else {
             let retired = self.store.retire_learned_from_message(&q.platform, &q.message_id, "not_helpful", now).await?;

@@ -15,6 +15,7 @@ mod faq_commands;
 pub mod github;
 mod learning;
 mod outbox;
+pub mod privacy;
 pub mod scheduler;
 mod ticket_work;
 mod tickets;
@@ -60,6 +61,8 @@ pub struct BotConfig {
     pub tickets: crate::domain::ticket::timers::TicketPolicy,
     /// `[github]`, when it is set up.
     pub github: Option<github::GithubPolicy>,
+    /// How long what the bot stores is kept (`[privacy]`).
+    pub privacy: crate::domain::privacy::Policy,
 }
 
 impl BotConfig {
@@ -78,6 +81,7 @@ impl BotConfig {
             // Checked when the settings loaded; a policy that fails here runs without timers.
             tickets: s.tickets.policy(s.digest.handling).unwrap_or_default(),
             github: s.github.as_ref().map(|g| github::GithubPolicy { repo: g.repo.clone(), link: g.link.clone() }),
+            privacy: s.privacy.policy(),
         }
     }
 
@@ -130,24 +134,48 @@ struct Shared {
     /// The support-question detector, fitted on first use and when its inputs change.
     detector: RwLock<Option<decision::LoadedDetector>>,
     fitting: tokio::sync::Mutex<()>,
+    /// Something was forgotten in the unit of work being handled: once it commits, SQLite's
+    /// write-ahead log is emptied of the old copies (`Store::checkpoint`).
+    checkpoint: std::sync::atomic::AtomicBool,
+    /// A GitHub issue was asked for in the unit of work being handled: once it commits, the
+    /// worker is woken (`github_due`) instead of waiting for its next tick.
+    github_asked: std::sync::atomic::AtomicBool,
+    github_due: tokio::sync::Notify,
 }
 
-/// A bounded memo of analyzed texts; emptied when full rather than tracking recency.
+/// A bounded memo of analyzed texts by id, each with a fingerprint of the text it was made
+/// from (a ticket's text is removed when its asker is forgotten, on any instance); emptied when
+/// full rather than tracking recency.
 #[derive(Default)]
-struct TokenCache(Mutex<HashMap<i64, Arc<Vec<String>>>>);
+struct TokenCache(Mutex<HashMap<i64, Fingerprinted>>);
+
+/// Analyzed tokens, and the hash of the text they came from.
+type Fingerprinted = (u64, Arc<Vec<String>>);
 
 impl TokenCache {
     const CAPACITY: usize = 10_000;
 
-    fn get_or_insert(&self, key: i64, analyze: impl FnOnce() -> Vec<String>) -> Arc<Vec<String>> {
+    fn get_or_insert(&self, key: i64, text: &str, analyze: impl FnOnce() -> Vec<String>) -> Arc<Vec<String>> {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut hasher);
+        let print = hasher.finish();
         let mut map = self.0.lock().expect("token cache lock poisoned");
-        if let Some(hit) = map.get(&key) {
+        if let Some((p, hit)) = map.get(&key)
+            && *p == print
+        {
             return hit.clone();
         }
         if map.len() >= Self::CAPACITY {
             map.clear();
         }
-        map.entry(key).or_insert_with(|| Arc::new(analyze())).clone()
+        let tokens = Arc::new(analyze());
+        map.insert(key, (print, tokens.clone()));
+        tokens
+    }
+
+    fn clear(&self) {
+        self.0.lock().expect("token cache lock poisoned").clear();
     }
 }
 
@@ -166,6 +194,9 @@ impl Bot {
             vectors,
             detector: RwLock::new(None),
             fitting: tokio::sync::Mutex::new(()),
+            checkpoint: std::sync::atomic::AtomicBool::new(false),
+            github_asked: std::sync::atomic::AtomicBool::new(false),
+            github_due: tokio::sync::Notify::new(),
         };
         Ok(Bot { store, shared: Arc::new(shared) })
     }
@@ -289,6 +320,12 @@ impl Bot {
         crate::faults::crash_point("process.before_commit");
         unit.commit().await?;
         crate::faults::crash_point("process.after_commit");
+        if self.shared.checkpoint.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            self.store.checkpoint().await;
+        }
+        if self.shared.github_asked.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            self.shared.github_due.notify_one();
+        }
         Ok(actions)
     }
 

@@ -42,6 +42,22 @@ impl Outbox {
         Ok(self.store.begin_attempt(item, now).await?)
     }
 
+    /// The id of ticket thread `key` on `platform`, once it was started.
+    pub async fn ticket_thread_id(&self, platform: &str, key: crate::domain::message::ThreadKey) -> BotResult<Option<String>> {
+        Ok(self.store.ticket_thread_id(platform, key).await?)
+    }
+
+    /// Records that ticket thread `key` started as `thread` on `platform`.
+    pub async fn record_ticket_thread(
+        &self,
+        platform: &str,
+        key: crate::domain::message::ThreadKey,
+        thread: &str,
+        now: DateTime<Utc>,
+    ) -> BotResult<()> {
+        Ok(self.store.record_ticket_thread(platform, key, thread, now).await?)
+    }
+
     pub async fn mark_sent(&self, id: i64, now: DateTime<Utc>) -> BotResult<()> {
         Ok(self.store.mark_sent(id, now).await?)
     }

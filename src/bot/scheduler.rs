@@ -1,6 +1,6 @@
 //! The periodic jobs in one place. [`Scheduler::run_due`] runs, in order, every job that is due
 //! at `now`: questions whose window passed become tickets, events left unprocessed are resumed,
-//! and the digest is queued when a period ended. It is one plain call with the clock passed in,
+//! the digest is queued when a period ended, and what is past its `[privacy]` time is removed. It is one plain call with the clock passed in,
 //! so tests run a tick without sleeping; `app::run` calls it on `[bot] tick` until stopped.
 
 use super::Bot;
@@ -16,6 +16,9 @@ pub enum Job {
     Resume,
     /// The digest of the period that ended is queued, once across instances (`digest::post_if_due`).
     Digest,
+    /// What is older than its `[privacy]` setting is removed, hourly, once across instances
+    /// (`Bot::expire`).
+    Retention,
 }
 
 impl fmt::Display for Job {
@@ -24,6 +27,7 @@ impl fmt::Display for Job {
             Job::Settle => "settling unanswered questions",
             Job::Resume => "resuming unprocessed events",
             Job::Digest => "posting the digest",
+            Job::Retention => "removing what is past its retention time",
         })
     }
 }
@@ -38,11 +42,13 @@ pub struct Due {
     pub resumed: usize,
     /// Whether this instance queued the digest.
     pub digest_posted: bool,
+    /// Rows the retention job removed or blanked (0 when another instance had it).
+    pub expired: u64,
     pub failed: Vec<Job>,
 }
 
 /// Runs the bot's periodic jobs. `instance` names this process when claiming once-per-period
-/// work (the digest) against other instances on the same database.
+/// work (the digest, the retention run) against other instances on the same database.
 #[derive(Clone)]
 pub struct Scheduler {
     bot: Bot,
@@ -69,6 +75,10 @@ impl Scheduler {
         match super::digest::post_if_due(bot.store(), bot.prompts(), bot.embedder(), bot.config(), &self.instance, now).await {
             Ok(posted) => due.digest_posted = posted,
             Err(e) => failed(&mut due, Job::Digest, e.as_ref()),
+        }
+        match bot.expire(&self.instance, now).await {
+            Ok(counts) => due.expired = counts.map(|c| c.total()).unwrap_or(0),
+            Err(e) => failed(&mut due, Job::Retention, &e),
         }
         due
     }

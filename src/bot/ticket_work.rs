@@ -3,7 +3,7 @@
 //! asker and the close after it), each fired once from its durable row.
 
 use super::{Bot, BotResult};
-use crate::domain::message::{Action, ActionKind, Incoming};
+use crate::domain::message::{Action, ActionKind, Incoming, ThreadPlace};
 use crate::domain::text::truncate_chars;
 use crate::domain::ticket::timers::{Clock, Fired, SlaState, TimerKind, sounds_solved};
 use crate::domain::ticket::{self as rules, Ticket, Transition};
@@ -11,6 +11,8 @@ use crate::store::{DueTimer, Question};
 use chrono::{DateTime, Utc};
 use minijinja::context;
 
+/// How much of one thread message the moderators' mirror shows.
+const MIRROR_CHARS: usize = 600;
 /// How much of one thread message the transcript keeps.
 const TRANSCRIPT_CHARS: usize = 2_000;
 /// How many due timers one tick fires (the rest wait for the next tick).
@@ -41,17 +43,25 @@ impl Bot {
     pub(super) async fn on_ticket_thread(&self, event: &Incoming, text: &str, ticket: &Ticket) -> BotResult<Vec<Action>> {
         // "reply": a moderator's, which the first response and the per-responder figures count.
         let action = if event.author.is_moderator && event.author.id != ticket.asker_id { "reply" } else { "message" };
-        self.store.note_on_ticket(ticket, &event.author.name, action, &truncate_chars(text, TRANSCRIPT_CHARS), event.at).await?;
+        self.store
+            .note_on_ticket(ticket, &event.author.name, Some(&event.author.id), action, &truncate_chars(text, TRANSCRIPT_CHARS), event.at)
+            .await?;
         crate::metrics::decided(&event.platform, crate::metrics::Outcome::ThreadReply);
+        let role = match (event.author.id == ticket.asker_id, action) {
+            (true, _) => "asker",
+            (false, "reply") => "moderator",
+            _ => "member",
+        };
+        let mut out = vec![self.mirrored(event, ticket, text, role)];
         if !ticket.status.is_active() {
-            return Ok(Vec::new());
+            return Ok(out);
         }
         let policy = &self.shared.config.tickets;
         if event.author.id == ticket.asker_id {
             self.store.disarm_timers(ticket.id, &TimerKind::STALE).await?;
             if sounds_solved(text) {
                 let says = self.say("moderators_solved", context! { ticket => ticket, words => truncate_chars(text, 300), vote => false });
-                return Ok(vec![self.to_moderators(ticket, says)]);
+                out.push(self.to_moderators(ticket, says));
             }
         } else if action == "reply" {
             if self.store.mark_first_response(ticket.id, event.at).await? {
@@ -62,7 +72,7 @@ impl Bot {
                 self.store.arm_timer(ticket.id, TimerKind::Nudge, event.at + quiet, event.at).await?;
             }
         }
-        Ok(Vec::new())
+        Ok(out)
     }
 
     /// The asker's answer to the nudge (its buttons, or `solved` / `unsolved`): solved resolves
@@ -83,7 +93,7 @@ impl Bot {
                 Err(_) => ticket,
             }
         } else {
-            self.store.note_on_ticket(&ticket, &event.author.name, "nudge", "still needs help", now).await?;
+            self.store.note_on_ticket(&ticket, &event.author.name, Some(&event.author.id), "nudge", "still needs help", now).await?;
             ticket
         };
         let told = self.say("moderators_nudge_answered", context! { ticket => ticket, solved => solved });
@@ -97,10 +107,37 @@ impl Bot {
     }
 
     /// A word to the asker about `ticket`, in its thread on the question.
+    /// A private ticket's words go to the asker alone, in its private thread where the
+    /// platform has one.
     pub(super) fn to_asker(&self, ticket: &Ticket, text: String) -> Action {
-        Action::new(ActionKind::TicketUpdated, &ticket.channel, text)
+        let told = Action::new(ActionKind::TicketUpdated, &ticket.channel, text)
             .replying_to(ticket.question_message_id.as_deref())
+            .about_ticket(ticket.id, ticket.status);
+        match ticket.private {
+            true => told.private_to(&ticket.asker_id).in_ticket_thread(ticket.id, ThreadPlace::Private),
+            false => told,
+        }
+    }
+
+    /// A line of the ticket's conversation, copied under its notice in the moderators' channel.
+    fn mirrored(&self, event: &Incoming, ticket: &Ticket, text: &str, role: &str) -> Action {
+        let line = self.say(
+            "mirror_line",
+            context! { ticket_id => ticket.id, who => event.author.name, role => role, text => truncate_chars(text, MIRROR_CHARS) },
+        );
+        Action::new(ActionKind::Mirror, &self.shared.config.moderators_channel, line)
             .about_ticket(ticket.id, ticket.status)
+            .in_ticket_thread(ticket.id, ThreadPlace::Mirror)
+    }
+
+    /// A message in the thread under a ticket's notice in the moderators' channel: the
+    /// moderators talking among themselves, kept in the history as an internal note.
+    pub(super) async fn on_mirror_thread(&self, event: &Incoming, text: &str, ticket: &Ticket) -> BotResult<Vec<Action>> {
+        self.store
+            .note_on_ticket(ticket, &event.author.name, Some(&event.author.id), "note", &truncate_chars(text, TRANSCRIPT_CHARS), event.at)
+            .await?;
+        crate::metrics::decided(&event.platform, crate::metrics::Outcome::ThreadReply);
+        Ok(Vec::new())
     }
 
     /// `ticket note <id> <text>`: a line in the history that only moderators see.
@@ -108,7 +145,7 @@ impl Bot {
         let Some(ticket) = self.store.ticket(id).await? else {
             return Ok(vec![self.command_reply(event, "ticket_not_found", context! { ticket_id => id })]);
         };
-        self.store.note_on_ticket(&ticket, &event.author.name, "note", &truncate_chars(text, TRANSCRIPT_CHARS), now).await?;
+        self.store.note_on_ticket(&ticket, &event.author.name, Some(&event.author.id), "note", &truncate_chars(text, TRANSCRIPT_CHARS), now).await?;
         Ok(vec![self.command_reply(event, "ticket_noted", context! { ticket_id => id })])
     }
 
@@ -134,7 +171,7 @@ impl Bot {
             (false, Some(c)) => format!("still not helpful: {c}"),
             (false, None) => "still not helpful".to_string(),
         };
-        self.store.note_on_ticket(&ticket, &event.author.name, "vote", &said, now).await?;
+        self.store.note_on_ticket(&ticket, &event.author.name, Some(&event.author.id), "vote", &said, now).await?;
         let mut actions = Vec::new();
         if ticket.status.is_active() {
             self.store.disarm_timers(ticket.id, &TimerKind::STALE).await?;
@@ -216,7 +253,7 @@ impl Bot {
                 if let Some(after) = policy.close_after {
                     self.store.arm_timer(ticket.id, TimerKind::StaleClose, now + after, now).await?;
                 }
-                self.store.note_on_ticket(ticket, me, "nudge", "asked the asker whether it is solved", now).await?;
+                self.store.note_on_ticket(ticket, me, None, "nudge", "asked the asker whether it is solved", now).await?;
                 let mut nudge = to_asker(self.say("ticket_nudge", context! { ticket => ticket, closes_in => closes_in }));
                 nudge.kind = ActionKind::Nudge;
                 vec![nudge]
@@ -225,14 +262,14 @@ impl Bot {
                 let quiet = policy.close_after.map(span_text).unwrap_or_default();
                 let Ok(change) = rules::apply_as_bot(ticket, &Transition::Close, me, now) else { return Ok(Vec::new()) };
                 let closed = self.store.apply_transition(&change).await?;
-                self.store.note_on_ticket(&closed, me, "stale", &format!("no reply from the asker for {quiet} after the nudge"), now).await?;
+                self.store.note_on_ticket(&closed, me, None, "stale", &format!("no reply from the asker for {quiet} after the nudge"), now).await?;
                 let text = self.say("ticket_stale_closed", context! { ticket => closed, quiet => quiet });
                 vec![to_asker(text).about_ticket(closed.id, closed.status)]
             }
             Fired::Warning { clock, target, due } => {
                 let left = span_text(self.shared.config.tickets.hours.between(now, due));
                 self.store
-                    .note_on_ticket(ticket, me, "sla_warning", &format!("{} due in {left} (target {})", clock.as_str(), span_text(target)), now)
+                    .note_on_ticket(ticket, me, None, "sla_warning", &format!("{} due in {left} (target {})", clock.as_str(), span_text(target)), now)
                     .await?;
                 let text = self.say(
                     "moderators_sla",
@@ -242,7 +279,7 @@ impl Bot {
             }
             Fired::Breach { clock, target } => {
                 self.store
-                    .note_on_ticket(ticket, me, "sla_breach", &format!("{} target of {} missed", clock.as_str(), span_text(target)), now)
+                    .note_on_ticket(ticket, me, None, "sla_breach", &format!("{} target of {} missed", clock.as_str(), span_text(target)), now)
                     .await?;
                 let text = self.say(
                     "moderators_sla",

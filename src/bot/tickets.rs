@@ -1,7 +1,7 @@
 //! Opening tickets (or linking repeats to an open one) and announcing them.
 
 use super::{Bot, BotResult};
-use crate::domain::message::{Action, ActionKind};
+use crate::domain::message::{Action, ActionKind, ThreadPlace};
 use crate::domain::text;
 use crate::domain::ticket::{Ticket, most_similar};
 use crate::store::NewTicket;
@@ -47,7 +47,7 @@ impl Bot {
         let mut analyze = |question: &str| text::tokens(&mut analyzer, &text::truncate_chars(question, super::MAX_ANALYZED_CHARS));
         let asked = analyze(req.question);
         let candidates: Vec<(i64, Arc<Vec<String>>)> =
-            active.iter().map(|(id, _, _, question)| (*id, self.shared.ticket_tokens.get_or_insert(*id, || analyze(question)))).collect();
+            active.iter().map(|(id, _, _, question)| (*id, self.shared.ticket_tokens.get_or_insert(*id, question, || analyze(question)))).collect();
         match most_similar(&asked, candidates.iter().map(|(id, tokens)| (*id, tokens.as_slice())), self.shared.config.link_similarity) {
             Some(id) => Ok(self.store.ticket(id).await?),
             None => Ok(None),
@@ -89,9 +89,20 @@ impl Bot {
         to_moderators: String,
     ) -> Vec<Action> {
         let about = |a: Action| a.replying_to(req.question_message_id).about_ticket(ticket.id, ticket.status);
-        vec![
-            about(Action::new(kind, req.channel, to_asker)),
-            about(Action::new(ActionKind::NotifyModerators, &self.shared.config.moderators_channel, to_moderators)),
-        ]
+        let opened = kind == ActionKind::TicketOpened;
+        let mut asker = about(Action::new(kind, req.channel, to_asker));
+        if req.private {
+            // Asked privately: the asker hears privately, and a new ticket's private thread starts.
+            asker = asker.private_to(req.asker_id);
+            if opened {
+                asker = asker.in_ticket_thread(ticket.id, ThreadPlace::Private);
+            }
+        }
+        let mut notice = about(Action::new(ActionKind::NotifyModerators, &self.shared.config.moderators_channel, to_moderators));
+        if opened {
+            // The new ticket's notice starts the thread its conversation is mirrored into.
+            notice = notice.in_ticket_thread(ticket.id, ThreadPlace::Mirror);
+        }
+        vec![asker, notice]
     }
 }

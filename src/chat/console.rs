@@ -29,6 +29,7 @@ pub struct ConsoleUser {
 fn format_action(action: &Action) -> String {
     let speaker = match action.kind {
         ActionKind::NotifyModerators => format!("[#{}] ", action.channel),
+        ActionKind::Mirror => format!("[#{} thread] ", action.channel),
         _ => "bot> ".to_string(),
     };
     let indent = " ".repeat(speaker.chars().count());

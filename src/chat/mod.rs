@@ -65,9 +65,10 @@ pub trait ChatSink: Send + Sync {
     fn send(&self, action: &Action) -> impl Future<Output = Result<(), SendError>> + Send;
 
     /// Sends an outbox row. `now` is the delivery's clock, the one rate limits are counted on.
-    fn send_delivery(&self, delivery: &Delivery<'_>, now: DateTime<Utc>) -> impl Future<Output = Result<(), SendError>> + Send {
+    /// Ok(Some(id)): the platform's id of what a thread can start under (see [`PlatformSink::post`]).
+    fn send_delivery(&self, delivery: &Delivery<'_>, now: DateTime<Utc>) -> impl Future<Output = Result<Option<String>, SendError>> + Send {
         let _ = now;
-        self.send(delivery.action)
+        async move { self.send(delivery.action).await.map(|()| None) }
     }
 
     /// When the platform's limits let the next send to this action's destination go, if later
@@ -95,8 +96,10 @@ pub trait PlatformSink: Send + Sync {
     /// The platform name the outbox rows carry.
     const PLATFORM: &'static str;
 
-    /// Sends `action`; `delivery` is its outbox id when it is an outbox row.
-    fn post(&self, delivery: Option<i64>, action: &Action, now: DateTime<Utc>) -> impl Future<Output = Result<(), SendError>> + Send;
+    /// Sends `action`; `delivery` is its outbox id when it is an outbox row. Ok(Some(id)): the
+    /// platform's id of the thread this message starts or is (a Slack `channel:ts`, a Discord
+    /// message or private thread id), for an action that starts a ticket's thread.
+    fn post(&self, delivery: Option<i64>, action: &Action, now: DateTime<Utc>) -> impl Future<Output = Result<Option<String>, SendError>> + Send;
 
     /// See [`ChatSink::ready_at`].
     fn ready_at(&self, action: &Action, now: DateTime<Utc>) -> Option<DateTime<Utc>>;
@@ -113,11 +116,11 @@ impl<P: PlatformSink> ChatSink for P {
         P::PLATFORM
     }
 
-    fn send(&self, action: &Action) -> impl Future<Output = Result<(), SendError>> + Send {
-        self.post(None, action, Utc::now())
+    async fn send(&self, action: &Action) -> Result<(), SendError> {
+        self.post(None, action, Utc::now()).await.map(drop)
     }
 
-    fn send_delivery(&self, delivery: &Delivery<'_>, now: DateTime<Utc>) -> impl Future<Output = Result<(), SendError>> + Send {
+    fn send_delivery(&self, delivery: &Delivery<'_>, now: DateTime<Utc>) -> impl Future<Output = Result<Option<String>, SendError>> + Send {
         self.post(Some(delivery.id), delivery.action, now)
     }
 
@@ -324,7 +327,12 @@ async fn deliver_one<S: ChatSink>(outbox: &Outbox, sink: &S, item: &OutboxItem, 
         observe(platform, item.id, DeliveryEvent::RateLimitWait { wait: at - now, refused: false });
         return Ok(Turn::Waiting);
     }
-    let delivery = Delivery { id: item.id, action: &item.action, created_at: item.created_at };
+    // A ticket's thread that exists already: this goes into it.
+    let mut action = std::borrow::Cow::Borrowed(&item.action);
+    if let Some(key) = item.action.thread {
+        action.to_mut().in_thread = outbox.ticket_thread_id(platform, key).await?;
+    }
+    let delivery = Delivery { id: item.id, action: &action, created_at: item.created_at };
     // Whether nothing of this row can be on the platform before this attempt.
     let mut settled = !item.uncertain;
     if item.uncertain {
@@ -345,8 +353,14 @@ async fn deliver_one<S: ChatSink>(outbox: &Outbox, sink: &S, item: &OutboxItem, 
     }
     let result = tokio::time::timeout(SEND_TIMEOUT, sink.send_delivery(&delivery, now)).await;
     match result.unwrap_or_else(|_| Err(SendError::retryable("no answer from the platform within 30 s"))) {
-        Ok(()) => {
+        Ok(started) => {
             crate::faults::crash_point("deliver.after_send");
+            if let (Some(key), None, Some(thread)) = (action.thread, &action.in_thread, started) {
+                // Losing this only leaves later lines outside the thread: the send stands.
+                if let Err(e) = outbox.record_ticket_thread(platform, key, &thread, now).await {
+                    tracing::warn!(platform, outbox_id = item.id, error = %e, "could not record the ticket thread just started");
+                }
+            }
             record_sent(outbox, unrecorded, item.id, now).await?;
             observe(platform, item.id, DeliveryEvent::Sent);
             Ok(Turn::Sent)

@@ -4,6 +4,7 @@ mod digest;
 mod eval;
 mod faq;
 mod model;
+mod privacy;
 mod service;
 
 use crate::config::{LogFormat, Settings};
@@ -13,6 +14,7 @@ use std::path::PathBuf;
 pub use eval::EvalCommand;
 pub use faq::FaqCommand;
 pub use model::ModelCommand;
+pub use privacy::PrivacyCommand;
 
 #[derive(Debug, Parser)]
 #[command(name = "supportbot", version, about = "A self-hosted support bot for open-source communities")]
@@ -78,6 +80,11 @@ pub enum Command {
         #[command(subcommand)]
         command: EvalCommand,
     },
+    /// A member's data: forget them, export it, or print what is kept and for how long.
+    Privacy {
+        #[command(subcommand)]
+        command: PrivacyCommand,
+    },
 }
 
 /// `--db URL` over `[database] url`.
@@ -132,5 +139,6 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
         Command::Model { command } => model::main(&settings, command).await,
         Command::Digest(args) => digest::main(settings, args).await,
         Command::Eval { command } => eval::main(&settings, command).await,
+        Command::Privacy { command } => privacy::main(settings, command).await,
     }
 }

@@ -94,6 +94,29 @@ pub enum Command {
     Feedback {
         text: String,
     },
+    /// A member asks to be forgotten: first what would go, then `confirm` (or `cancel`).
+    ForgetMe {
+        step: ForgetStep,
+    },
+    /// What the bot stores and for how long, for everyone.
+    PrivacyPolicy,
+    /// A moderator forgets a member (by platform id or mention).
+    PrivacyForget {
+        member: String,
+    },
+    /// A moderator exports what is stored about a member, privately.
+    PrivacyExport {
+        member: String,
+    },
+}
+
+/// The steps of `forget-me`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForgetStep {
+    /// What would be deleted, and how to confirm.
+    Ask,
+    Confirm,
+    Cancel,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +149,8 @@ pub const COMMANDS: &[CommandHelp] = &[
     help("ask <question>", "ask the bot directly", false),
     help("feedback <text>", "tell the maintainers what you think", false),
     help("solved <ticket id>", "your ticket is solved (for the asker)", false),
+    help("forget-me [confirm|cancel]", "delete what the bot stores about you (asks you to confirm first)", false),
+    help("privacy policy", "what the bot stores about members and for how long", false),
     help("unsolved <ticket id>", "you still need help with your ticket (for the asker)", false),
     help("escalate <message id or text> [low|normal|high|urgent]", "open a ticket for a message", true),
     help("not-a-question <ticket #id or message id>", "close a ticket as noise; the bot learns from it", true),
@@ -144,6 +169,8 @@ pub const COMMANDS: &[CommandHelp] = &[
     help("faq link <message id> <faq id>", "teach an entry the question asked in a message", true),
     help("faq unlearn <faq id> <number>", "remove a learned phrasing (numbers: faq show)", true),
     help("digest", "preview the weekly digest for the last 7 days", true),
+    help("privacy forget <member>", "delete what the bot stores about a member (id or mention)", true),
+    help("privacy export <member>", "everything stored about a member, as JSON, to you only", true),
 ];
 
 /// Why a command line could not be understood.
@@ -167,6 +194,8 @@ impl Command {
                 | Command::Ask { .. }
                 | Command::Feedback { .. }
                 | Command::Solved { .. }
+                | Command::ForgetMe { .. }
+                | Command::PrivacyPolicy
         )
     }
 
@@ -198,6 +227,10 @@ impl Command {
             Command::FaqUnlearn { .. } => "faq unlearn",
             Command::Digest => "digest",
             Command::Feedback { .. } => "feedback",
+            Command::ForgetMe { .. } => "forget-me",
+            Command::PrivacyPolicy => "privacy policy",
+            Command::PrivacyForget { .. } => "privacy forget",
+            Command::PrivacyExport { .. } => "privacy export",
         }
     }
 }
@@ -234,7 +267,7 @@ fn non_empty<'a>(prefix: &str, what: &str, value: &'a str) -> Result<&'a str, Co
 /// The command word a chat message consists of, if it is nothing else: "help", "!help",
 /// "/faq", "Help?" (someone trying a command without the platform's slash).
 pub fn bare_command_word(text: &str) -> Option<&'static str> {
-    const WORDS: &[&str] = &["help", "commands", "faq", "ask", "escalate", "ticket", "tickets", "digest", "feedback", "menu"];
+    const WORDS: &[&str] = &["help", "commands", "faq", "ask", "escalate", "ticket", "tickets", "digest", "feedback", "menu", "forget-me", "privacy"];
     let word = text.trim().trim_start_matches(['/', '!', '.', '?', '$']).trim_end_matches(['?', '!', '.']).trim();
     WORDS.iter().copied().find(|w| w.eq_ignore_ascii_case(word))
 }
@@ -273,6 +306,8 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
         "solved" => Ok(Command::Solved { id: ticket_id("solved", split_word(rest).0)?, solved: true }),
         "unsolved" => Ok(Command::Solved { id: ticket_id("unsolved", split_word(rest).0)?, solved: false }),
         "feedback" => Ok(Command::Feedback { text: non_empty("feedback", "the feedback", rest)?.into() }),
+        "forget-me" | "forgetme" | "forget_me" => parse_forget_me(rest),
+        "privacy" => parse_privacy(rest),
         other => Err(CommandError::Unknown(other.chars().take(40).collect())),
     }
 }
@@ -326,6 +361,32 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
+}
+
+fn parse_forget_me(rest: &str) -> Result<Command, CommandError> {
+    let step = match split_word(rest).0.to_ascii_lowercase().as_str() {
+        "" => ForgetStep::Ask,
+        "confirm" | "yes" => ForgetStep::Confirm,
+        "cancel" | "no" => ForgetStep::Cancel,
+        other => return Err(usage("forget-me", format!("{other:?} is neither confirm nor cancel"))),
+    };
+    Ok(Command::ForgetMe { step })
+}
+
+fn parse_privacy(rest: &str) -> Result<Command, CommandError> {
+    let (verb, args) = split_word(rest);
+    let verb = verb.to_ascii_lowercase();
+    let member = |prefix: &str| -> Result<String, CommandError> {
+        let given = non_empty(prefix, "the member", args)?;
+        super::privacy::member_id(given)
+            .ok_or_else(|| usage(prefix, format!("{given:?} names no member surely: give their id or a mention, not their name")))
+    };
+    match verb.as_str() {
+        "" | "policy" => Ok(Command::PrivacyPolicy),
+        "forget" => Ok(Command::PrivacyForget { member: member("privacy forget")? }),
+        "export" => Ok(Command::PrivacyExport { member: member("privacy export")? }),
+        other => Err(usage("privacy policy", format!("unknown privacy command {other:?}; try policy, forget or export"))),
+    }
 }
 
 fn parse_ticket(rest: &str) -> Result<Command, CommandError> {
@@ -519,6 +580,21 @@ mod tests {
         assert!(!parse("ask why").unwrap().needs_moderator());
         assert!(parse("ticket list").unwrap().needs_moderator());
         assert!(parse("faq remove x").unwrap().needs_moderator());
+    }
+
+    #[test]
+    fn privacy_commands_name_members_by_id_and_forget_me_asks_first() {
+        assert_eq!(parse("forget-me").unwrap(), Command::ForgetMe { step: ForgetStep::Ask });
+        assert_eq!(parse("/forget-me confirm").unwrap(), Command::ForgetMe { step: ForgetStep::Confirm });
+        assert_eq!(parse("forget-me cancel").unwrap(), Command::ForgetMe { step: ForgetStep::Cancel });
+        assert!(matches!(parse("forget-me now"), Err(CommandError::Usage { .. })));
+        assert_eq!(parse("privacy").unwrap(), Command::PrivacyPolicy);
+        assert_eq!(parse("privacy forget <@U012ABC|ann>").unwrap(), Command::PrivacyForget { member: "U012ABC".into() });
+        assert_eq!(parse("privacy export 123456789").unwrap(), Command::PrivacyExport { member: "123456789".into() });
+        assert!(matches!(parse("privacy forget @ann"), Err(CommandError::Usage { problem, .. }) if problem.contains("not their name")));
+        assert!(matches!(parse("privacy forget"), Err(CommandError::Usage { .. })));
+        assert!(!parse("forget-me").unwrap().needs_moderator() && !parse("privacy policy").unwrap().needs_moderator());
+        assert!(parse("privacy forget U1").unwrap().needs_moderator() && parse("privacy export U1").unwrap().needs_moderator());
     }
 
     #[test]

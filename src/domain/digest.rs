@@ -95,6 +95,10 @@ pub struct DigestNumbers {
     pub responders: Vec<super::responders::ResponderFigures>,
     /// How each priority's SLA held (priorities with targets only).
     pub sla: Vec<super::responders::SlaAttainment>,
+    /// What the bot keeps and for how long (`[privacy]`), for the digest's one line on it.
+    pub privacy: Option<super::privacy::PolicyWords>,
+    /// Members forgotten in the period (at their request, a moderator's or the operator's).
+    pub forgotten: usize,
 }
 
 /// A group of alike questions nobody could answer from the FAQ, and the one command that
@@ -166,7 +170,8 @@ pub fn compose(input: &DigestInput, staffing: Staffing, now: DateTime<Utc>) -> D
     let community_answered = input.questions.iter().filter(|q| q.community_answer_by.is_some()).count();
     let helpful_votes = input.votes.iter().filter(|v| **v).count();
     let mut helpers: HashMap<&str, usize> = HashMap::new();
-    for by in input.questions.iter().filter_map(|q| q.community_answer_by.as_deref()) {
+    // A forgotten member's answers still count as the community's, but thank nobody.
+    for by in input.questions.iter().filter_map(|q| q.community_answer_by.as_deref()).filter(|by| !by.is_empty()) {
         *helpers.entry(by).or_default() += 1;
     }
     let mut top_helpers: Vec<Helper> = helpers.into_iter().map(|(user, answers)| Helper { user: user.into(), answers }).collect();
@@ -182,6 +187,8 @@ pub fn compose(input: &DigestInput, staffing: Staffing, now: DateTime<Utc>) -> D
         gaps: Vec::new(),
         responders: Vec::new(),
         sla: Vec::new(),
+        privacy: None,
+        forgotten: 0,
         from: input.from.format("%Y-%m-%d").to_string(),
         to: input.to.format("%Y-%m-%d").to_string(),
         questions,
@@ -251,6 +258,7 @@ mod tests {
             first_response_at: first_response_h.map(at),
             resolved_at: resolved_h.map(at),
             closed_at: None,
+            private: false,
         }
     }
 

@@ -117,7 +117,7 @@ const TITLE_CHARS: usize = 80;
 /// The issue for `ticket`: the question, a summary of its conversation (who said how much, and
 /// the last lines, by role: GitHub is public and the members' names stay in the community), a
 /// link back when there is one, and the marker. Internal notes never go in.
-pub fn draft(ticket: &Ticket, history: &[TicketEvent], link: Option<&str>, requested_by: &str) -> IssueDraft {
+pub fn draft(ticket: &Ticket, history: &[TicketEvent], link: Option<&str>) -> IssueDraft {
     let question_line = ticket.question.lines().find(|l| !l.trim().is_empty()).unwrap_or("a question from the community");
     let title = break_mentions(&truncate_chars(question_line.trim(), TITLE_CHARS));
     let said: Vec<&TicketEvent> = history.iter().filter(|e| matches!(e.action.as_str(), "message" | "reply") && e.note.is_some()).collect();
@@ -151,8 +151,7 @@ pub fn draft(ticket: &Ticket, history: &[TicketEvent], link: Option<&str>, reque
         body.push_str(&format!("\n[The conversation in the community]({link})\n"));
     }
     body.push_str(&format!(
-        "\n<sub>Opened by supportbot for {}. Closing this issue resolves the ticket and tells the asker.</sub>\n{}\n",
-        break_mentions(&inert::inline(requested_by)),
+        "\n<sub>Opened by supportbot at a moderator's request. Closing this issue resolves the ticket and tells the asker.</sub>\n{}\n",
         marker(ticket.id)
     ));
     IssueDraft { title, body }
@@ -222,17 +221,19 @@ mod tests {
     fn the_draft_quotes_the_question_summarises_the_thread_and_leaves_out_notes() {
         let mut ticket = ticket();
         ticket.question = "@octocat my build fails on ARM <!-- supportbot:ticket:9 -->\nsecond line".into();
+        ticket.asker_name = "zoequill".into();
         let history = vec![
             event(&ticket.asker_name.clone(), "message", "still failing with @here and @team-core", 1),
-            event("mia", "reply", "try `--target aarch64`", 2),
-            event("mia", "note", "SECRET internal note", 3),
+            event("mirabel", "reply", "try `--target aarch64`", 2),
+            event("mirabel", "note", "SECRET internal note", 3),
         ];
-        let d = draft(&ticket, &history, Some("https://example.org/t/1"), "mia");
+        let d = draft(&ticket, &history, Some("https://example.org/t/1"));
         assert!(d.title.starts_with("@\u{200B}octocat my build fails on ARM"), "{}", d.title);
         assert!(!d.body.contains("SECRET"), "notes stay with the moderators: {}", d.body);
         assert!(d.body.contains("2 messages (1 from the asker, 1 from moderators)"), "{}", d.body);
         assert!(d.body.contains("- **asker**, 2026-12-01 10:01 UTC: still failing with @\u{200B}here and @\u{200B}team-core"), "{}", d.body);
         assert!(!d.body.contains("@octocat") && !d.body.contains("@team"), "nobody is mentioned: {}", d.body);
+        assert!(!d.body.contains("mirabel") && !d.body.contains("zoequill"), "nobody is named: {}", d.body);
         assert!(d.body.contains("[The conversation in the community](https://example.org/t/1)"));
         assert!(has_marker(&d.body, ticket.id));
         assert!(!has_marker(&d.body, 9), "a member cannot forge another ticket's marker");

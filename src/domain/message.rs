@@ -74,6 +74,9 @@ pub enum ActionKind {
     Nudge,
     /// A message to the moderators' channel.
     NotifyModerators,
+    /// A line of a ticket's conversation copied into the thread under its notice in the
+    /// moderators' channel (no buttons).
+    Mirror,
     /// A moderator command from someone who is not a moderator.
     Refused,
     /// The weekly digest.
@@ -111,6 +114,53 @@ pub struct Action {
     /// A file sent with the message (the digest's chart).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachment: Option<Attachment>,
+    /// Its outbox row is blanked once it is sent or given up: what it says must not outlive its
+    /// delivery (a member's data export, the confirmation of a forget). Kept in its own column,
+    /// not in the payload.
+    #[serde(skip)]
+    pub erase_after_send: bool,
+    /// The ticket thread this goes into (besides its question's own): the first message sent
+    /// with a key starts the thread, the later ones go into it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<ThreadKey>,
+    /// The platform's id of that thread once it exists, filled in by the delivery just before
+    /// sending (never stored: the `ticket_threads` table is the record).
+    #[serde(skip)]
+    pub in_thread: Option<String>,
+}
+
+/// Which of a ticket's own threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThreadPlace {
+    /// Under the ticket's notice in the moderators' channel: the conversation, mirrored.
+    Mirror,
+    /// A private thread with the asker, for a question asked privately (Discord).
+    Private,
+}
+
+impl ThreadPlace {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThreadPlace::Mirror => "mirror",
+            ThreadPlace::Private => "private",
+        }
+    }
+
+    pub fn parse(stored: &str) -> Option<ThreadPlace> {
+        match stored {
+            "mirror" => Some(ThreadPlace::Mirror),
+            "private" => Some(ThreadPlace::Private),
+            _ => None,
+        }
+    }
+}
+
+/// A ticket's thread, as actions name it before the platform has given it an id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadKey {
+    pub ticket: i64,
+    pub place: ThreadPlace,
 }
 
 /// A file attached to an action; base64 in the outbox's JSON.
@@ -150,7 +200,22 @@ impl Action {
             status: None,
             reply_url: None,
             attachment: None,
+            erase_after_send: false,
+            thread: None,
+            in_thread: None,
         }
+    }
+
+    /// See [`Action::erase_after_send`].
+    pub fn erased_after_send(mut self) -> Self {
+        self.erase_after_send = true;
+        self
+    }
+
+    /// This action with every word of it gone: what its outbox row keeps once the member it
+    /// was about asked to be forgotten (its kind, channel and ticket stay, for the records).
+    pub fn removed(&self, why: &str) -> Action {
+        Action { text: why.to_string(), in_reply_to: None, recipient: None, reply_url: None, attachment: None, ..self.clone() }
     }
 
     pub fn replying_to(mut self, message_id: Option<&str>) -> Self {
@@ -161,6 +226,12 @@ impl Action {
     pub fn private_to(mut self, user: &str) -> Self {
         self.ephemeral = true;
         self.recipient = Some(user.to_string());
+        self
+    }
+
+    /// Goes into ticket `ticket`'s thread `place` (and starts it, when it is the first).
+    pub fn in_ticket_thread(mut self, ticket: i64, place: ThreadPlace) -> Self {
+        self.thread = Some(ThreadKey { ticket, place });
         self
     }
 

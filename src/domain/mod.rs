@@ -13,6 +13,7 @@ pub mod inert;
 pub mod intake;
 pub mod learning;
 pub mod message;
+pub mod privacy;
 pub mod question;
 pub mod queueing;
 pub mod ranking;

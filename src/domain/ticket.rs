@@ -174,6 +174,9 @@ pub struct Ticket {
     pub first_response_at: Option<chrono::DateTime<chrono::Utc>>,
     pub resolved_at: Option<chrono::DateTime<chrono::Utc>>,
     pub closed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Asked privately (an `ask` answered only to the asker): what the asker hears of it is
+    /// private too (on Discord, in a private thread).
+    pub private: bool,
 }
 
 /// One recorded change of a ticket: who did what, when.
@@ -288,6 +291,7 @@ pub(crate) fn sample_ticket(id: i64, created_at: DateTime<Utc>) -> Ticket {
         first_response_at: None,
         resolved_at: None,
         closed_at: None,
+        private: false,
     }
 }
 

@@ -41,17 +41,17 @@ async fn carry_out(client: &GithubClient, item: &IssueWork) -> Result<crate::bot
     client.open(repo, &item.draft).await
 }
 
-/// Runs passes every `tick` until `stop`.
+/// Runs a pass every `tick`, and at once when a moderator asks for an issue here, until `stop`.
 pub async fn run(bot: Arc<Bot>, client: GithubClient, tick: std::time::Duration, mut stop: watch::Receiver<bool>) {
     let mut timer = tokio::time::interval(tick);
     loop {
         tokio::select! {
-            _ = timer.tick() => {
-                if let Err(e) = run_due(&bot, &client, Utc::now()).await {
-                    tracing::error!(error = %crate::telemetry::chain(&e), "the GitHub worker's pass failed");
-                }
-            }
+            _ = timer.tick() => {}
+            _ = bot.github_work_asked() => {}
             _ = stop.changed() => break,
+        }
+        if let Err(e) = run_due(&bot, &client, Utc::now()).await {
+            tracing::error!(error = %crate::telemetry::chain(&e), "the GitHub worker's pass failed");
         }
     }
 }

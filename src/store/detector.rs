@@ -18,6 +18,8 @@ pub struct DetectorExample {
     pub by_user: String,
     #[sqlx(try_from = "Integer")]
     pub at: DateTime<Utc>,
+    /// Whose words these are (the message's author), so that forgetting them finds the example.
+    pub author_id: Option<String>,
 }
 
 /// Changes whenever the examples do: the detector is refitted when it does.
@@ -32,10 +34,10 @@ impl Store {
     /// Keeps `e`, replacing an earlier label of the same message.
     pub async fn save_detector_example(&self, e: &DetectorExample) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO detector_examples (platform, message_id, text, support, source, by_user, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+            "INSERT INTO detector_examples (platform, message_id, text, support, source, by_user, at, author_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (platform, message_id) DO UPDATE SET text = excluded.text, support = excluded.support, \
-             source = excluded.source, by_user = excluded.by_user, at = excluded.at",
+             source = excluded.source, by_user = excluded.by_user, at = excluded.at, author_id = excluded.author_id",
         )
         .bind(&e.platform)
         .bind(&e.message_id)
@@ -44,16 +46,18 @@ impl Store {
         .bind(&e.source)
         .bind(&e.by_user)
         .bind(ms(e.at))
+        .bind(&e.author_id)
         .execute_on(self)
         .await?;
         Ok(())
     }
 
     pub async fn detector_examples(&self) -> StoreResult<Vec<DetectorExample>> {
-        let rows =
-            sqlx::query("SELECT platform, message_id, text, support, source, by_user, at FROM detector_examples ORDER BY platform, message_id")
-                .fetch_all_on(self)
-                .await?;
+        let rows = sqlx::query(
+            "SELECT platform, message_id, text, support, source, by_user, at, author_id FROM detector_examples ORDER BY platform, message_id",
+        )
+        .fetch_all_on(self)
+        .await?;
         Ok(rows.iter().map(DetectorExample::from_row).collect::<Result<_, _>>()?)
     }
 

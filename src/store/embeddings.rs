@@ -5,7 +5,7 @@ use super::{Store, StoreError, StoreResult};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-fn text_hash(text: &str) -> String {
+pub(super) fn text_hash(text: &str) -> String {
     Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -12,6 +12,10 @@ fn payload<T: serde::de::DeserializeOwned>(raw: &str, table: &str) -> StoreResul
     serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("{table} payload: {e}")))
 }
 
+/// The payload of an outbox row whose action is gone: blanked after its delivery
+/// (`erase_after_send`) or by the retention job. No claim reads it again.
+pub(crate) const ERASED: &str = "{}";
+
 /// What is kept of an error on an outbox row: its first 500 characters.
 fn last_error(error: &str) -> String {
     error.chars().take(500).collect()
@@ -100,7 +104,7 @@ impl Store {
         let unit = self.begin().await?;
         for (seq, action) in actions.iter().enumerate() {
             sqlx::query(
-                "INSERT INTO outbox (origin, seq, platform, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5) \
+                "INSERT INTO outbox (origin, seq, platform, payload, created_at, next_attempt_at, erase_after_send) VALUES ($1, $2, $3, $4, $5, $5, $6) \
                  ON CONFLICT (origin, seq) DO NOTHING",
             )
             .bind(origin)
@@ -108,6 +112,7 @@ impl Store {
             .bind(platform)
             .bind(serde_json::to_string(action).expect("actions always serialize"))
             .bind(ms(now))
+            .bind(i64::from(action.erase_after_send))
             .execute_on(&unit)
             .await?;
         }
@@ -236,8 +241,16 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Marks a row sent; a row that must not outlive its delivery is blanked (`ERASED`).
     pub async fn mark_sent(&self, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
-        sqlx::query("UPDATE outbox SET sent_at = $2, claimed_until = NULL WHERE id = $1").bind(id).bind(ms(now)).execute(&self.pool).await?;
+        sqlx::query(
+            "UPDATE outbox SET sent_at = $2, claimed_until = NULL, payload = CASE WHEN erase_after_send = 1 THEN $3 ELSE payload END WHERE id = $1",
+        )
+        .bind(id)
+        .bind(ms(now))
+        .bind(ERASED)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -290,8 +303,12 @@ impl Store {
     /// Counts a failed attempt on a row, keeps its error and gives up the claim; `stamp`, the
     /// column saying what comes next (`next_attempt_at` or `failed_at`), is set to `at`.
     async fn count_failure(&self, id: i64, error: &str, stamp: &'static str, at: DateTime<Utc>) -> StoreResult<()> {
-        let sql = format!("UPDATE outbox SET attempts = attempts + 1, last_error = $2, {stamp} = $3, claimed_until = NULL WHERE id = $1");
-        sqlx::query(&sql).bind(id).bind(last_error(error)).bind(ms(at)).execute(&self.pool).await?;
+        // Given up, a row that must not outlive its delivery is blanked as if it had been sent.
+        let erase = if stamp == "failed_at" { ", payload = CASE WHEN erase_after_send = 1 THEN $4 ELSE payload END" } else { "" };
+        let sql = format!("UPDATE outbox SET attempts = attempts + 1, last_error = $2, {stamp} = $3, claimed_until = NULL{erase} WHERE id = $1");
+        let query = sqlx::query(&sql).bind(id).bind(last_error(error)).bind(ms(at));
+        let query = if erase.is_empty() { query } else { query.bind(ERASED) };
+        query.execute(&self.pool).await?;
         Ok(())
     }
 
@@ -302,12 +319,16 @@ impl Store {
     }
 
     /// How many actions were given up on in [from, to) (for the digest).
+    /// Rows withdrawn because the member they were about was forgotten do not count: they were
+    /// not given up, they were taken back.
     pub async fn given_up_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<i64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE failed_at >= $1 AND failed_at < $2")
-            .bind(ms(from))
-            .bind(ms(to))
-            .fetch_one_on(self)
-            .await?;
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM outbox WHERE failed_at >= $1 AND failed_at < $2 AND COALESCE(last_error, '') NOT LIKE 'withdrawn:%'",
+        )
+        .bind(ms(from))
+        .bind(ms(to))
+        .fetch_one_on(self)
+        .await?;
         Ok(row.try_get("n")?)
     }
 

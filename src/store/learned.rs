@@ -38,8 +38,9 @@ impl Store {
 
     /// Keeps `p` (in place of `replacing`, retired as "replaced"). A moderator's phrasing
     /// revives one that was retired; a vote revives only what a vote retired (the asker changed
-    /// their mind), never what a moderator removed. False when nothing changed.
-    pub async fn learn_phrasing(&self, p: &LearnedPhrasing, replacing: Option<&LearnedPhrasing>) -> StoreResult<bool> {
+    /// their mind), never what a moderator removed. False when nothing changed. `author`: the
+    /// platform id of whoever asked it (forgetting them removes it); None from an FAQ file.
+    pub async fn learn_phrasing(&self, p: &LearnedPhrasing, replacing: Option<&LearnedPhrasing>, author: Option<&str>) -> StoreResult<bool> {
         if let Some(old) = replacing {
             self.retire_learned(&old.faq_id, &old.text, "replaced", p.learned_at).await?;
         }
@@ -48,9 +49,9 @@ impl Store {
             None => (None, None),
         };
         let done = sqlx::query(
-            "INSERT INTO faq_learned (faq_id, text_key, text, learned_from, platform, message_id, confirmed_by, learned_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (faq_id, text_key) DO UPDATE SET text = $3, learned_from = $4, \
-             platform = $5, message_id = $6, confirmed_by = $7, learned_at = $8, retired_at = NULL, retired_why = NULL \
+            "INSERT INTO faq_learned (faq_id, text_key, text, learned_from, platform, message_id, confirmed_by, learned_at, author_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (faq_id, text_key) DO UPDATE SET text = $3, learned_from = $4, \
+             platform = $5, message_id = $6, confirmed_by = $7, learned_at = $8, author_id = $9, retired_at = NULL, retired_why = NULL \
              WHERE faq_learned.retired_at IS NOT NULL AND ($4 <> 'helpful' OR faq_learned.retired_why = 'not_helpful')",
         )
         .bind(&p.faq_id)
@@ -61,6 +62,7 @@ impl Store {
         .bind(message_id)
         .bind(&p.confirmed_by)
         .bind(ms(p.learned_at))
+        .bind(author)
         .execute_on(self)
         .await?;
         let changed = done.rows_affected() > 0;

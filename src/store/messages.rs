@@ -36,6 +36,9 @@ pub struct Question {
     pub faq_id: Option<String>,
     pub confidence: Option<f64>,
     pub ticket_id: Option<i64>,
+    /// Asked with `ask` and answered only to the asker (a slash command): its ticket is private.
+    #[sqlx(try_from = "Integer")]
+    pub private: bool,
 }
 
 /// A status as stored (its `as_str` spelling), for `#[sqlx(try_from = "String")]`.
@@ -77,10 +80,15 @@ impl Store {
         Ok(row.as_ref().map(StoredMessage::from_row).transpose()?)
     }
 
-    /// The channels a platform's messages were seen in: where to look for what was missed.
+    /// The channels a platform's messages were seen in: where to look for what was missed. The
+    /// catch-up cursors count too: a channel whose messages all aged out is still watched.
     pub async fn known_channels(&self, platform: &str) -> StoreResult<Vec<String>> {
-        let rows =
-            sqlx::query("SELECT DISTINCT channel FROM messages WHERE platform = $1 ORDER BY channel").bind(platform).fetch_all_on(self).await?;
+        let rows = sqlx::query(
+            "SELECT channel FROM messages WHERE platform = $1 UNION SELECT channel FROM channel_cursors WHERE platform = $1 ORDER BY channel",
+        )
+        .bind(platform)
+        .fetch_all_on(self)
+        .await?;
         rows.iter().map(|r| Ok(r.try_get::<String, _>("channel")?)).collect()
     }
 
@@ -151,8 +159,8 @@ impl Store {
     /// Records a detected question; false if it was already recorded.
     pub async fn insert_question(&self, q: &Question) -> StoreResult<bool> {
         let done = sqlx::query(
-            "INSERT INTO questions (platform, message_id, channel, asker_id, asker_name, text, asked_at, status, faq_id, confidence, ticket_id, answered_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (platform, message_id) DO NOTHING",
+            "INSERT INTO questions (platform, message_id, channel, asker_id, asker_name, text, asked_at, status, faq_id, confidence, ticket_id, answered_at, private) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $13 = 1 THEN $10 ELSE NULL END, $11, $12, $14) ON CONFLICT (platform, message_id) DO NOTHING",
         )
         .bind(&q.platform)
         .bind(&q.message_id)
@@ -163,9 +171,13 @@ impl Store {
         .bind(ms(q.asked_at))
         .bind(q.status.as_str())
         .bind(&q.faq_id)
-        .bind(q.confidence)
+        // Never a NULL double: sqlx 0.8's Any sends one to PostgreSQL as a float4, which the
+        // connection's cached statement then expects of every later (float8) confidence.
+        .bind(q.confidence.unwrap_or(0.0))
         .bind(q.ticket_id)
         .bind((q.status == QuestionStatus::BotAnswered).then(|| ms(q.asked_at)))
+        .bind(i64::from(q.confidence.is_some()))
+        .bind(i64::from(q.private))
         .execute_on(self)
         .await?;
         Ok(done.rows_affected() == 1)

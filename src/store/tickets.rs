@@ -22,6 +22,8 @@ pub struct NewTicket<'a> {
     pub priority: Priority,
     /// Who opens it (or links the question to the ticket it repeats): the bot or a moderator.
     pub actor: &'a str,
+    /// See [`Ticket::private`].
+    pub private: bool,
 }
 
 pub(super) fn ticket_from_row(row: &AnyRow) -> StoreResult<Ticket> {
@@ -42,21 +44,27 @@ pub(super) fn ticket_from_row(row: &AnyRow) -> StoreResult<Ticket> {
         first_response_at: opt_time(row, "first_response_at")?,
         resolved_at: opt_time(row, "resolved_at")?,
         closed_at: opt_time(row, "closed_at")?,
+        private: row.try_get::<i64, _>("private")? != 0,
     })
 }
 
 /// One history line, on the unit of work that made the change it records.
-async fn record_event(unit: &Store, ticket_id: i64, e: &TicketEvent) -> StoreResult<()> {
-    sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor, action, from_status, to_status, note) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-        .bind(ticket_id)
-        .bind(ms(e.at))
-        .bind(&e.actor)
-        .bind(&e.action)
-        .bind(e.from_status.map(|s| s.as_str()))
-        .bind(e.to_status.as_str())
-        .bind(&e.note)
-        .execute_on(unit)
-        .await?;
+/// `actor_id`: the platform id of a person writing (their thread message, note or vote), which
+/// finds their lines when they ask to be forgotten.
+async fn record_event(unit: &Store, ticket_id: i64, e: &TicketEvent, actor_id: Option<&str>) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO ticket_events (ticket_id, at, actor, action, from_status, to_status, note, actor_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(ticket_id)
+    .bind(ms(e.at))
+    .bind(&e.actor)
+    .bind(&e.action)
+    .bind(e.from_status.map(|s| s.as_str()))
+    .bind(e.to_status.as_str())
+    .bind(&e.note)
+    .bind(actor_id)
+    .execute_on(unit)
+    .await?;
     Ok(())
 }
 
@@ -83,8 +91,8 @@ impl Store {
         }
         let unit = self.begin().await?;
         let row = sqlx::query(
-            "INSERT INTO tickets (platform, channel, question_message_id, asker_id, asker_name, question, origin, status, priority, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $9) ON CONFLICT (platform, question_message_id) DO NOTHING RETURNING id",
+            "INSERT INTO tickets (platform, channel, question_message_id, asker_id, asker_name, question, origin, status, priority, created_at, updated_at, private) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $9, $10) ON CONFLICT (platform, question_message_id) DO NOTHING RETURNING id",
         )
         .bind(t.platform)
         .bind(t.channel)
@@ -95,6 +103,7 @@ impl Store {
         .bind(t.origin.as_str())
         .bind(t.priority.as_str())
         .bind(ms(now))
+        .bind(i64::from(t.private))
         .fetch_optional_on(&unit)
         .await?;
         let Some(row) = row else {
@@ -163,10 +172,12 @@ impl Store {
     }
 
     /// The most recent active tickets, as (id, platform, question message id, question):
-    /// the light rows the repeat-question check compares against.
+    /// the light rows the repeat-question check compares against (a ticket whose text was
+    /// removed has nothing to compare).
     pub async fn active_ticket_questions(&self, limit: i64) -> StoreResult<Vec<(i64, String, Option<String>, String)>> {
         let rows = sqlx::query(
-            "SELECT id, platform, question_message_id, question FROM tickets WHERE status IN ('open', 'assigned') ORDER BY id DESC LIMIT $1",
+            "SELECT id, platform, question_message_id, question FROM tickets WHERE status IN ('open', 'assigned') AND redacted_at IS NULL \
+             ORDER BY id DESC LIMIT $1",
         )
         .bind(limit)
         .fetch_all_on(self)
@@ -238,7 +249,7 @@ impl Store {
     async fn record_if_changed<'q>(&self, write: Query<'q, Any, AnyArguments<'q>>, ticket_id: i64, event: &TicketEvent) -> StoreResult<()> {
         let unit = self.begin().await?;
         if write.execute_on(&unit).await?.rows_affected() == 1 {
-            record_event(&unit, ticket_id, event).await?;
+            record_event(&unit, ticket_id, event, None).await?;
         }
         unit.commit().await
     }
@@ -263,8 +274,42 @@ impl Store {
         rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("text")?))).collect()
     }
 
-    /// A history line that changes nothing else ("learned" into an FAQ entry, say).
-    pub async fn note_on_ticket(&self, t: &Ticket, actor: &str, action: &str, note: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    /// The members whose repeats of a ticket's question were linked to it, on the ticket's own
+    /// platform, one message each (their first), without the asker and the question itself:
+    /// (message id, channel, user id, user name).
+    pub async fn linked_askers(&self, t: &Ticket) -> StoreResult<Vec<(String, String, String, String)>> {
+        let rows = sqlx::query(
+            "SELECT m.id, m.channel, m.user_id, m.user_name FROM ticket_links l JOIN messages m ON m.platform = l.platform AND m.id = l.message_id \
+             WHERE l.ticket_id = $1 AND l.platform = $2 AND m.deleted = 0 AND m.user_id <> $3 AND m.id <> $4 ORDER BY l.linked_at, l.message_id",
+        )
+        .bind(t.id)
+        .bind(&t.platform)
+        .bind(&t.asker_id)
+        .bind(t.question_message_id.as_deref().unwrap_or_default())
+        .fetch_all_on(self)
+        .await?;
+        let mut seen = std::collections::HashSet::new();
+        let mut askers = Vec::new();
+        for r in &rows {
+            let user: String = r.try_get("user_id")?;
+            if seen.insert(user.clone()) {
+                askers.push((r.try_get("id")?, r.try_get("channel")?, user, r.try_get("user_name")?));
+            }
+        }
+        Ok(askers)
+    }
+
+    /// A history line that changes nothing else ("learned" into an FAQ entry, say). `actor_id`:
+    /// the writer's platform id when a person wrote it (None for the bot's own lines).
+    pub async fn note_on_ticket(
+        &self,
+        t: &Ticket,
+        actor: &str,
+        actor_id: Option<&str>,
+        action: &str,
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
         let event = TicketEvent {
             at: now,
             actor: actor.into(),
@@ -273,6 +318,6 @@ impl Store {
             to_status: t.status,
             note: Some(note.into()),
         };
-        record_event(self, t.id, &event).await
+        record_event(self, t.id, &event, actor_id).await
     }
 }

@@ -129,6 +129,19 @@ async fn a_question_repeating_an_open_tickets_question_is_linked_not_reopened() 
     let tickets = bot.store().tickets(None, 10).await.unwrap();
     assert_eq!(tickets.len(), 1);
     assert_eq!(bot.store().linked_count(tickets[0].id).await.unwrap(), 1);
+
+    // Resolving it keeps the promise: both askers hear, each in their own question's thread.
+    let done = send(&bot, command("r1", 50, moderator("mia"), "ticket resolve 1 rebuild with -march=armv8-a")).await;
+    let told: Vec<_> = done.iter().filter(|a| a.kind == ActionKind::TicketUpdated && !a.ephemeral).collect();
+    assert_eq!(told.len(), 2, "{done:?}");
+    assert_eq!(told[0].in_reply_to.as_deref(), Some("m1"));
+    assert!(told[0].text.contains("ann") && told[0].text.contains("rebuild with"), "{}", told[0].text);
+    assert_eq!(told[1].in_reply_to.as_deref(), Some("m2"));
+    assert!(
+        told[1].text.contains("ben") && told[1].text.contains("linked to ticket #1") && told[1].text.contains("rebuild with"),
+        "{}",
+        told[1].text
+    );
 }
 
 #[tokio::test]

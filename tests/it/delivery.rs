@@ -200,7 +200,7 @@ impl<S: ChatSink> ChatSink for DatabaseDiesAfterSending<S> {
         self.inner.send(action).await
     }
 
-    async fn send_delivery(&self, delivery: &Delivery<'_>, now: DateTime<Utc>) -> Result<(), SendError> {
+    async fn send_delivery(&self, delivery: &Delivery<'_>, now: DateTime<Utc>) -> Result<Option<String>, SendError> {
         let sent = self.inner.send_delivery(delivery, now).await;
         self.store.close().await;
         sent

@@ -354,22 +354,107 @@ async fn a_ticket_is_a_thread_on_its_question_and_the_thread_is_its_transcript()
     })
     .await;
     // The two thread messages may be handled in either order: ask until both are in.
-    let mut text = String::new();
-    for attempt in 0..20 {
-        let show = json!([{"type": 1, "name": "show", "options": [{"type": 4, "name": "id", "value": 1}]}]);
-        let token = format!("tok-show-{attempt}");
-        fake.dispatch("INTERACTION_CREATE", slash_command(&format!("{}", 7100 + attempt), &token, "ticket", show, "8192"));
-        let followups = format!("/api/v10/webhooks/{APP_ID}/{token}");
-        fake.wait_for("ticket show", |f| !f.requests("POST", &followups).is_empty()).await;
-        text = fake.requests("POST", &followups)[0]["content"].as_str().unwrap().to_string();
-        if text.contains("Mia wrote") && text.contains("Asker wrote") {
-            break;
-        }
-    }
+    let text = ticket_show_until(&fake, 7100, &["Mia wrote", "Asker wrote"]).await;
     assert!(text.contains("Mia wrote: try the aarch64 target"), "{text}");
     assert!(text.contains("Asker wrote: thanks, that fixed it"), "{text}");
     assert!(!text.contains("<@&1>") && !text.contains("@everyone"), "{text}");
+
+    // The conversation is mirrored into a thread on the ticket's notice in the moderators' channel.
+    let notice = notice_of(&fake, 1).await;
+    let mirror = format!("/api/v10/channels/{notice}/messages");
+    fake.wait_for("both lines mirrored", |f| f.requests("POST", &mirror).len() >= 2).await;
+    assert_eq!(fake.requests("POST", &format!("/api/v10/channels/900/messages/{notice}/threads")).len(), 1, "one thread on the notice");
+    let lines: Vec<String> = fake.requests("POST", &mirror).iter().map(|m| m["content"].as_str().unwrap_or_default().to_string()).collect();
+    assert!(lines.iter().any(|l| l.contains("Mia (moderator): try the aarch64 target")), "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("Asker (asker): thanks, that fixed it")), "{lines:?}");
+    assert!(fake.requests("POST", &mirror).iter().all(|m| m["allowed_mentions"]["parse"] == json!([])), "mirrored text pings nobody");
+    // What the moderators say in that thread stays among them: a note in the history.
+    let mut aside = message_create("1253", &notice, "302", "Mia", "mods only: this is the old linker bug");
+    aside["member"]["roles"] = json!([MOD_ROLE.to_string()]);
+    fake.dispatch("MESSAGE_CREATE", aside);
+    let text = ticket_show_until(&fake, 7200, &["(internal note): mods only: this is the old linker bug"]).await;
+    assert!(text.contains("(internal note): mods only: this is the old linker bug"), "{text}");
     bot.shutdown().await;
+    let to_asker: Vec<Value> = fake.requests("POST", "/api/v10/channels/1250/messages");
+    assert!(to_asker.iter().all(|m| !m["content"].as_str().unwrap_or_default().contains("old linker bug")), "{to_asker:?}");
+}
+
+/// `/ticket show 1` by a moderator, asked again (interaction ids from `first_id`) until its
+/// reply holds every one of `wanted` (events handled concurrently land in any order); the last reply.
+async fn ticket_show_until(fake: &FakeDiscord, first_id: u32, wanted: &[&str]) -> String {
+    let mut text = String::new();
+    for attempt in 0..20 {
+        let show = json!([{"type": 1, "name": "show", "options": [{"type": 4, "name": "id", "value": 1}]}]);
+        let token = format!("tok-show-{}", first_id + attempt);
+        fake.dispatch("INTERACTION_CREATE", slash_command(&format!("{}", first_id + attempt), &token, "ticket", show, "8192"));
+        let followups = format!("/api/v10/webhooks/{APP_ID}/{token}");
+        fake.wait_for("ticket show", |f| !f.requests("POST", &followups).is_empty()).await;
+        text = fake.requests("POST", &followups)[0]["content"].as_str().unwrap().to_string();
+        if wanted.iter().all(|w| text.contains(w)) {
+            break;
+        }
+    }
+    text
+}
+
+/// The id of ticket `ticket`'s notice in the moderators' channel (900), once the fake made it.
+async fn notice_of(fake: &FakeDiscord, ticket: i64) -> String {
+    let is_notice = |m: &Value| m["channel_id"] == "900" && m["content"].as_str().unwrap_or_default().contains(&format!("#{ticket}"));
+    fake.wait_for("the ticket's notice", |f| f.state.created.lock().unwrap().iter().any(is_notice)).await;
+    let created = fake.state.created.lock().unwrap();
+    created.iter().find(|m| is_notice(m)).map(|m| m["id"].as_str().unwrap().to_string()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_from_a_private_question_is_worked_in_a_private_thread_with_the_asker() {
+    let fake = FakeDiscord::start().await;
+    let mut bot = run_with(discord_settings(&fake), sqlite_db()).await;
+    let options = json!([{"type": 3, "name": "question", "value": "how do i reset my password"}]);
+    fake.dispatch("INTERACTION_CREATE", slash_command("8100", "tok-ask", "ask", options, "0"));
+    let followups = format!("/api/v10/webhooks/{APP_ID}/tok-ask");
+    fake.wait_for("the private answer", |f| !f.requests("POST", &followups).is_empty()).await;
+    fake.dispatch("INTERACTION_CREATE", button_click("8101", "tok-no", "supportbot:not_helpful:interaction:8100", "0"));
+    fake.wait_for("the private thread", |f| !f.requests("POST", "/api/v10/channels/200/threads").is_empty()).await;
+    let started = fake.requests("POST", "/api/v10/channels/200/threads");
+    assert_eq!(started.len(), 1, "{started:?}");
+    assert_eq!(started[0]["type"], 12, "a private thread: {}", started[0]);
+    assert_eq!(started[0]["invitable"], false, "{}", started[0]);
+    let private_thread = |f: &FakeDiscord| f.state.threads.lock().unwrap().iter().find(|(_, parent)| *parent == "200").map(|(id, _)| id.clone());
+    fake.wait_for("the private thread made", |f| private_thread(f).is_some()).await;
+    let thread = private_thread(&fake).unwrap();
+    fake.wait_for("the asker added", |f| !f.request_paths("PUT", &format!("/api/v10/channels/{thread}/thread-members/400")).is_empty()).await;
+    let in_thread = format!("/api/v10/channels/{thread}/messages");
+    fake.wait_for("the ticket's word in the private thread", |f| !f.requests("POST", &in_thread).is_empty()).await;
+    assert!(fake.requests("POST", &in_thread)[0]["content"].as_str().unwrap().contains("#1"), "{:?}", fake.requests("POST", &in_thread));
+    let public: Vec<Value> = fake.requests("POST", "/api/v10/channels/200/messages");
+    assert!(public.is_empty(), "nothing about a private question in the public channel: {public:?}");
+
+    // The asker writes in the private thread: the ticket's transcript, mirrored to the moderators.
+    fake.dispatch("MESSAGE_CREATE", message_create("8200", &thread, "400", "Member", "the reset mail never arrives"));
+    let notice = notice_of(&fake, 1).await;
+    let mirror = format!("/api/v10/channels/{notice}/messages");
+    fake.wait_for("the line mirrored", |f| !f.requests("POST", &mirror).is_empty()).await;
+    assert!(fake.requests("POST", &mirror)[0]["content"].as_str().unwrap().contains("the reset mail never arrives"));
+    // A moderator answers in the private thread (moderators can see private threads), then
+    // resolves it: the asker hears in the private thread, never in the channel.
+    let mut answer = message_create("8201", &thread, "302", "Mia", "check your spam folder");
+    answer["member"]["roles"] = json!([MOD_ROLE.to_string()]);
+    fake.dispatch("MESSAGE_CREATE", answer);
+    fake.wait_for("the answer mirrored", |f| f.requests("POST", &mirror).len() >= 2).await;
+    let resolve = json!([{"type": 1, "name": "resolve", "options": [{"type": 4, "name": "id", "value": 1}, {"type": 3, "name": "resolution", "value": "spam folder"}]}]);
+    fake.dispatch("INTERACTION_CREATE", slash_command("8300", "tok-resolve", "ticket", resolve, "8192"));
+    fake.wait_for("the resolution in the private thread", |f| {
+        f.requests("POST", &in_thread).iter().any(|m| m["content"].as_str().unwrap_or_default().contains("resolved"))
+    })
+    .await;
+    bot.shutdown().await;
+    assert_eq!(fake.requests("POST", "/api/v10/channels/200/threads").len(), 1, "one private thread per ticket");
+    assert!(fake.requests("POST", "/api/v10/channels/200/messages").is_empty(), "still nothing in the public channel");
+    let store = supportbot::store::Store::connect(&bot.db.url, 1).await.unwrap();
+    let said: Vec<String> = store.ticket_events(1).await.unwrap().iter().filter_map(|e| e.note.clone()).collect();
+    assert!(said.iter().any(|n| n == "the reset mail never arrives"), "{said:?}");
+    let ticket = store.ticket(1).await.unwrap().unwrap();
+    assert!(ticket.first_response_at.is_some(), "the moderator's answer in the private thread is the first response: {ticket:?}");
 }
 
 #[tokio::test]

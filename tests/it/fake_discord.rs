@@ -254,6 +254,17 @@ async fn rest(State(state): State<Arc<Recorded>>, method: Method, uri: Uri, head
             threads.insert(message.to_string(), channel.to_string());
             json!({"id": message, "type": 11, "guild_id": GUILD_ID, "parent_id": channel, "name": body["name"]})
         }
+        ("POST", ["channels", channel, "threads"]) => {
+            // A thread without a message (a private one): a new id.
+            let id = {
+                let mut n = state.next_id.lock().unwrap();
+                *n += 1;
+                (9_000_000 + *n).to_string()
+            };
+            state.threads.lock().unwrap().insert(id.clone(), channel.to_string());
+            json!({"id": id, "type": body["type"], "guild_id": GUILD_ID, "parent_id": channel, "name": body["name"]})
+        }
+        ("PUT", ["channels", _, "thread-members", _]) => return StatusCode::NO_CONTENT.into_response(),
         ("POST", ["channels", channel, "messages"]) | ("POST", ["webhooks", _, channel]) => {
             let id = {
                 let mut n = state.next_id.lock().unwrap();

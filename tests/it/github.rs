@@ -225,6 +225,8 @@ async fn tickets_linked_to_an_existing_issue_are_all_resolved_when_it_closes() {
         assert_eq!(ticket.status, Status::Resolved, "ticket #{id}");
         assert_eq!(ticket.resolution.as_deref(), Some("GitHub issue ACME/Widgets#7 was closed as not planned"));
     }
+    let told = bot.store().ticket_events(a).await.unwrap();
+    assert!(told.iter().any(|e| e.action == "resolve" && e.actor == "GitHub"), "{told:?}");
 }
 
 async fn each_issue_once_across_two_instances(db: TestDb) {
@@ -267,4 +269,51 @@ async fn two_instances_open_each_issue_once_on_sqlite() {
 #[ignore = "needs PostgreSQL: set TEST_POSTGRES_URL and run with --run-ignored all"]
 async fn two_instances_open_each_issue_once_on_postgres() {
     each_issue_once_across_two_instances(postgres_db().await).await;
+}
+
+/// End to end through `supportbot run` with Slack over HTTP: a moderator's slash command sends
+/// the ticket to GitHub, the service's worker opens the issue, and GitHub's signed delivery to
+/// the service's own `/github/webhook` resolves the ticket and tells the asker in Slack.
+#[tokio::test]
+async fn through_the_service_a_slack_ticket_goes_to_github_and_comes_back_resolved() {
+    use crate::slack::{SECRET as SLACK_SECRET, fixture, post_signed, slack_settings};
+    let (slack, github) = (crate::fake_slack::FakeSlack::start().await, FakeGithub::start().await);
+    let mut app = run_service(sqlite_db(), |s| {
+        s.slack = Some(slack_settings(&slack, supportbot::config::SlackMode::Http));
+        s.github = Some(github_settings(&github));
+    })
+    .await;
+    app.ready().await;
+    let (now, form) = (chrono::Utc::now().timestamp(), "application/x-www-form-urlencoded");
+    post_signed(&format!("{}/slack/events", app.base), &fixture("event_message.json"), "application/json", now, SLACK_SECRET, false).await;
+    slack.wait_for("the answer", |f| !f.calls("chat.postMessage").is_empty()).await;
+    let click = fixture("block_actions.json");
+    let clicked = format!("payload={}", url::form_urlencoded::byte_serialize(click.as_bytes()).collect::<String>());
+    post_signed(&format!("{}/slack/interactions", app.base), &clicked, form, now, SLACK_SECRET, false).await;
+    slack.wait_for("the ticket notice", |f| f.calls("chat.postMessage").iter().any(|c| c["channel"] == "C0MODS")).await;
+
+    let response_url: String = url::form_urlencoded::byte_serialize(format!("{}/response.hook", slack.api_url).as_bytes()).collect();
+    let command = fixture("command.txt")
+        .replace("https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT0TEAM%2F1234%2Fabcd", &response_url)
+        .replace("user_id=U0ANN&user_name=ann", "user_id=U0MIA&user_name=mia")
+        .replace("text=faq+search+password", "text=ticket+github+1");
+    let (status, _) = post_signed(&format!("{}/slack/commands", app.base), &command, form, now, SLACK_SECRET, false).await;
+    assert_eq!(status, 200);
+    github.wait_for("the issue", |g| g.opened().len() == 1).await;
+    let told = |f: &crate::fake_slack::FakeSlack, channel: &str, words: &str| {
+        f.calls("chat.postMessage").iter().any(|c| c["channel"] == channel && c["text"].as_str().unwrap_or_default().contains(words))
+    };
+    slack.wait_for("the moderators told of the issue", |f| told(f, "C0MODS", "acme/widgets/issues/101")).await;
+    slack.wait_for("the asker told it is tracked", |f| told(f, "C0HELP", "acme/widgets#101")).await;
+
+    let event = closed_event("acme/widgets", 101, "completed");
+    assert_eq!(deliver(&format!("{}/github/webhook", app.base), "issues", &event, "sha256=forged").await, 401);
+    assert_eq!(deliver(&format!("{}/github/webhook", app.base), "issues", &event, &signed(&event)).await, 200);
+    slack.wait_for("the asker told it is resolved", |f| told(f, "C0HELP", "resolved")).await;
+    app.shutdown().await;
+    let store = supportbot::store::Store::connect(&app.db.url, 1).await.unwrap();
+    let ticket = store.ticket(1).await.unwrap().unwrap();
+    assert_eq!(ticket.status, Status::Resolved, "{ticket:?}");
+    let asked = github.opened()[0].1.clone();
+    assert!(asked["body"].as_str().unwrap().contains("<!-- supportbot:ticket:1 -->"), "{asked}");
 }

@@ -159,6 +159,12 @@ pub async fn run_service(db: TestDb, configure: impl FnOnce(&mut Settings)) -> R
     settings.database.url = db.url.clone();
     settings.faq.file = Some(faq.path().to_path_buf());
     settings.model.fetch = false; // no test reaches the internet (huggingface.co is the default)
+    // The fakes' messages carry fixed dates (Discord's 2026-11-02, Slack's 1700000000), long
+    // past on the wall clock the service runs on: its retention job would take them mid-test.
+    // Retention has its own tests (privacy.rs), on a clock of their own.
+    let forever = supportbot::domain::privacy::Keep::Forever;
+    (settings.privacy.keep_messages, settings.privacy.keep_tickets, settings.privacy.keep_feedback, settings.privacy.keep_unacted) =
+        (forever, forever, forever, forever);
     configure(&mut settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -42,6 +42,12 @@ impl Instance {
             .env("SUPPORTBOT_BOT__TICK", "100ms")
             .env("SUPPORTBOT_MODEL__FETCH", "false")
             .env("SUPPORTBOT_TICKETS__UNANSWERED_AFTER", "1s")
+            // The events carry Slack's fixed 1700000000 timestamps, long past on the wall
+            // clock: retention (tested in privacy.rs) would take them mid-test.
+            .env("SUPPORTBOT_PRIVACY__KEEP_MESSAGES", "forever")
+            .env("SUPPORTBOT_PRIVACY__KEEP_TICKETS", "forever")
+            .env("SUPPORTBOT_PRIVACY__KEEP_FEEDBACK", "forever")
+            .env("SUPPORTBOT_PRIVACY__KEEP_UNACTED", "forever")
             .env("SUPPORTBOT_SLACK__MODE", "http")
             .env("SUPPORTBOT_SLACK__BOT_TOKEN", "xoxb-test-token")
             .env("SUPPORTBOT_SLACK__SIGNING_SECRET", SECRET)

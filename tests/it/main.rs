@@ -21,6 +21,7 @@ mod mentions;
 mod metrics;
 mod mpnet;
 mod outage;
+mod privacy;
 mod replay;
 mod restart;
 mod scheduler;

@@ -18,7 +18,7 @@ async fn one_run_of_the_due_jobs_settles_an_unanswered_question_and_queues_the_d
     let scheduler = Scheduler::new(bot.clone(), "a");
 
     let due = scheduler.run_due(at(0)).await;
-    assert_eq!(due, Due { settled: 2, resumed: 0, digest_posted: true, failed: vec![] });
+    assert_eq!(due, Due { settled: 2, resumed: 0, digest_posted: true, expired: 0, failed: vec![] });
     let tickets = bot.store().tickets(None, 10).await.unwrap();
     assert_eq!(tickets.len(), 1);
     assert_eq!((tickets[0].status, tickets[0].origin, tickets[0].asker_name.as_str()), (Status::Open, Origin::Unanswered, "ann"));
@@ -47,6 +47,6 @@ async fn a_failing_job_is_reported_and_the_others_still_run() {
     let bot = bot_with(&db, TEST_FAQ, config).await;
     send(&bot, message("m1", 0, user("ann"), "why does the arm64 build crash with an illegal instruction?")).await;
     let due = Scheduler::new(bot.clone(), "a").run_due(at(15)).await;
-    assert_eq!(due, Due { settled: 2, resumed: 0, digest_posted: false, failed: vec![Job::Digest] });
+    assert_eq!(due, Due { settled: 2, resumed: 0, digest_posted: false, expired: 0, failed: vec![Job::Digest] });
     assert_eq!(bot.store().tickets(None, 10).await.unwrap().len(), 1);
 }

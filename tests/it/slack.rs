@@ -48,6 +48,7 @@ fn ctx() -> SlackContext {
     SlackContext {
         bot_user_id: Some("U0BOT".into()),
         channels: Default::default(),
+        moderators_channel: Some("C0MODS".into()),
         moderators: ["U0MIA".to_string()].into(),
         escalate_reaction: "ticket".into(),
         not_question_reaction: "no_bell".into(),
@@ -96,6 +97,13 @@ fn the_bots_own_messages_and_unwatched_channels_are_ignored() {
     let SlackPushEvent::EventCallback(cb) = serde_json::from_str::<SlackPushEvent>(&fixture("event_message.json")).unwrap() else { panic!() };
     let narrow = SlackContext { channels: ["C0OTHER".to_string()].into(), ..ctx() };
     assert!(map_push_event(&cb, &narrow, Utc::now()).is_none());
+    // The moderators' channel is not watched for questions, but its threads (a ticket's
+    // mirror) are.
+    let in_mods = |name: &str| fixture(name).replace("C0HELP", "C0MODS");
+    let SlackPushEvent::EventCallback(cb) = serde_json::from_str::<SlackPushEvent>(&in_mods("event_message.json")).unwrap() else { panic!() };
+    assert!(map_push_event(&cb, &narrow, Utc::now()).is_none(), "a top-level message in the moderators' channel");
+    let SlackPushEvent::EventCallback(cb) = serde_json::from_str::<SlackPushEvent>(&in_mods("event_thread_reply.json")).unwrap() else { panic!() };
+    assert!(map_push_event(&cb, &narrow, Utc::now()).is_some(), "a reply in a thread of the moderators' channel");
     // A reaction from someone who is not a moderator escalates nothing.
     let not_mod = SlackContext { moderators: Default::default(), ..ctx() };
     let SlackPushEvent::EventCallback(cb) = serde_json::from_str::<SlackPushEvent>(&fixture("event_reaction_added.json")).unwrap() else { panic!() };
@@ -362,6 +370,32 @@ async fn the_tickets_slack_thread_is_its_transcript_and_thanks_there_propose_res
         f.calls("chat.postMessage").iter().any(|c| c["channel"] == "C0MODS" && c["text"].as_str().unwrap_or_default().contains("ticket resolve 1"))
     };
     fake.wait_for("the proposal to resolve", proposed).await;
+
+    // Both lines are mirrored into the thread under the ticket's notice in #C0MODS.
+    let notice_ts = {
+        let kept = fake.state.messages.lock().unwrap();
+        let (_, notice) = kept.iter().find(|(channel, m)| channel == "C0MODS" && m["text"].as_str().unwrap_or_default().contains("#1")).unwrap();
+        notice["ts"].as_str().unwrap().to_string()
+    };
+    let mirrored = |f: &crate::fake_slack::FakeSlack| {
+        let lines: Vec<Value> = f.calls("chat.postMessage").into_iter().filter(|c| c["channel"] == "C0MODS" && c["thread_ts"] == notice_ts).collect();
+        lines.len() >= 2
+    };
+    fake.wait_for("the mirrored lines", mirrored).await;
+    let under_notice: Vec<String> = fake
+        .calls("chat.postMessage")
+        .into_iter()
+        .filter(|c| c["channel"] == "C0MODS" && c["thread_ts"] == notice_ts)
+        .map(|c| c["text"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(under_notice.iter().any(|t| t.contains("the link expires after 10 minutes") && t.contains("moderator")), "{under_notice:?}");
+    assert!(under_notice.iter().any(|t| t.contains("thanks, that fixed it") && t.contains("asker")), "{under_notice:?}");
+    // A moderator's reply under the notice stays among the moderators: a note, never to the asker.
+    let mut aside: Value = serde_json::from_str(&thread_reply(3, "U0MIA", "mods only: her org blocks the callback URL")).unwrap();
+    aside["event"]["channel"] = json!("C0MODS");
+    aside["event"]["thread_ts"] = json!(notice_ts);
+    assert_eq!(post_signed(&events, &aside.to_string(), json, now, SECRET, false).await.0, 200);
+    // (A clean stop lets the events already acknowledged finish.)
     app.shutdown().await;
     let store = Store::connect(&app.db.url, 1).await.unwrap();
     let ticket = store.ticket(1).await.unwrap().unwrap();
@@ -370,6 +404,9 @@ async fn the_tickets_slack_thread_is_its_transcript_and_thanks_there_propose_res
     let said: Vec<(&str, &str)> = events.iter().filter_map(|e| Some((e.action.as_str(), e.note.as_deref()?))).collect();
     assert!(said.contains(&("reply", "the link expires after 10 minutes <!channel>")), "{said:?}");
     assert!(said.contains(&("message", "thanks, that fixed it")), "{said:?}");
+    assert!(said.contains(&("note", "mods only: her org blocks the callback URL")), "{said:?}");
     let posted = fake.calls("chat.postMessage");
     assert!(posted.iter().all(|c| !c["text"].as_str().unwrap_or_default().contains("<!channel>")), "nothing echoed pings: {posted:?}");
+    let to_asker = posted.iter().filter(|c| c["channel"] == "C0HELP").map(|c| c["text"].to_string()).collect::<Vec<_>>();
+    assert!(to_asker.iter().all(|t| !t.contains("callback URL")), "the moderators' aside never reaches the asker: {to_asker:?}");
 }

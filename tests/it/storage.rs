@@ -65,6 +65,7 @@ async fn story(store: &Store, db: &str) {
         faq_id: Some("arm".into()),
         confidence: Some(0.25),
         ticket_id: None,
+        private: true,
     };
     assert!(store.insert_question(&q).await.unwrap());
     assert!(!store.insert_question(&q).await.unwrap());
@@ -98,6 +99,7 @@ async fn story(store: &Store, db: &str) {
         origin: Origin::Unanswered,
         priority: Priority::High,
         actor: "bot",
+        private: false,
     };
     let (t, created) = store.open_ticket(&new, at(15)).await.unwrap();
     assert!(created);
@@ -226,4 +228,42 @@ async fn a_bad_database_url_is_a_clear_error() {
     assert!(err.contains("sqlite:") && err.contains("postgres:"), "{err}");
     let err = Store::connect("sqlite:///nonexistent-dir/x/y.db", 1).await.unwrap_err().to_string();
     assert!(err.contains("unavailable"), "{err}");
+}
+
+/// A question with no FAQ candidate (no confidence) and then one with a confidence, on one
+/// connection: sqlx 0.8's Any once made the first a float4 NULL, and PostgreSQL then refused the
+/// second's float8 ("incorrect binary data format in bind parameter 10").
+async fn questions_with_and_without_a_confidence(db: TestDb) {
+    let store = Store::connect(&db.url, 1).await.unwrap();
+    let q = |id: &str, confidence: Option<f64>| Question {
+        platform: "test".into(),
+        message_id: id.into(),
+        channel: "help".into(),
+        asker_id: "U1".into(),
+        asker_name: "ann".into(),
+        text: "why?".into(),
+        asked_at: at(0),
+        status: QuestionStatus::Pending,
+        faq_id: None,
+        confidence,
+        ticket_id: None,
+        private: false,
+    };
+    assert!(store.insert_question(&q("m1", None)).await.unwrap());
+    assert!(store.insert_question(&q("m2", Some(0.42))).await.unwrap(), "{}", db.name);
+    assert!(store.insert_question(&q("m3", None)).await.unwrap());
+    assert_eq!(store.question("test", "m1").await.unwrap().unwrap().confidence, None);
+    assert_eq!(store.question("test", "m2").await.unwrap().unwrap().confidence, Some(0.42));
+    assert_eq!(store.question("test", "m3").await.unwrap().unwrap().confidence, None);
+}
+
+#[tokio::test]
+async fn questions_with_and_without_a_confidence_on_sqlite() {
+    questions_with_and_without_a_confidence(sqlite_db()).await;
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: set TEST_POSTGRES_URL and add --run-ignored all (.ci/run does)"]
+async fn questions_with_and_without_a_confidence_on_postgres() {
+    questions_with_and_without_a_confidence(postgres_db().await).await;
 }

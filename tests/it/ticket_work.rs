@@ -6,7 +6,7 @@ use crate::helpers::*;
 use std::time::Duration as StdDuration;
 use supportbot::bot::{Bot, BotConfig};
 use supportbot::config::{HoursSettings, Settings, SlaSettings};
-use supportbot::domain::message::{Action, ActionKind, Incoming, IncomingKind};
+use supportbot::domain::message::{Action, ActionKind, Incoming, IncomingKind, ThreadKey, ThreadPlace};
 use supportbot::domain::ticket::Status;
 
 const DAY: i64 = 24 * 60;
@@ -63,7 +63,11 @@ async fn the_thread_is_the_transcript_and_a_moderators_reply_is_the_first_respon
     assert_eq!(bot.store().ticket(id).await.unwrap().unwrap().first_response_at, None);
 
     let quiet = send(&bot, reply("r1", 20, user("ann"), "q1", "it is a Raspberry Pi 4, rust 1.95")).await;
-    assert!(quiet.is_empty(), "the asker's reply in the thread is no new question: {quiet:?}");
+    // No new question, no reply to the asker: only the line mirrored to the moderators' thread.
+    assert_eq!(kinds(&quiet), vec![ActionKind::Mirror], "the asker's reply in the thread is no new question: {quiet:?}");
+    let mirrored = &quiet[0];
+    assert_eq!(mirrored.text, format!("Ticket #{id}, ann (asker): it is a Raspberry Pi 4, rust 1.95"));
+    assert_eq!(mirrored.thread, Some(ThreadKey { ticket: id, place: ThreadPlace::Mirror }));
     send(&bot, reply("r2", 30, moderator("mia"), "q1", "try the aarch64 target <@U999> @everyone")).await;
     let noted = send(&bot, command("n1", 31, moderator("mia"), &format!("ticket note {id} same as the forum thread from May"))).await;
     assert_eq!(noted.len(), 1);
@@ -158,7 +162,8 @@ async fn the_asker_replying_stops_the_nudge_and_thanks_propose_resolving() {
     let id = unanswered_ticket(&bot).await;
     send(&bot, reply("r1", 30, moderator("mia"), "q1", "try the aarch64 target")).await;
     let thanks = send(&bot, reply("r2", 90, user("ann"), "q1", "thanks, that fixed it!")).await;
-    assert_eq!(kinds(&thanks), vec![ActionKind::NotifyModerators]);
+    assert_eq!(kinds(&thanks), vec![ActionKind::Mirror, ActionKind::NotifyModerators]);
+    let thanks = &thanks[1..];
     assert!(
         thanks[0].text.contains(&format!("ann says ticket #{id} is solved")) && thanks[0].text.contains(&format!("ticket resolve {id}")),
         "{}",
@@ -166,7 +171,7 @@ async fn the_asker_replying_stops_the_nudge_and_thanks_propose_resolving() {
     );
     assert!(bot.tick(at(90 + 10 * DAY)).await.unwrap().is_empty(), "no nudge after the asker spoke");
     let doubt = send(&bot, reply("r3", 91 + 10 * DAY, user("ann"), "q1", "thanks, but it still fails on the Pi 5")).await;
-    assert!(doubt.is_empty(), "doubt proposes nothing: {doubt:?}");
+    assert_eq!(kinds(&doubt), vec![ActionKind::Mirror], "doubt proposes nothing, it is only mirrored: {doubt:?}");
     assert_eq!(bot.store().ticket(id).await.unwrap().unwrap().status, Status::Open);
 }
 

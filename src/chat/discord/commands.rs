@@ -13,7 +13,10 @@ pub const ESCALATE_MENU: &str = "Escalate to ticket";
 enum Kind {
     Text,
     Integer,
+    /// A member, given to the core by name ("ticket assign 3 mia").
     User,
+    /// A member, given to the core by id ("privacy forget 1234"): a name may be anyone's.
+    Member,
     Choice(&'static [&'static str]),
 }
 
@@ -77,6 +80,7 @@ const LINES: &[Line] = &[
     line("ticket close", &[TICKET_ID]),
     line("ticket reopen", &[TICKET_ID]),
     line("ticket note", &[TICKET_ID, opt("text", "the note (moderators only see it)", Kind::Text, true)]),
+    line("ticket github", &[TICKET_ID, opt("issue", "owner/name, owner/name#12 or an issue URL (default: [github] repo)", Kind::Text, false)]),
     line(
         "escalate",
         &[
@@ -88,6 +92,10 @@ const LINES: &[Line] = &[
     line("digest", &[]),
     line("solved", &[TICKET_ID]),
     line("unsolved", &[TICKET_ID]),
+    line("forget-me", &[opt("step", "confirm (or cancel) the forget-me you asked for", Kind::Choice(&["confirm", "cancel"]), false)]),
+    line("privacy policy", &[]),
+    line("privacy forget", &[opt("member", "the member to forget", Kind::Member, true)]),
+    line("privacy export", &[opt("member", "the member whose data to export", Kind::Member, true)]),
 ];
 
 /// Top-level commands that only moderators see by default. Server admins can change that, so
@@ -103,7 +111,7 @@ fn option(o: &Opt) -> CreateCommandOption {
     let kind = match o.kind {
         Kind::Text | Kind::Choice(_) => CommandOptionType::String,
         Kind::Integer => CommandOptionType::Integer,
-        Kind::User => CommandOptionType::User,
+        Kind::User | Kind::Member => CommandOptionType::User,
     };
     let mut built = CreateCommandOption::new(kind, o.name, o.about).required(o.required);
     if let Kind::Choice(choices) = o.kind {
@@ -143,7 +151,11 @@ pub fn definitions() -> Vec<CreateCommand> {
         }
     }
     for (group, subs) in groups {
-        let about = if group == "faq" { "search and edit the FAQ" } else { "work on tickets" };
+        let about = match group {
+            "faq" => "search and edit the FAQ",
+            "privacy" => "what the bot keeps; forget or export a member (moderators)",
+            _ => "work on tickets",
+        };
         let mut cmd = CreateCommand::new(group).description(about).set_options(subs);
         if MODERATOR_ONLY.contains(&group) {
             cmd = cmd.default_member_permissions(Permissions::MANAGE_MESSAGES);
@@ -197,6 +209,7 @@ pub fn command_line(data: &CommandData) -> String {
             CommandDataOptionValue::String(s) if o.name == "message" => message_from_link(s),
             CommandDataOptionValue::String(s) => s.clone(),
             CommandDataOptionValue::Integer(i) => i.to_string(),
+            CommandDataOptionValue::User(id) if matches!(o.kind, Kind::Member) => id.to_string(),
             CommandDataOptionValue::User(id) => data.resolved.users.get(id).map(|u| u.name.clone()).unwrap_or_else(|| id.to_string()),
             other => format!("{other:?}"),
         })

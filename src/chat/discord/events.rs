@@ -21,6 +21,9 @@ pub struct DiscordContext {
     pub channels: HashSet<ChannelId>,
     /// Forum channels: each new post in one is a question.
     pub forums: HashSet<ChannelId>,
+    /// The moderators' channel: its threads (a ticket's mirror) are watched even when the
+    /// channel is not one of `channels`.
+    pub moderators_channel: Option<ChannelId>,
     pub moderator_roles: HashSet<RoleId>,
     /// A unicode emoji ("🎫") or a custom emoji's name.
     pub escalate_reaction: String,
@@ -47,7 +50,7 @@ impl DiscordContext {
     pub fn watches(&self, channel: ChannelId, place: &Place) -> bool {
         self.channels.is_empty()
             || self.channels.contains(&channel)
-            || place.parent.is_some_and(|p| self.channels.contains(&p) || self.forums.contains(&p))
+            || place.parent.is_some_and(|p| self.channels.contains(&p) || self.forums.contains(&p) || self.moderators_channel == Some(p))
     }
 
     fn is_self(&self, user: UserId) -> bool {

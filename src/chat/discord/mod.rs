@@ -38,6 +38,8 @@ pub fn invite_permissions() -> Permissions {
     Permissions::VIEW_CHANNEL
         | Permissions::SEND_MESSAGES
         | Permissions::SEND_MESSAGES_IN_THREADS
+        | Permissions::CREATE_PUBLIC_THREADS // a ticket's thread on its question, and on its notice
+        | Permissions::CREATE_PRIVATE_THREADS // a privately asked question's ticket
         | Permissions::EMBED_LINKS
         | Permissions::ATTACH_FILES
         | Permissions::READ_MESSAGE_HISTORY
@@ -144,6 +146,12 @@ pub async fn start(
         bot_user_id: Some(me.id),
         channels: ids::<ChannelId>(&settings.channels, "channels")?.into_iter().collect(),
         forums: ids::<ChannelId>(&settings.forum_channels, "forum_channels")?.into_iter().collect(),
+        moderators_channel: settings
+            .moderators_channel
+            .as_deref()
+            .or(Some(default_moderators_channel))
+            .and_then(|c| c.parse().ok())
+            .map(ChannelId::new),
         moderator_roles: ids::<RoleId>(&settings.moderator_roles, "moderator_roles")?.into_iter().collect(),
         escalate_reaction: settings.escalate_reaction.clone(),
         not_question_reaction: settings.not_question_reaction.clone(),

@@ -3,7 +3,7 @@
 
 use super::interactions::{buttons, interaction_token};
 use crate::chat::{PlatformSink, SendError};
-use crate::domain::message::{Action, ActionKind};
+use crate::domain::message::{Action, ActionKind, ThreadPlace};
 use crate::domain::text::split_message;
 use chrono::{DateTime, Duration, Utc};
 use serenity::builder::{CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton, CreateInteractionResponseFollowup, CreateMessage};
@@ -80,6 +80,8 @@ const CHANNEL_MESSAGES: &str = "POST /channels/{channel}/messages";
 const FOLLOWUPS: &str = "POST /webhooks/{application}/{token}";
 const DM_CHANNELS: &str = "POST /users/@me/channels";
 const MESSAGE_THREADS: &str = "POST /channels/{channel}/messages/{message}/threads";
+const CHANNEL_THREADS: &str = "POST /channels/{channel}/threads";
+const THREAD_MEMBERS: &str = "PUT /channels/{channel}/thread-members/{user}";
 
 /// What one response said about the limits.
 #[derive(Debug, Default)]
@@ -194,6 +196,20 @@ pub struct DiscordSink {
     buckets: Mutex<Buckets>,
     /// Pieces of a long message already posted, by outbox id, so a retry goes on from there.
     progress: Mutex<HashMap<i64, usize>>,
+    /// Private threads started for an outbox row whose message is not posted yet, so a retry
+    /// posts into that thread instead of starting a second one.
+    private_threads: Mutex<HashMap<i64, ChannelId>>,
+    /// Message threads known to exist, so a ticket's later lines skip asking to start them.
+    known_threads: Mutex<std::collections::HashSet<u64>>,
+}
+
+/// Where one action's messages go.
+#[derive(Debug, Clone, Copy)]
+enum Destination<'a> {
+    /// The interaction's follow-up webhook (an ephemeral reply to a slash command or button).
+    Followup(&'a str),
+    /// A channel or thread; `question` is the message the first piece replies to.
+    Channel { channel: ChannelId, question: Option<u64> },
 }
 
 impl DiscordSink {
@@ -203,7 +219,15 @@ impl DiscordSink {
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .expect("a TLS client with the built-in roots always builds");
-        DiscordSink { http, client, moderators_channel, buckets: Mutex::default(), progress: Mutex::default() }
+        DiscordSink {
+            http,
+            client,
+            moderators_channel,
+            buckets: Mutex::default(),
+            progress: Mutex::default(),
+            private_threads: Mutex::default(),
+            known_threads: Mutex::default(),
+        }
     }
 
     fn buckets(&self) -> std::sync::MutexGuard<'_, Buckets> {
@@ -214,9 +238,17 @@ impl DiscordSink {
         self.progress.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    fn known_threads(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<u64>> {
+        self.known_threads.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn private_threads(&self) -> std::sync::MutexGuard<'_, HashMap<i64, ChannelId>> {
+        self.private_threads.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn channel_for(&self, action: &Action) -> Result<ChannelId, SendError> {
         let name = match (action.kind, &self.moderators_channel) {
-            (ActionKind::NotifyModerators, Some(id)) => id.as_str(),
+            (ActionKind::NotifyModerators | ActionKind::Mirror, Some(id)) => id.as_str(),
             _ => action.channel.as_str(),
         };
         snowflake(name).map(ChannelId::new).ok_or_else(|| {
@@ -226,6 +258,9 @@ impl DiscordSink {
 
     /// The route an action's (first) request goes to.
     fn route_for(&self, action: &Action) -> Option<RouteKey> {
+        if let Some(thread) = action.in_thread.as_deref().and_then(snowflake) {
+            return Some(RouteKey { route: CHANNEL_MESSAGES, major: thread.to_string() });
+        }
         if let Some(token) = interaction_token(action.reply_url.as_deref()) {
             let application = self.http.application_id().map(|a| a.to_string()).unwrap_or_default();
             return Some(RouteKey { route: FOLLOWUPS, major: format!("{application}/{token}") });
@@ -277,19 +312,114 @@ impl DiscordSink {
     async fn ticket_thread(&self, channel: ChannelId, question: u64, ticket: i64, now: DateTime<Utc>) -> Result<Option<ChannelId>, SendError> {
         /// "A thread has already been created for this message."
         const THREAD_EXISTS: i64 = 160_004;
+        if self.known_threads().contains(&question) {
+            return Ok(Some(ChannelId::new(question)));
+        }
         let body = serde_json::to_vec(&serde_json::json!({"name": format!("Ticket #{ticket}"), "auto_archive_duration": 10_080})).expect("JSON");
         let route = RouteKey { route: MESSAGE_THREADS, major: channel.to_string() };
         let endpoint = Route::ChannelMessageThreads { channel_id: channel, message_id: MessageId::new(question) };
         let (status, answer) = self.exchange(&route, Request::new(endpoint, LightMethod::Post).body(Some(body)), now).await?;
         match status {
-            200..300 => Ok(Some(ChannelId::new(question))),
-            400 if answer["code"].as_i64() == Some(THREAD_EXISTS) => Ok(Some(ChannelId::new(question))),
+            200..300 => {}
+            400 if answer["code"].as_i64() == Some(THREAD_EXISTS) => {}
             400..500 if status != 408 && status != 429 => {
                 tracing::info!(ticket, status, code = %answer["code"], "no thread for the ticket on Discord; replying beside the question");
-                Ok(None)
+                return Ok(None);
             }
-            _ => Err(SendError::retryable(format!("Discord answered {status} to starting the ticket's thread"))),
+            _ => return Err(SendError::retryable(format!("Discord answered {status} to starting the ticket's thread"))),
         }
+        let mut known = self.known_threads();
+        if known.len() >= 100_000 {
+            known.clear(); // forgetting costs one request per thread, not a wrong post
+        }
+        known.insert(question);
+        Ok(Some(ChannelId::new(question)))
+    }
+
+    /// A private thread in `channel` that only `user` (and moderators who can manage threads)
+    /// sees, for a ticket asked privately: a lasting place for what an ephemeral reply cannot
+    /// hold. `None` where Discord allows none there (a direct message, a thread, no permission).
+    async fn private_thread(&self, channel: ChannelId, user: u64, ticket: i64, now: DateTime<Utc>) -> Result<Option<ChannelId>, SendError> {
+        /// GUILD_PRIVATE_THREAD; not invitable, so members cannot add others to it.
+        const PRIVATE_THREAD: u8 = 12;
+        let body =
+            serde_json::json!({"name": format!("Ticket #{ticket}"), "type": PRIVATE_THREAD, "invitable": false, "auto_archive_duration": 10_080});
+        let route = RouteKey { route: CHANNEL_THREADS, major: channel.to_string() };
+        let request =
+            Request::new(Route::ChannelThreads { channel_id: channel }, LightMethod::Post).body(Some(serde_json::to_vec(&body).expect("JSON")));
+        let (status, answer) = self.exchange(&route, request, now).await?;
+        let thread = match status {
+            200..300 => answer["id"].as_str().and_then(snowflake).map(ChannelId::new),
+            400..500 if status != 408 && status != 429 => {
+                tracing::info!(ticket, status, code = %answer["code"], "no private thread for the ticket on Discord; replying privately instead");
+                return Ok(None);
+            }
+            _ => return Err(SendError::retryable(format!("Discord answered {status} to starting the ticket's private thread"))),
+        };
+        let thread = thread.ok_or_else(|| SendError::retryable("Discord's new private thread had no id"))?;
+        let route = RouteKey { route: THREAD_MEMBERS, major: thread.to_string() };
+        let endpoint = Route::ChannelThreadMember { channel_id: thread, user_id: serenity::model::id::UserId::new(user) };
+        self.call(&route, Request::new(endpoint, LightMethod::Put), now).await?;
+        Ok(Some(thread))
+    }
+
+    /// Where `action` goes, and the thread it is in when it goes into one of the ticket's own.
+    async fn destination<'a>(
+        &self,
+        delivery: Option<i64>,
+        action: &'a Action,
+        now: DateTime<Utc>,
+    ) -> Result<(Destination<'a>, Option<String>), SendError> {
+        let in_thread = action.in_thread.as_deref().and_then(snowflake);
+        let private = action.thread.is_some_and(|k| k.place == ThreadPlace::Private);
+        // The ticket's private thread: once it exists everything to the asker goes there.
+        if private && let Some(thread) = in_thread {
+            return Ok((Destination::Channel { channel: ChannelId::new(thread), question: None }, Some(thread.to_string())));
+        }
+        if private
+            && let (Some(user), Some(ticket)) = (action.recipient.as_deref().and_then(snowflake), action.ticket_id)
+            && let Ok(channel) = self.channel_for(action)
+        {
+            let started = delivery.and_then(|id| self.private_threads().get(&id).copied());
+            let thread = match started {
+                Some(thread) => Some(thread),
+                None => self.private_thread(channel, user, ticket, now).await?,
+            };
+            if let Some(thread) = thread {
+                if let Some(id) = delivery {
+                    self.private_threads().insert(id, thread);
+                }
+                return Ok((Destination::Channel { channel: thread, question: None }, Some(thread.to_string())));
+            }
+        }
+        if let Some(token) = interaction_token(action.reply_url.as_deref()) {
+            return Ok((Destination::Followup(token), None));
+        }
+        let mut channel = self.channel_for(action)?;
+        if action.kind == ActionKind::Mirror {
+            // Under the ticket's notice, in the thread started on it.
+            if let (Some(notice), Some(ticket)) = (in_thread, action.ticket_id)
+                && let Some(thread) = self.ticket_thread(channel, notice, ticket, now).await?
+            {
+                channel = thread;
+            }
+            return Ok((Destination::Channel { channel, question: None }, None));
+        }
+        if let (true, Some(user)) = (action.ephemeral, action.recipient.as_deref().and_then(snowflake)) {
+            // Outside an interaction Discord has no private replies: a direct message is
+            // the closest thing.
+            return Ok((Destination::Channel { channel: self.dm_channel(user, now).await?, question: None }, None));
+        }
+        let mut question = action.in_reply_to.as_deref().and_then(snowflake).filter(|_| action.kind != ActionKind::NotifyModerators);
+        // What the asker hears about a ticket goes into the ticket's thread on the question.
+        if let (Some(asked), Some(ticket)) = (question, action.ticket_id)
+            && matches!(action.kind, ActionKind::TicketOpened | ActionKind::TicketUpdated | ActionKind::Nudge)
+            && let Some(thread) = self.ticket_thread(channel, asked, ticket, now).await?
+        {
+            channel = thread;
+            question = None;
+        }
+        Ok((Destination::Channel { channel, question }, None))
     }
 
     async fn dm_channel(&self, user: u64, now: DateTime<Utc>) -> Result<ChannelId, SendError> {
@@ -307,7 +437,7 @@ impl DiscordSink {
 impl PlatformSink for DiscordSink {
     const PLATFORM: &'static str = super::events::PLATFORM;
 
-    async fn post(&self, delivery: Option<i64>, action: &Action, now: DateTime<Utc>) -> Result<(), SendError> {
+    async fn post(&self, delivery: Option<i64>, action: &Action, now: DateTime<Utc>) -> Result<Option<String>, SendError> {
         // Long texts (a digest) go as several messages; buttons and the file go with the last.
         let pieces = split_message(&action.text, MAX_CONTENT_CHARS);
         let count = pieces.len();
@@ -315,30 +445,10 @@ impl PlatformSink for DiscordSink {
         let file = |i: usize| action.attachment.as_ref().filter(|_| i == last).map(|a| CreateAttachment::bytes(a.bytes.clone(), a.filename.clone()));
         let buttons = |i: usize| if i == last { components_for(action) } else { Vec::new() };
         let first = delivery.and_then(|id| self.progress().get(&id).copied()).unwrap_or(0);
-        let followup = interaction_token(action.reply_url.as_deref());
-        let mut channel = None;
-        if followup.is_none() {
-            let mut target = self.channel_for(action)?;
-            if let (true, Some(user)) = (action.ephemeral, action.recipient.as_deref().and_then(snowflake)) {
-                // Outside an interaction Discord has no private replies: a direct message is
-                // the closest thing.
-                target = self.dm_channel(user, now).await?;
-            }
-            channel = Some(target);
-        }
-        let mut question =
-            action.in_reply_to.as_deref().and_then(snowflake).filter(|_| action.kind != ActionKind::NotifyModerators && !action.ephemeral);
-        // What the asker hears about a ticket goes into the ticket's thread on the question.
-        if let (Some(target), Some(asked), Some(ticket)) = (channel, question, action.ticket_id)
-            && matches!(action.kind, ActionKind::TicketOpened | ActionKind::TicketUpdated | ActionKind::Nudge)
-            && let Some(thread) = self.ticket_thread(target, asked, ticket, now).await?
-        {
-            channel = Some(thread);
-            question = None;
-        }
+        let (destination, mut started) = self.destination(delivery, action, now).await?;
         for (i, piece) in pieces.into_iter().enumerate().skip(first) {
-            match (followup, channel) {
-                (Some(token), _) => {
+            match destination {
+                Destination::Followup(token) => {
                     // Follow-ups take no nonce: after an uncertain attempt one may show twice
                     // (privately, to the one person who asked).
                     let application =
@@ -356,7 +466,7 @@ impl PlatformSink for DiscordSink {
                     let endpoint = Route::WebhookFollowupMessages { application_id: application, token };
                     self.call(&route, request(endpoint, json, file(i)), now).await?;
                 }
-                (None, Some(channel)) => {
+                Destination::Channel { channel, question } => {
                     let mut message = CreateMessage::new().content(piece).allowed_mentions(no_pings()).components(buttons(i));
                     if let Some(f) = file(i) {
                         message = message.add_file(f);
@@ -374,9 +484,12 @@ impl PlatformSink for DiscordSink {
                     }
                     let json = serde_json::to_vec(&message).map_err(|e| SendError::permanent(format!("the message could not be encoded: {e}")))?;
                     let route = RouteKey { route: CHANNEL_MESSAGES, major: channel.to_string() };
-                    self.call(&route, request(Route::ChannelMessages { channel_id: channel }, json, file(i)), now).await?;
+                    let posted = self.call(&route, request(Route::ChannelMessages { channel_id: channel }, json, file(i)), now).await?;
+                    // A message's thread has the message's id: the first piece can start one.
+                    if started.is_none() && i == 0 {
+                        started = posted["id"].as_str().and_then(snowflake).map(|id| id.to_string());
+                    }
                 }
-                (None, None) => unreachable!("a channel is chosen whenever there is no interaction"),
             }
             if let Some(id) = delivery.filter(|_| i < last) {
                 self.progress().insert(id, i + 1);
@@ -384,8 +497,9 @@ impl PlatformSink for DiscordSink {
         }
         if let Some(id) = delivery {
             self.progress().remove(&id);
+            self.private_threads().remove(&id);
         }
-        Ok(())
+        Ok(started)
     }
 
     fn ready_at(&self, action: &Action, now: DateTime<Utc>) -> Option<DateTime<Utc>> {

@@ -26,6 +26,9 @@ pub struct SlackContext {
     pub bot_user_id: Option<String>,
     /// Watched channel ids; empty means every channel the bot is in.
     pub channels: HashSet<String>,
+    /// The moderators' channel: its threads (a ticket's mirror) are watched even when the
+    /// channel is not one of `channels`.
+    pub moderators_channel: Option<String>,
     pub moderators: HashSet<String>,
     pub escalate_reaction: String,
     pub not_question_reaction: String,
@@ -105,7 +108,8 @@ pub fn map_push_event(cb: &SlackPushEventCallback, ctx: &SlackContext, now: Date
 
 fn map_message(event_id: String, m: &SlackMessageEvent, ctx: &SlackContext, now: DateTime<Utc>) -> Option<Incoming> {
     let channel = m.origin.channel.as_ref()?.to_string();
-    if !ctx.watches(&channel) {
+    let in_moderators_thread = m.origin.thread_ts.is_some() && ctx.moderators_channel.as_deref() == Some(channel.as_str());
+    if !ctx.watches(&channel) && !in_moderators_thread {
         return None;
     }
     match &m.subtype {

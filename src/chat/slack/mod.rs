@@ -100,6 +100,7 @@ pub async fn start(
     let ctx = SlackContext {
         bot_user_id: Some(me.user_id.to_string()),
         channels: settings.channels.iter().cloned().collect(),
+        moderators_channel: Some(settings.moderators_channel.clone().unwrap_or_else(|| default_moderators_channel.to_string())),
         moderators: settings.moderators.iter().cloned().collect(),
         escalate_reaction: settings.escalate_reaction.clone(),
         not_question_reaction: settings.not_question_reaction.clone(),

@@ -192,15 +192,18 @@ impl SlackSink {
             return Target::Webhook(url);
         }
         let mut channel = action.channel.clone();
-        if action.kind == ActionKind::NotifyModerators
+        if matches!(action.kind, ActionKind::NotifyModerators | ActionKind::Mirror)
             && let Some(id) = &self.moderators_channel
         {
             channel = id.clone();
         }
-        // Replies go in the question's thread; moderator notices start their own.
+        let ts_of = |id: Option<&str>| id.and_then(split_message_id).map(|(_, ts)| SlackTs::new(ts.into()));
+        // Replies go in the question's thread; moderator notices start their own, and the
+        // ticket's mirrored lines go under its notice.
         let thread_ts = match action.kind {
             ActionKind::NotifyModerators => None,
-            _ => action.in_reply_to.as_deref().and_then(split_message_id).map(|(_, ts)| SlackTs::new(ts.into())),
+            ActionKind::Mirror => ts_of(action.in_thread.as_deref()),
+            _ => ts_of(action.in_reply_to.as_deref()),
         };
         match (&action.recipient, action.ephemeral) {
             (Some(user), true) => Target::Ephemeral { channel, user: user.clone(), thread_ts },
@@ -212,15 +215,16 @@ impl SlackSink {
         self.limits.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    async fn call(&self, target: &Target, delivery: Option<i64>, action: &Action) -> Result<(), SlackClientError> {
+    /// Ok(Some("channel:ts")) for a post: the thread it can start (see `PlatformSink::post`).
+    async fn call(&self, target: &Target, delivery: Option<i64>, action: &Action) -> Result<Option<String>, SlackClientError> {
         let session = self.client.open_session(&self.token);
         let mut content = content_for(action);
         match target {
-            Target::Webhook(url) => self.client.post_webhook_message(url, &SlackApiPostWebhookMessageRequest::new(content)).await.map(|_| ()),
+            Target::Webhook(url) => self.client.post_webhook_message(url, &SlackApiPostWebhookMessageRequest::new(content)).await.map(|_| None),
             Target::Ephemeral { channel, user, thread_ts } => {
                 let mut req = SlackApiChatPostEphemeralRequest::new(channel.clone().into(), user.clone().into(), content);
                 req.thread_ts = thread_ts.clone();
-                session.chat_post_ephemeral(&req).await.map(|_| ())
+                session.chat_post_ephemeral(&req).await.map(|_| None)
             }
             Target::Post { channel, thread_ts } => {
                 if let Some(id) = delivery {
@@ -239,7 +243,8 @@ impl SlackSink {
                         tracing::warn!(error = %short(&e), "uploading the digest chart to Slack failed; the digest was posted without it");
                     }
                 }
-                Ok(())
+                // Under a thread, the thread's own ts is what a thread is known by.
+                Ok(Some(format!("{channel}:{}", thread_ts.as_ref().unwrap_or(&posted.ts))))
             }
         }
     }
@@ -372,7 +377,7 @@ impl PlatformSink for SlackSink {
     const PLATFORM: &'static str = super::events::PLATFORM;
 
     /// `delivery` (the outbox id) goes into a post's metadata.
-    async fn post(&self, delivery: Option<i64>, action: &Action, now: DateTime<Utc>) -> Result<(), SendError> {
+    async fn post(&self, delivery: Option<i64>, action: &Action, now: DateTime<Utc>) -> Result<Option<String>, SendError> {
         let target = self.target(action);
         let (key, paced) = target.limit_key();
         self.limits().take(&key, paced, now);

@@ -1,0 +1,1 @@
+../common/0011_privacy.sql
