@@ -458,6 +458,49 @@ async fn a_ticket_from_a_private_question_is_worked_in_a_private_thread_with_the
 }
 
 #[tokio::test]
+async fn a_private_thread_is_started_once_even_when_the_first_post_in_it_fails() {
+    use supportbot::chat::deliver_pending;
+    use supportbot::domain::message::{Action, ActionKind, ThreadPlace};
+    let fake = FakeDiscord::start().await;
+    let sink = sink_for(&fake);
+    let (bot, _db) = spawn_bot().await;
+    let asked = supportbot::store::NewTicket {
+        platform: "discord",
+        channel: "200",
+        question_message_id: Some("interaction:1500"),
+        asker_id: "400",
+        asker_name: "Member",
+        question: "how do i reset my password",
+        origin: supportbot::domain::ticket::Origin::NotHelpful,
+        priority: supportbot::domain::ticket::Priority::Normal,
+        actor: "Member",
+        private: true,
+    };
+    let (ticket, _) = bot.store().open_ticket(&asked, at(0)).await.unwrap();
+    let told = |text: &str| {
+        Action::new(ActionKind::TicketOpened, "200", text)
+            .about_ticket(ticket.id, ticket.status)
+            .private_to("400")
+            .in_ticket_thread(ticket.id, ThreadPlace::Private)
+    };
+    bot.store().record_actions("discord", "in:discord:1500", &[told("Ticket #1 is open")], None, at(0)).await.unwrap();
+    *fake.state.fail_after_create.lock().unwrap() = 1; // Discord keeps the message, then answers 500
+    assert_eq!(deliver_pending(&bot.outbox(), &sink, at(0)).await.unwrap(), 0, "the 500 is no success");
+    assert_eq!(deliver_pending(&bot.outbox(), &sink, at(1)).await.unwrap(), 1, "the retry goes");
+    assert_eq!(fake.requests("POST", "/api/v10/channels/200/threads").len(), 1, "one private thread, not one per attempt");
+    let thread = fake.state.threads.lock().unwrap().keys().next().cloned().unwrap();
+    let kept: Vec<Value> = fake.state.created.lock().unwrap().iter().filter(|m| m["channel_id"] == thread).cloned().collect();
+    assert_eq!(kept.len(), 1, "the message once, in the thread: {kept:?}");
+    // Later words about the ticket go into that thread: no second thread, nothing in the channel.
+    bot.store().record_actions("discord", "in:discord:1501", &[told("Ticket #1 was resolved")], None, at(2)).await.unwrap();
+    assert_eq!(deliver_pending(&bot.outbox(), &sink, at(2)).await.unwrap(), 1);
+    assert_eq!(fake.requests("POST", "/api/v10/channels/200/threads").len(), 1);
+    assert_eq!(fake.requests("POST", &format!("/api/v10/channels/{thread}/messages")).len(), 3, "two tries of the first, one of the second");
+    assert!(fake.requests("POST", "/api/v10/channels/200/messages").is_empty(), "nothing in the public channel");
+    assert!(fake.requests("POST", "/api/v10/users/@me/channels").is_empty(), "no direct message either");
+}
+
+#[tokio::test]
 async fn a_429_is_retried_later_with_the_same_nonce() {
     use supportbot::chat::deliver_pending;
     use supportbot::domain::message::{Action, ActionKind};
