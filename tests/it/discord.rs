@@ -406,9 +406,21 @@ async fn notice_of(fake: &FakeDiscord, ticket: i64) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_ticket_from_a_private_question_is_worked_in_a_private_thread_with_the_asker() {
+async fn a_ticket_from_a_private_question_is_worked_in_a_private_thread_with_the_asker_on_sqlite() {
+    a_ticket_from_a_private_question_is_worked_in_a_private_thread(sqlite_db()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set TEST_POSTGRES_URL and run with --run-ignored all"]
+async fn a_ticket_from_a_private_question_is_worked_in_a_private_thread_with_the_asker_on_postgres() {
+    a_ticket_from_a_private_question_is_worked_in_a_private_thread(crate::helpers::postgres_db().await).await;
+}
+
+/// `/ask`, answered privately, then "not helpful": the ticket's private thread with the asker,
+/// mirrored to the moderators, with nothing said in the public channel.
+async fn a_ticket_from_a_private_question_is_worked_in_a_private_thread(db: TestDb) {
     let fake = FakeDiscord::start().await;
-    let mut bot = run_with(discord_settings(&fake), sqlite_db()).await;
+    let mut bot = run_with(discord_settings(&fake), db).await;
     let options = json!([{"type": 3, "name": "question", "value": "how do i reset my password"}]);
     fake.dispatch("INTERACTION_CREATE", slash_command("8100", "tok-ask", "ask", options, "0"));
     let followups = format!("/api/v10/webhooks/{APP_ID}/tok-ask");
