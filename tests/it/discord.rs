@@ -647,8 +647,16 @@ async fn two_instances_on_one_token_answer_once(db: TestDb) {
     let shared = db.shared();
     let mut one = run_with(discord_settings(&first), db).await;
     let mut two = run_with(discord_settings(&second), shared).await;
-    first.wait_for("IDENTIFY", |f| f.identify().is_some()).await;
-    second.wait_for("IDENTIFY", |f| f.identify().is_some()).await;
+    // Two debug-build instances starting at once on two loaded cores (each reads its FAQ and
+    // fits its detector before it connects) once needed more than 30 s in CI: a bound, not a wait.
+    // An instance that stops instead (its start failed) says why.
+    let start = std::time::Duration::from_secs(120);
+    for (fake, running) in [(&first, &mut one), (&second, &mut two)] {
+        tokio::select! {
+            _ = fake.wait_for_within("IDENTIFY", start, |f| f.identify().is_some()) => {}
+            ended = &mut running.task => panic!("an instance stopped before it connected: {ended:?}"),
+        }
+    }
     for fake in [&first, &second] {
         fake.dispatch("MESSAGE_CREATE", message_create("3001", "200", "301", "Ann", "how do i reset my password"));
         fake.dispatch("MESSAGE_CREATE", message_create("3002", "200", "302", "Bo", "can i use postgresql instead of sqlite?"));

@@ -350,10 +350,15 @@ impl FakeDiscord {
         all.iter().filter(|(m, p, _)| m == method && p.split('?').next() == Some(path)).map(|(_, p, _)| p.clone()).collect()
     }
 
-    /// Waits (up to 10 s, then fails) until `ready` holds.
+    /// Waits (up to 30 s, then fails) until `ready` holds.
     pub async fn wait_for(&self, what: &str, ready: impl Fn(&FakeDiscord) -> bool) {
+        self.wait_for_within(what, std::time::Duration::from_secs(30), ready).await
+    }
+
+    /// [`FakeDiscord::wait_for`] with another deadline.
+    pub async fn wait_for_within(&self, what: &str, limit: std::time::Duration, ready: impl Fn(&FakeDiscord) -> bool) {
         let seen = || format!("{:?}", self.state.requests.lock().unwrap().iter().map(|(m, p, _)| format!("{m} {p}")).collect::<Vec<_>>());
-        crate::helpers::wait_until(&self.state.changed, what, || ready(self), seen).await
+        crate::helpers::wait_until_within(&self.state.changed, what, limit, || ready(self), seen).await
     }
 }
 

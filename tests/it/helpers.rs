@@ -186,7 +186,18 @@ impl Running {
 /// Waits until `ready` holds, re-checking each time a fake says it saw something (`changed`);
 /// fails the test after 30 s (a deadline, never a wait: a debug build fitting its detector under load is slow) with what the fake saw (`seen`). No polling, no sleeping.
 pub async fn wait_until(changed: &tokio::sync::Notify, what: &str, ready: impl Fn() -> bool, seen: impl Fn() -> String) {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    wait_until_within(changed, what, std::time::Duration::from_secs(30), ready, seen).await
+}
+
+/// [`wait_until`] with another deadline, for what a loaded machine makes slow (a start).
+pub async fn wait_until_within(
+    changed: &tokio::sync::Notify,
+    what: &str,
+    limit: std::time::Duration,
+    ready: impl Fn() -> bool,
+    seen: impl Fn() -> String,
+) {
+    let deadline = tokio::time::Instant::now() + limit;
     loop {
         let notified = changed.notified();
         if ready() {
