@@ -306,10 +306,13 @@ impl Bot {
             );
             told.push(self.to_asker(ticket, text));
         }
-        for (message, channel, _, name) in self.store.linked_askers(ticket).await? {
-            let text = self
-                .say("ticket_resolved_linked", context! { asker => name, ticket_id => ticket.id, actor => actor, resolution => ticket.resolution });
-            told.push(Action::new(ActionKind::TicketUpdated, &channel, text).replying_to(Some(&message)).about_ticket(ticket.id, ticket.status));
+        for linked in self.store.linked_askers(ticket).await? {
+            let text = self.say(
+                "ticket_resolved_linked",
+                context! { asker => linked.name, ticket_id => ticket.id, actor => actor, resolution => ticket.resolution },
+            );
+            let to = Action::new(ActionKind::TicketUpdated, &linked.channel, text).replying_to(Some(&linked.message_id));
+            told.push(to.about_ticket(ticket.id, ticket.status));
         }
         Ok(told)
     }

@@ -322,15 +322,15 @@ pub async fn deliver_pending_with<S: ChatSink>(outbox: &Outbox, sink: &S, now: D
 
 async fn deliver_one<S: ChatSink>(outbox: &Outbox, sink: &S, item: &OutboxItem, now: DateTime<Utc>, unrecorded: &UnrecordedSends) -> BotResult<Turn> {
     let platform = sink.platform();
-    if let Some(at) = sink.ready_at(&item.action, now).filter(|at| *at > now) {
-        outbox.defer(item.id, "waiting for the platform's rate limit", at, false).await?;
-        observe(platform, item.id, DeliveryEvent::RateLimitWait { wait: at - now, refused: false });
-        return Ok(Turn::Waiting);
-    }
-    // A ticket's thread that exists already: this goes into it.
+    // A ticket's thread that exists already: this goes into it (and waits on its limits).
     let mut action = std::borrow::Cow::Borrowed(&item.action);
     if let Some(key) = item.action.thread {
         action.to_mut().in_thread = outbox.ticket_thread_id(platform, key).await?;
+    }
+    if let Some(at) = sink.ready_at(&action, now).filter(|at| *at > now) {
+        outbox.defer(item.id, "waiting for the platform's rate limit", at, false).await?;
+        observe(platform, item.id, DeliveryEvent::RateLimitWait { wait: at - now, refused: false });
+        return Ok(Turn::Waiting);
     }
     let delivery = Delivery { id: item.id, action: &action, created_at: item.created_at };
     // Whether nothing of this row can be on the platform before this attempt.

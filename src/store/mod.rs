@@ -25,7 +25,7 @@ pub use digest::{FeedbackNote, Unanswered};
 pub use faq::Upsert;
 pub use github::{IssueState, TicketIssue};
 pub use messages::{Question, StoredMessage};
-pub use tickets::NewTicket;
+pub use tickets::{LinkedAsker, NewTicket};
 pub use timers::DueTimer;
 
 use chrono::{DateTime, Utc};

@@ -26,6 +26,15 @@ pub struct NewTicket<'a> {
     pub private: bool,
 }
 
+/// A member whose repeat of a ticket's question was linked to it: where to tell them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedAsker {
+    /// Their message that repeated the question (the reply goes under it).
+    pub message_id: String,
+    pub channel: String,
+    pub name: String,
+}
+
 pub(super) fn ticket_from_row(row: &AnyRow) -> StoreResult<Ticket> {
     Ok(Ticket {
         id: row.try_get("id")?,
@@ -275,9 +284,8 @@ impl Store {
     }
 
     /// The members whose repeats of a ticket's question were linked to it, on the ticket's own
-    /// platform, one message each (their first), without the asker and the question itself:
-    /// (message id, channel, user id, user name).
-    pub async fn linked_askers(&self, t: &Ticket) -> StoreResult<Vec<(String, String, String, String)>> {
+    /// platform, one message each (their first), without the asker and the question itself.
+    pub async fn linked_askers(&self, t: &Ticket) -> StoreResult<Vec<LinkedAsker>> {
         let rows = sqlx::query(
             "SELECT m.id, m.channel, m.user_id, m.user_name FROM ticket_links l JOIN messages m ON m.platform = l.platform AND m.id = l.message_id \
              WHERE l.ticket_id = $1 AND l.platform = $2 AND m.deleted = 0 AND m.user_id <> $3 AND m.id <> $4 ORDER BY l.linked_at, l.message_id",
@@ -292,8 +300,8 @@ impl Store {
         let mut askers = Vec::new();
         for r in &rows {
             let user: String = r.try_get("user_id")?;
-            if seen.insert(user.clone()) {
-                askers.push((r.try_get("id")?, r.try_get("channel")?, user, r.try_get("user_name")?));
+            if seen.insert(user) {
+                askers.push(LinkedAsker { message_id: r.try_get("id")?, channel: r.try_get("channel")?, name: r.try_get("user_name")? });
             }
         }
         Ok(askers)
