@@ -170,16 +170,17 @@ impl Store {
             pool_options.max_connections(options.max_connections.max(1))
         };
         let pool = pool_options.connect(&url).await?;
-        if !postgres && !memory {
-            sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await?;
-        }
         // PostgreSQL's migrator takes an advisory lock; SQLite's takes none, so two instances
         // starting at once on one file would both apply migration 1. A lock file beside the
-        // database makes them take turns.
+        // database makes them take turns, from the switch to WAL on: that switch waits for no
+        // busy timeout, and answered "database is locked" while the other instance migrated.
         let _turn = match readiness::sqlite_path(&url).filter(|_| !memory) {
             Some(path) => Some(migration_turn(&path).await?),
             None => None,
         };
+        if !postgres && !memory {
+            sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await?;
+        }
         migrations::migrator(postgres).run(&pool).await?;
         let file = if postgres || memory { None } else { readiness::DatabaseFile::open(&url).map(std::sync::Arc::new) };
         if created && let Some(f) = &file {
