@@ -206,6 +206,12 @@ pub async fn run(settings: Settings, listener: tokio::net::TcpListener, shutdown
         }
         None => None,
     };
+    if let Some(console) = crate::web::routes(bot.clone(), &settings)? {
+        routes = routes.merge(console);
+        if let Some(web) = &settings.web {
+            tracing::info!(url = %format!("{}/console", web.base()), "the web console is served");
+        }
+    }
     let instance = format!("{}-{}", std::env::var("HOSTNAME").unwrap_or_else(|_| "supportbot".into()), std::process::id());
     let tick = settings.bot.tick.max(Duration::from_millis(50));
     let jobs = {
@@ -221,7 +227,8 @@ pub async fn run(settings: Settings, listener: tokio::net::TcpListener, shutdown
         })
     };
     tracing::info!(address = %listener.local_addr()?, "listening");
-    axum::serve(listener, crate::server::router(bot.clone(), routes)).with_graceful_shutdown(shutdown).await.context("HTTP server failed")?;
+    let app = crate::server::router(bot.clone(), routes).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("HTTP server failed")?;
     let _ = stop_tx.send(true);
     let _ = jobs.await;
     if let Some(github) = github {

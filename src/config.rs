@@ -10,8 +10,10 @@ use std::time::Duration;
 
 mod github;
 mod tickets;
+mod web;
 pub use github::GithubSettings;
 pub use tickets::{HoursSettings, ResponderSettings, SlaSettings};
+pub use web::{DiscordOauth, SlackOidc, WebSettings};
 
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -30,6 +32,8 @@ pub struct Settings {
     pub slack: Option<SlackSettings>,
     pub discord: Option<DiscordSettings>,
     pub github: Option<GithubSettings>,
+    /// The moderators' web console (`[web]`), when set.
+    pub web: Option<WebSettings>,
 }
 
 /// How the bot talks to Slack.
@@ -578,7 +582,7 @@ impl Default for LogSettings {
 }
 
 /// Durations as humans write them ("15m"), parsed with `humantime`.
-mod humantime_serde_compat {
+pub(crate) mod humantime_serde_compat {
     use serde::{Deserialize, Deserializer};
     use std::time::Duration;
 
@@ -667,6 +671,9 @@ impl Settings {
         self.tickets.policy(self.digest.handling).map_err(ConfigError)?;
         if let Some(github) = &self.github {
             github.check().map_err(ConfigError)?;
+        }
+        if let Some(web) = &self.web {
+            web.check().map_err(ConfigError)?;
         }
         Ok(())
     }

@@ -29,3 +29,4 @@ pub mod semantic;
 pub mod server;
 pub mod store;
 pub mod telemetry;
+pub mod web;

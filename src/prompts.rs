@@ -18,6 +18,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("ask_unsure", include_str!("../prompts/ask_unsure.j2")),
     ("assign_auto_none", include_str!("../prompts/assign_auto_none.j2")),
     ("assign_auto_why", include_str!("../prompts/assign_auto_why.j2")),
+    ("console_link", include_str!("../prompts/console_link.j2")),
+    ("console_off", include_str!("../prompts/console_off.j2")),
     ("digest", include_str!("../prompts/digest.j2")),
     ("escalate_unknown_message", include_str!("../prompts/escalate_unknown_message.j2")),
     ("faq_already_learned", include_str!("../prompts/faq_already_learned.j2")),

@@ -88,6 +88,8 @@ impl Bot {
             Command::TicketReopen { id } => self.transition(event, id, Transition::Reopen, now).await,
             Command::TicketNote { id, text } => self.ticket_note(event, id, &text, now).await,
             Command::TicketGithub { id, target } => self.ticket_github(event, id, &target, now).await,
+            Command::TicketPriority { id, priority } => self.ticket_priority(event, id, priority, now).await,
+            Command::Console => self.console_link(event, now).await,
             Command::Solved { id, solved } => self.asker_answers_nudge(event, id, solved, now).await,
             Command::FaqAdd { id, question, answer } => {
                 let entry = FaqEntry { id, question, answer, alternatives: vec![], tags: vec![], links: vec![] };

@@ -19,6 +19,7 @@ pub mod privacy;
 pub mod scheduler;
 mod ticket_work;
 mod tickets;
+pub mod web;
 
 pub use faq::IndexError;
 pub use outbox::Outbox;
@@ -63,6 +64,8 @@ pub struct BotConfig {
     pub github: Option<github::GithubPolicy>,
     /// How long what the bot stores is kept (`[privacy]`).
     pub privacy: crate::domain::privacy::Policy,
+    /// `[web]`, when the console is served: where `console`'s sign-in links point.
+    pub console: Option<web::ConsoleLinks>,
 }
 
 impl BotConfig {
@@ -82,6 +85,7 @@ impl BotConfig {
             tickets: s.tickets.policy(s.digest.handling).unwrap_or_default(),
             github: s.github.as_ref().map(|g| github::GithubPolicy { repo: g.repo.clone(), link: g.link.clone() }),
             privacy: s.privacy.policy(),
+            console: s.web.as_ref().filter(|w| w.enabled).map(|w| web::ConsoleLinks { base: w.base().to_string(), ttl: w.link_ttl }),
         }
     }
 
@@ -141,6 +145,8 @@ struct Shared {
     /// worker is woken (`github_due`) instead of waiting for its next tick.
     github_asked: std::sync::atomic::AtomicBool,
     github_due: tokio::sync::Notify,
+    /// The web console's digests of finished weeks, by their start.
+    console_digests: Mutex<HashMap<i64, web::ConsoleDigest>>,
 }
 
 /// A bounded memo of analyzed texts by id, each with a fingerprint of the text it was made
@@ -197,6 +203,7 @@ impl Bot {
             checkpoint: std::sync::atomic::AtomicBool::new(false),
             github_asked: std::sync::atomic::AtomicBool::new(false),
             github_due: tokio::sync::Notify::new(),
+            console_digests: Mutex::default(),
         };
         Ok(Bot { store, shared: Arc::new(shared) })
     }
@@ -312,9 +319,16 @@ impl Bot {
     }
 
     async fn process_once(&self, event: &Incoming, now: DateTime<Utc>) -> BotResult<Vec<Action>> {
+        Ok(self.commit_event(event, now, |_| false).await?.0)
+    }
+
+    /// Handles `event` in one unit of work and records what it produces in the outbox, but for
+    /// the actions `held_back` picks: those are returned apart, never sent (the web console
+    /// shows a command's answer on its page). Returns (recorded, held back).
+    async fn commit_event(&self, event: &Incoming, now: DateTime<Utc>, held_back: impl Fn(&Action) -> bool) -> BotResult<(Vec<Action>, Vec<Action>)> {
         self.prepare(event).await?;
         let unit = self.store.begin().await?;
-        let actions = self.within(unit.clone()).handle(event, now).await?;
+        let (held, actions): (Vec<Action>, Vec<Action>) = self.within(unit.clone()).handle(event, now).await?.into_iter().partition(|a| held_back(a));
         let origin = format!("in:{}:{}", event.platform, event.event_id);
         unit.record_actions(&event.platform, &origin, &actions, Some(event), now).await?;
         crate::faults::crash_point("process.before_commit");
@@ -326,7 +340,7 @@ impl Bot {
         if self.shared.github_asked.swap(false, std::sync::atomic::Ordering::SeqCst) {
             self.shared.github_due.notify_one();
         }
-        Ok(actions)
+        Ok((actions, held))
     }
 
     /// Handles events that were recorded but never finished (after a crash or restart).

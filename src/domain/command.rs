@@ -61,6 +61,13 @@ pub enum Command {
         id: i64,
         target: String,
     },
+    /// Sets a ticket's priority, up or down.
+    TicketPriority {
+        id: i64,
+        priority: Priority,
+    },
+    /// A moderator asks for a one-time sign-in link to the web console, sent to them only.
+    Console,
     FaqAdd {
         id: String,
         question: String,
@@ -162,6 +169,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     help("ticket reopen <id>", "reopen a resolved or closed ticket", true),
     help("ticket note <id> <text>", "add an internal note (moderators only see it)", true),
     help("ticket github <id> [owner/name | owner/name#12]", "open a GitHub issue for a ticket, or link it to an existing one", true),
+    help("ticket priority <id> <low|normal|high|urgent>", "set a ticket's priority", true),
     help("faq add <id> | <question> | <answer>", "add an FAQ entry", true),
     help("faq edit <id> <question|answer|alternatives|tags|links> <value>", "change one field (lists: comma-separated)", true),
     help("faq remove <id>", "remove an FAQ entry", true),
@@ -169,6 +177,7 @@ pub const COMMANDS: &[CommandHelp] = &[
     help("faq link <message id> <faq id>", "teach an entry the question asked in a message", true),
     help("faq unlearn <faq id> <number>", "remove a learned phrasing (numbers: faq show)", true),
     help("digest", "preview the weekly digest for the last 7 days", true),
+    help("console", "a one-time link that signs you in to the web console (to you only)", true),
     help("privacy forget <member>", "delete what the bot stores about a member (id or mention)", true),
     help("privacy export <member>", "everything stored about a member, as JSON, to you only", true),
 ];
@@ -217,6 +226,8 @@ impl Command {
             Command::TicketReopen { .. } => "ticket reopen",
             Command::TicketNote { .. } => "ticket note",
             Command::TicketGithub { .. } => "ticket github",
+            Command::TicketPriority { .. } => "ticket priority",
+            Command::Console => "console",
             Command::Solved { solved: true, .. } => "solved",
             Command::Solved { solved: false, .. } => "unsolved",
             Command::FaqAdd { .. } => "faq add",
@@ -303,6 +314,7 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
         "faq" => parse_faq(rest),
         "ticket" | "tickets" => parse_ticket(rest),
         "digest" => Ok(Command::Digest),
+        "console" | "web" => Ok(Command::Console),
         "solved" => Ok(Command::Solved { id: ticket_id("solved", split_word(rest).0)?, solved: true }),
         "unsolved" => Ok(Command::Solved { id: ticket_id("unsolved", split_word(rest).0)?, solved: false }),
         "feedback" => Ok(Command::Feedback { text: non_empty("feedback", "the feedback", rest)?.into() }),
@@ -417,6 +429,13 @@ fn parse_ticket(rest: &str) -> Result<Command, CommandError> {
             Ok(Command::TicketNote { id, text: non_empty(&prefix, "the note", after)?.into() })
         }
         "github" => Ok(Command::TicketGithub { id: ticket_id(&prefix, first)?, target: after.trim().into() }),
+        "priority" => {
+            let id = ticket_id(&prefix, first)?;
+            let word = non_empty(&prefix, "the priority", after)?;
+            let priority =
+                word.parse::<Priority>().map_err(|_| usage(&prefix, format!("{word:?} is not a priority; use low, normal, high or urgent")))?;
+            Ok(Command::TicketPriority { id, priority })
+        }
         other => {
             Err(usage("ticket list", format!("unknown ticket command {other:?}; try list, show, assign, resolve, close, reopen, note or github")))
         }

@@ -318,7 +318,13 @@ pub struct PriorityChange {
 /// Raising `ticket` to `to`, or `None` when it already is at least that urgent: a priority is
 /// never lowered this way, and the status does not change.
 pub fn raise_priority(ticket: &Ticket, to: Priority, actor: &str, now: DateTime<Utc>) -> Option<PriorityChange> {
-    (to > ticket.priority).then(|| PriorityChange {
+    (to > ticket.priority).then(|| set_priority(ticket, to, actor, now)).flatten()
+}
+
+/// Setting `ticket`'s priority to `to`, up or down (a moderator's choice), or `None` when it
+/// already has it. The status does not change.
+pub fn set_priority(ticket: &Ticket, to: Priority, actor: &str, now: DateTime<Utc>) -> Option<PriorityChange> {
+    (to != ticket.priority).then(|| PriorityChange {
         ticket_id: ticket.id,
         from: ticket.priority,
         to,

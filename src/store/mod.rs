@@ -1,5 +1,6 @@
 //! The store: the only place that speaks SQL. SQLite or PostgreSQL, chosen by the URL.
 
+mod console;
 mod detector;
 pub mod digest;
 mod embeddings;
@@ -16,10 +17,12 @@ mod threads;
 mod tickets;
 mod timers;
 mod unit;
+pub mod web;
 
 pub use crate::domain::intake::{Intake, OutboxItem};
 /// The question lifecycle lives in the domain; this path remains only for `eval::channel`.
 pub use crate::domain::question::QuestionStatus;
+pub use console::{FaqUse, QueueFacets, QueueFilter, SearchHit};
 pub use detector::{DetectorExample, ExamplesVersion};
 pub use digest::{FeedbackNote, Unanswered};
 pub use faq::Upsert;
@@ -27,6 +30,7 @@ pub use github::{IssueState, TicketIssue};
 pub use messages::{Question, StoredMessage};
 pub use tickets::{LinkedAsker, NewTicket};
 pub use timers::DueTimer;
+pub use web::{WebSession, WebUser};
 
 use chrono::{DateTime, Utc};
 use sqlx::any::{AnyPoolOptions, AnyRow, AnyTypeInfo, AnyValueRef};

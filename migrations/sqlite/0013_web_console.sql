@@ -1,0 +1,1 @@
+../common/0013_web_console.sql
