@@ -119,6 +119,8 @@ impl Bot {
         };
         let request = Forget { platform, user_id: user, also_named, requester, event_id: event.map(|e| e.event_id.as_str()), key };
         let counts = self.store.forget_member(&request, now).await?;
+        // A forgotten member is signed out of the web console too.
+        self.store.end_web_sessions_of(platform, user).await?;
         self.shared.query_vectors.clear();
         self.shared.ticket_tokens.clear();
         *self.shared.detector.write().expect("detector lock poisoned") = None;
@@ -173,6 +175,8 @@ impl Bot {
         if !self.store.claim_retention(instance, now, now + RETENTION_EVERY).await? {
             return Ok(None);
         }
+        // Expired console sessions, links and OAuth states go with each retention run.
+        self.store.purge_web(now).await?;
         let policy = self.shared.config.privacy;
         let mut counts = Counts::default();
         let (mut left, mut more) = (budget, false);

@@ -104,13 +104,10 @@ impl Bot {
         Ok(vec![reply.erased_after_send()])
     }
 
-    /// A new one-time sign-in link for `user` (`console`, or the operator's `web link`).
+    /// A new one-time sign-in link for `user` (`console`).
     pub async fn mint_sign_in_link(&self, user: &WebUser, now: DateTime<Utc>) -> BotResult<String> {
         let links = self.shared.config.console.clone().unwrap_or(ConsoleLinks { base: String::new(), ttl: std::time::Duration::from_secs(600) });
-        let token = crate::web::token::new_token();
-        let expires = now + chrono::Duration::from_std(links.ttl).unwrap_or(chrono::Duration::minutes(10));
-        self.store.create_login_link(&crate::web::token::hash(&token), user, now, expires).await?;
-        Ok(format!("{}/console/auth/link?token={token}", links.base))
+        Ok(sign_in_link(&self.store, &links, user, now).await?)
     }
 
     /// `ticket priority`: up or down, recorded like any change, the SLA's timers re-armed.
@@ -183,6 +180,20 @@ impl Bot {
     pub async fn spend_sign_in_link(&self, token_hash: &str, now: DateTime<Utc>) -> BotResult<Option<WebUser>> {
         Ok(self.store.use_login_link(token_hash, now).await?)
     }
+}
+
+/// A new one-time sign-in link for `user`, good for `links.ttl` (`console`, or the operator's
+/// `supportbot web link`): only its hash is stored.
+pub async fn sign_in_link(
+    store: &crate::store::Store,
+    links: &ConsoleLinks,
+    user: &WebUser,
+    now: DateTime<Utc>,
+) -> crate::store::StoreResult<String> {
+    let token = crate::web::token::new_token();
+    let expires = now + chrono::Duration::from_std(links.ttl).unwrap_or(chrono::Duration::minutes(10));
+    store.create_login_link(&crate::web::token::hash(&token), user, now, expires).await?;
+    Ok(format!("{}/console/auth/link?token={token}", links.base))
 }
 
 /// What the command said back to the moderator who gave it: the console shows it on the page

@@ -6,6 +6,7 @@ mod faq;
 mod model;
 mod privacy;
 mod service;
+mod web;
 
 use crate::config::{LogFormat, Settings};
 use clap::{Parser, Subcommand};
@@ -85,6 +86,11 @@ pub enum Command {
         #[command(subcommand)]
         command: PrivacyCommand,
     },
+    /// The web console: a one-time sign-in link for a moderator.
+    Web {
+        #[command(subcommand)]
+        command: web::WebCommand,
+    },
 }
 
 /// `--db URL` over `[database] url`.
@@ -140,5 +146,6 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
         Command::Digest(args) => digest::main(settings, args).await,
         Command::Eval { command } => eval::main(&settings, command).await,
         Command::Privacy { command } => privacy::main(settings, command).await,
+        Command::Web { command } => web::main(settings, command).await,
     }
 }

@@ -57,6 +57,9 @@ pub struct DiscordOauth {
     pub client_secret: Option<secrecy::SecretString>,
     /// The guild whose moderators may sign in (default: the first of `[discord] guilds`).
     pub guild: Option<String>,
+    /// Role ids whose members may sign in (default: `[discord] moderator_roles`). With a
+    /// `[discord] token`, Manage Messages, Administrator and the server's owner pass too.
+    pub moderator_roles: Vec<String>,
     /// Where the browser is sent to authorize.
     pub authorize_url: String,
     /// The REST base URL the code is exchanged at and the member is read from.
@@ -69,6 +72,7 @@ impl Default for DiscordOauth {
             client_id: String::new(),
             client_secret: None,
             guild: None,
+            moderator_roles: Vec::new(),
             authorize_url: "https://discord.com/oauth2/authorize".into(),
             api_url: "https://discord.com/api".into(),
         }

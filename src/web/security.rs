@@ -25,7 +25,8 @@ pub async fn guard(allowed_origin: String, request: Request, next: Next) -> Resp
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     // A sign-in link's token is in its address: no page of ours tells another site where it was.
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // (Not `no-referrer`: with it Chromium sends `Origin: null` on our own forms, refused above.)
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     response
 }

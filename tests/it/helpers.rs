@@ -153,6 +153,13 @@ pub struct Running {
 
 /// Starts `supportbot run` with the settings `configure` leaves (a platform, usually).
 pub async fn run_service(db: TestDb, configure: impl FnOnce(&mut Settings)) -> Running {
+    run_service_at(db, |s, _| configure(s)).await
+}
+
+/// As `run_service`, `configure` also told the service's own address (`http://127.0.0.1:port`).
+pub async fn run_service_at(db: TestDb, configure: impl FnOnce(&mut Settings, &str)) -> Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
     let faq = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
     std::fs::write(faq.path(), TEST_FAQ).unwrap();
     let mut settings = Settings::default();
@@ -165,9 +172,7 @@ pub async fn run_service(db: TestDb, configure: impl FnOnce(&mut Settings)) -> R
     let forever = supportbot::domain::privacy::Keep::Forever;
     (settings.privacy.keep_messages, settings.privacy.keep_tickets, settings.privacy.keep_feedback, settings.privacy.keep_unacted) =
         (forever, forever, forever, forever);
-    configure(&mut settings);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+    configure(&mut settings, &base);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(supportbot::app::run(settings, listener, async move {
         let _ = stopped.await;

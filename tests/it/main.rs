@@ -1,5 +1,6 @@
 //! One integration-test binary: each file is one behaviour, `helpers` builds bots and databases.
 
+mod browser;
 mod cli;
 mod commands;
 mod console;
@@ -31,3 +32,5 @@ mod slack;
 mod slack_ask;
 mod storage;
 mod ticket_work;
+mod web_console;
+mod web_oauth;
