@@ -192,7 +192,7 @@ impl Store {
                 });
             }
         }
-        hits.sort_by(|a, b| b.at.cmp(&a.at));
+        hits.sort_by_key(|h| std::cmp::Reverse(h.at));
         hits.truncate(limit as usize);
         Ok(hits)
     }

@@ -87,6 +87,17 @@ pub fn client_key(request_headers: &HeaderMap, peer: Option<std::net::SocketAddr
     }
 }
 
+/// The connection's address, when the server was started with it (`app::run` is).
+pub struct PeerAddr(pub Option<std::net::SocketAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PeerAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(PeerAddr(parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,16 +121,5 @@ mod tests {
         assert!(same_origin(&h, &origin_of("https://support.example.org/")));
         h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
         assert!(!same_origin(&h, "https://support.example.org"));
-    }
-}
-
-/// The connection's address, when the server was started with it (`app::run` is).
-pub struct PeerAddr(pub Option<std::net::SocketAddr>);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PeerAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(PeerAddr(parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0)))
     }
 }
