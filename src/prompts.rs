@@ -315,6 +315,8 @@ mod tests {
             "privacy_forget_not_asked" => context! { minutes => 15 },
             "privacy_forgotten" => context! { own => false, member => "U1", removed => "2 messages, 1 ticket", tickets => 1 },
             "privacy_policy" => context! { p => crate::domain::privacy::Policy::default().words(), min_users => 3, github => "acme/widgets" },
+            "console_link" => context! { link => "https://support.example.org/console/auth/link?token=abc", valid_for => "10 minutes" },
+            "console_off" => context! {},
             other => panic!("add a sample context for the new template {other:?}"),
         }
     }

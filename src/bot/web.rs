@@ -100,7 +100,8 @@ impl Bot {
         let user = WebUser { platform: event.platform.clone(), user_id: event.author.id.clone(), user_name: event.author.name.clone() };
         let link = self.mint_sign_in_link(&user, now).await?;
         let valid_for = humantime::format_duration(links.ttl).to_string();
-        let reply = self.command_reply(event, "console_link", context! { link => link, valid_for => valid_for });
+        // Ours, not user text (public_url and a random token): marked safe, so never escaped.
+        let reply = self.command_reply(event, "console_link", context! { link => minijinja::Value::from_safe_string(link), valid_for => valid_for });
         Ok(vec![reply.erased_after_send()])
     }
 

@@ -143,14 +143,7 @@ impl Store {
                 like("text", words.len()),
                 platform_clause(words.len() + 1)
             );
-            let mut q = sqlx::query(&sql);
-            for w in &words {
-                q = q.bind(w.clone());
-            }
-            if let Some(p) = platform {
-                q = q.bind(p);
-            }
-            for r in q.fetch_all_on(self).await? {
+            for r in search_query(&sql, &words, platform).fetch_all_on(self).await? {
                 hits.push(SearchHit {
                     kind: "question",
                     ticket_id: r.try_get("ticket_id")?,
@@ -170,14 +163,7 @@ impl Store {
                 like("question || ' ' || COALESCE(resolution, '')", words.len()),
                 platform_clause(words.len() + 1)
             );
-            let mut q = sqlx::query(&sql);
-            for w in &words {
-                q = q.bind(w.clone());
-            }
-            if let Some(p) = platform {
-                q = q.bind(p);
-            }
-            for r in q.fetch_all_on(self).await? {
+            for r in search_query(&sql, &words, platform).fetch_all_on(self).await? {
                 let t = ticket_from_row(&r)?;
                 hits.push(SearchHit {
                     kind: "ticket",
@@ -269,4 +255,16 @@ impl Store {
             .collect::<StoreResult<_>>()?;
         Ok((q, votes))
     }
+}
+
+/// `sql` with the search's words bound in order, then the platform when the search names one.
+fn search_query<'q>(sql: &'q str, words: &[String], platform: Option<&str>) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let mut q = sqlx::query(sql);
+    for w in words {
+        q = q.bind(w.clone());
+    }
+    if let Some(p) = platform {
+        q = q.bind(p.to_string());
+    }
+    q
 }
