@@ -1,7 +1,8 @@
 //! The web console in a real browser: Debian's headless Chromium driven over WebDriver
 //! (chromedriver). Skipped, and said so, where either is missing; `.ci/run` installs both and
 //! sets `REQUIRE_BROWSER=1`, which turns a missing browser into a failure.
-//! With `SUPPORTBOT_SCREENSHOTS=DIR` the pages are saved there (README's pictures).
+//! With `CONSOLE_SCREENSHOTS=DIR` the pages are saved there (README's pictures; not a `SUPPORTBOT_`
+//! name, which the bot would read as a setting).
 
 use crate::helpers::*;
 use crate::web_console::console;
@@ -69,7 +70,7 @@ async fn browser() -> Option<Browser> {
         .connect(&format!("http://127.0.0.1:{port}"))
         .await
         .expect("a browser session");
-    let shots = std::env::var_os("SUPPORTBOT_SCREENSHOTS").map(PathBuf::from);
+    let shots = std::env::var_os("CONSOLE_SCREENSHOTS").map(PathBuf::from);
     Some(Browser { client, _driver: driver, _profile: profile, shots })
 }
 

@@ -2,7 +2,10 @@
 //! guilds.members.read`), then the moderator rule the chat applies: a moderator role, or with the
 //! bot's token Manage Messages, Administrator or owning the server.
 
-use super::{CallFailure, Callback, Refused, call, encode, http_client, new_state, required_secret, spend_state, to_provider, with_query};
+use super::{
+    CallFailure, Callback, Refused, call, callback_url, encode, http_client, new_state, not_set_up, required_secret, spend_state, to_provider,
+    with_query,
+};
 use crate::config::Settings;
 use crate::store::WebUser;
 use crate::web::Console;
@@ -75,10 +78,6 @@ impl DiscordSignIn {
             bot,
             http: http_client()?,
         }))
-    }
-
-    fn redirect_uri(console: &Console) -> String {
-        format!("{}/console/auth/discord/callback", console.settings.base())
     }
 
     fn authorize(&self, state: &str, redirect_uri: &str) -> String {
@@ -212,26 +211,22 @@ struct Guild {
 
 /// `GET /console/auth/discord`: off to Discord.
 pub async fn begin(State(console): State<Arc<Console>>, peer: PeerAddr, headers: HeaderMap) -> Response {
-    let Some(discord) = &console.discord else {
-        return crate::web::signin::login_with(&console, Some("Sign-in with Discord is not set up here."), axum::http::StatusCode::NOT_FOUND);
-    };
+    let Some(discord) = &console.discord else { return not_set_up(&console, NAME) };
     match new_state(&console, PROVIDER, &headers, peer).await {
-        Ok(state) => to_provider(discord.authorize(&state, &DiscordSignIn::redirect_uri(&console))),
+        Ok(state) => to_provider(discord.authorize(&state, &callback_url(&console, PROVIDER))),
         Err(refused) => refused,
     }
 }
 
 /// `GET /console/auth/discord/callback`: back from Discord.
 pub async fn callback(State(console): State<Arc<Console>>, peer: PeerAddr, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    let Some(discord) = &console.discord else {
-        return crate::web::signin::login_with(&console, Some("Sign-in with Discord is not set up here."), axum::http::StatusCode::NOT_FOUND);
-    };
+    let Some(discord) = &console.discord else { return not_set_up(&console, NAME) };
     let q = Callback::parse(q.as_deref());
     let (code, _state) = match spend_state(&console, PROVIDER, NAME, &headers, peer, q).await {
         Ok(got) => got,
         Err(refused) => return refused,
     };
-    match discord.sign_in(&code, &DiscordSignIn::redirect_uri(&console)).await {
+    match discord.sign_in(&code, &callback_url(&console, PROVIDER)).await {
         Ok(user) => crate::web::session::start(&console, user, PROVIDER).await,
         Err(refused) => refused.page(&console),
     }

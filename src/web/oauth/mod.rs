@@ -227,6 +227,16 @@ fn with_query(base: &str, query: &str) -> String {
     format!("{base}{joiner}{query}")
 }
 
+/// Where `provider` sends the browser back: registered with the provider as the redirect URL.
+fn callback_url(console: &Console, provider: &str) -> String {
+    format!("{}/console/auth/{provider}/callback", console.settings.base())
+}
+
+/// The sign-in page, when this provider's sign-in is not configured.
+fn not_set_up(console: &Console, name: &str) -> Response {
+    login_with(console, Some(&format!("Sign-in with {name} is not set up here.")), StatusCode::NOT_FOUND)
+}
+
 /// Sends the browser to the provider.
 fn to_provider(url: String) -> Response {
     Redirect::to(&url).into_response()

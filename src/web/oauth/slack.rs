@@ -3,7 +3,9 @@
 //! the workspace must be `[web.slack] team` when that is set, and the member must be in
 //! `[slack] moderators`. The session is named by the Slack user id, as the chat names them.
 
-use super::{Callback, Refused, call, encode, http_client, new_state, required_secret, spend_state, to_provider, with_query};
+use super::{
+    Callback, Refused, call, callback_url, encode, http_client, new_state, not_set_up, required_secret, spend_state, to_provider, with_query,
+};
 use crate::config::Settings;
 use crate::store::WebUser;
 use crate::web::security::PeerAddr;
@@ -45,10 +47,6 @@ impl SlackSignIn {
             api_url: web.api_url.trim_end_matches('/').to_string(),
             http: http_client()?,
         }))
-    }
-
-    fn redirect_uri(console: &Console) -> String {
-        format!("{}/console/auth/slack/callback", console.settings.base())
     }
 
     fn authorize(&self, state: &str, redirect_uri: &str) -> String {
@@ -204,26 +202,22 @@ struct UserInfo {
 
 /// `GET /console/auth/slack`: off to Slack.
 pub async fn begin(State(console): State<Arc<Console>>, peer: PeerAddr, headers: HeaderMap) -> Response {
-    let Some(slack) = &console.slack else {
-        return crate::web::signin::login_with(&console, Some("Sign-in with Slack is not set up here."), axum::http::StatusCode::NOT_FOUND);
-    };
+    let Some(slack) = &console.slack else { return not_set_up(&console, NAME) };
     match new_state(&console, PROVIDER, &headers, peer).await {
-        Ok(state) => to_provider(slack.authorize(&state, &SlackSignIn::redirect_uri(&console))),
+        Ok(state) => to_provider(slack.authorize(&state, &callback_url(&console, PROVIDER))),
         Err(refused) => refused,
     }
 }
 
 /// `GET /console/auth/slack/callback`: back from Slack.
 pub async fn callback(State(console): State<Arc<Console>>, peer: PeerAddr, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    let Some(slack) = &console.slack else {
-        return crate::web::signin::login_with(&console, Some("Sign-in with Slack is not set up here."), axum::http::StatusCode::NOT_FOUND);
-    };
+    let Some(slack) = &console.slack else { return not_set_up(&console, NAME) };
     let q = Callback::parse(q.as_deref());
     let (code, state) = match spend_state(&console, PROVIDER, NAME, &headers, peer, q).await {
         Ok(got) => got,
         Err(refused) => return refused,
     };
-    let user = match slack.sign_in(&code, &state, &SlackSignIn::redirect_uri(&console)).await {
+    let user = match slack.sign_in(&code, &state, &callback_url(&console, PROVIDER)).await {
         Ok(user) => user,
         Err(refused) => return refused.page(&console),
     };
