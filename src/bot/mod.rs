@@ -6,6 +6,7 @@
 
 mod assignment;
 mod commands;
+pub mod console_digests;
 mod conversation;
 mod decision;
 mod detector_cache;
@@ -145,8 +146,8 @@ struct Shared {
     /// worker is woken (`github_due`) instead of waiting for its next tick.
     github_asked: std::sync::atomic::AtomicBool,
     github_due: tokio::sync::Notify,
-    /// The web console's digests of finished weeks, by their start.
-    console_digests: Mutex<HashMap<i64, web::ConsoleDigest>>,
+    /// The web console's digests of finished periods, by their (start, end) in seconds.
+    console_digests: Mutex<HashMap<(i64, i64), console_digests::ConsoleDigest>>,
 }
 
 /// A bounded memo of analyzed texts by id, each with a fingerprint of the text it was made

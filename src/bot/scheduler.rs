@@ -1,6 +1,7 @@
 //! The periodic jobs in one place. [`Scheduler::run_due`] runs, in order, every job that is due
 //! at `now`: questions whose window passed become tickets, events left unprocessed are resumed,
-//! the digest is queued when a period ended, and what is past its `[privacy]` time is removed. It is one plain call with the clock passed in,
+//! the digest is queued when a period ended, what is past its `[privacy]` time is removed, and
+//! the web console's past digests are computed ahead of a moderator asking. It is one plain call with the clock passed in,
 //! so tests run a tick without sleeping; `app::run` calls it on `[bot] tick` until stopped.
 
 use super::Bot;
@@ -19,6 +20,9 @@ pub enum Job {
     /// What is older than its `[privacy]` setting is removed, hourly, once across instances
     /// (`Bot::expire`).
     Retention,
+    /// One finished week the web console offers whose digest is not kept yet is computed, so
+    /// its page loads without a k-means run (`Bot::warm_console_digest`).
+    ConsoleDigests,
 }
 
 impl fmt::Display for Job {
@@ -28,6 +32,7 @@ impl fmt::Display for Job {
             Job::Resume => "resuming unprocessed events",
             Job::Digest => "posting the digest",
             Job::Retention => "removing what is past its retention time",
+            Job::ConsoleDigests => "computing the console's past digests",
         })
     }
 }
@@ -44,6 +49,8 @@ pub struct Due {
     pub digest_posted: bool,
     /// Rows the retention job removed or blanked (0 when another instance had it).
     pub expired: u64,
+    /// The Monday of the week whose console digest this run computed, if it did one.
+    pub console_week: Option<DateTime<Utc>>,
     pub failed: Vec<Job>,
 }
 
@@ -79,6 +86,10 @@ impl Scheduler {
         match bot.expire(&self.instance, now).await {
             Ok(counts) => due.expired = counts.map(|c| c.total()).unwrap_or(0),
             Err(e) => failed(&mut due, Job::Retention, &e),
+        }
+        match bot.warm_console_digest(now).await {
+            Ok(week) => due.console_week = week,
+            Err(e) => failed(&mut due, Job::ConsoleDigests, &e),
         }
         due
     }

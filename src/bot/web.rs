@@ -227,36 +227,3 @@ impl Bot {
         Ok(self.store.use_oauth_state(state_hash, provider, now).await?)
     }
 }
-
-/// A digest's figures and themes (None when the themes could not be found).
-pub type ConsoleDigest = (crate::domain::digest::DigestNumbers, Option<Vec<crate::domain::cluster::Theme>>);
-
-impl Bot {
-    /// The digest of [from, to) as the weekly post would have it; a finished period's is kept
-    /// (it no longer changes, and its themes cost a k-means run).
-    pub async fn console_digest(&self, from: DateTime<Utc>, to: DateTime<Utc>, now: DateTime<Utc>) -> BotResult<ConsoleDigest> {
-        let key = from.timestamp();
-        if to <= now
-            && let Some(hit) = self.shared.console_digests.lock().expect("digest memo poisoned").get(&key)
-        {
-            return Ok(hit.clone());
-        }
-        let digest = super::digest::digest(&self.store, self.embedder(), &self.shared.config, from, to, now).await?;
-        let themes = match digest.themes {
-            Ok(t) => t,
-            Err(e) => {
-                tracing::error!(error = %crate::telemetry::chain(e.as_ref()), "digest themes failed; the console shows the figures without them");
-                None
-            }
-        };
-        let made = (digest.numbers, themes);
-        if to <= now {
-            let mut memo = self.shared.console_digests.lock().expect("digest memo poisoned");
-            if memo.len() >= 64 {
-                memo.clear();
-            }
-            memo.insert(key, made.clone());
-        }
-        Ok(made)
-    }
-}

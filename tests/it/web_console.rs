@@ -8,6 +8,7 @@ use supportbot::bot::{Bot, BotConfig};
 use supportbot::config::{Settings, WebSettings};
 use supportbot::domain::message::ActionKind;
 use supportbot::domain::ticket::Status;
+use supportbot::store::privacy::Requester;
 use supportbot::store::{Store, WebSession, WebUser};
 
 /// The service with the console on, and a second bot on its database to make tickets with.
@@ -57,7 +58,9 @@ impl Console {
     /// The sign-in link the `console` command gives `name`, a moderator in the chat.
     pub async fn link_for(&self, name: &str) -> String {
         // Asked now: the service checks links against its own (wall) clock.
-        let mut ask = command(&format!("console-{name}"), 1, moderator(name), "console");
+        static ASKED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = ASKED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut ask = command(&format!("console-{name}-{n}"), 1, moderator(name), "console");
         ask.at = chrono::Utc::now();
         let actions = send(&self.bot, ask).await;
         let reply = actions.iter().find(|a| a.text.contains("/console/auth/link?token=")).expect("a sign-in link");
@@ -267,4 +270,47 @@ async fn console_is_refused_to_members_and_says_so_when_the_console_is_off() {
     let (plain, _db) = spawn_bot().await;
     let actions = send(&plain, command("c2", 1, moderator("alice"), "console")).await;
     assert!(actions[0].text.contains("not turned on") && !actions[0].text.contains("token="), "{}", actions[0].text);
+}
+
+#[tokio::test]
+async fn a_forgotten_moderator_is_signed_out_and_their_unused_links_die() {
+    let c = console(None).await;
+    let cookie = c.sign_in(&c.link_for("alice").await).await;
+    let unused = c.link_for("alice").await;
+    let bob = c.sign_in(&c.link_for("bob").await).await;
+    assert_eq!(c.get("/console", &cookie).await.status(), 200);
+
+    let counts = c.bot.forget("test", "U-alice", None, Requester::Operator, None, chrono::Utc::now()).await.unwrap();
+    assert!(counts.total() > 0, "the member's messages went: {counts:?}");
+    let r = c.get("/console", &cookie).await;
+    assert_eq!((r.status(), r.headers()["location"].to_str().unwrap()), (reqwest::StatusCode::SEE_OTHER, "/console/login"));
+    let token = unused.split("token=").nth(1).unwrap();
+    let r = c.http.post(c.url("/console/auth/link")).form(&[("token", token)]).send().await.unwrap();
+    assert_eq!(r.status(), 403, "a link minted before the forget signs nobody in");
+    assert_eq!(c.get("/console", &bob).await.status(), 200, "another moderator stays signed in");
+    c.shutdown().await;
+}
+
+#[tokio::test]
+async fn retention_purges_expired_sessions_links_and_oauth_states_and_keeps_live_ones() {
+    let (bot, _db) = spawn_bot().await;
+    let s = bot.store();
+    let t0 = at(0);
+    let who = WebUser { platform: "test".into(), user_id: "U-alice".into(), user_name: "alice".into() };
+    let session = |minutes| WebSession { user: who.clone(), csrf: "c".into(), via: "link".into(), expires_at: at(minutes) };
+    s.create_web_session("old-session", &session(60), t0).await.unwrap();
+    s.create_web_session("live-session", &session(600), t0).await.unwrap();
+    s.create_login_link("old-link", &who, t0, at(10)).await.unwrap();
+    s.create_login_link("live-link", &who, t0, at(600)).await.unwrap();
+    s.create_oauth_state("old-state", "discord", t0, at(10)).await.unwrap();
+    s.create_oauth_state("live-state", "discord", t0, at(600)).await.unwrap();
+
+    assert!(bot.expire("i1", at(120)).await.unwrap().is_some(), "this instance ran retention");
+    // Asked as of before they expired: the expired rows are gone, not just hidden by the clock.
+    assert_eq!(s.web_session("old-session", t0).await.unwrap(), None);
+    assert!(s.web_session("live-session", t0).await.unwrap().is_some());
+    assert_eq!(s.use_login_link("old-link", t0).await.unwrap(), None);
+    assert_eq!(s.use_login_link("live-link", t0).await.unwrap(), Some(who.clone()));
+    assert!(!s.use_oauth_state("old-state", "discord", t0).await.unwrap());
+    assert!(s.use_oauth_state("live-state", "discord", t0).await.unwrap());
 }

@@ -4,7 +4,7 @@
 
 use crate::fake_discord::FakeDiscord;
 use crate::fake_slack::FakeSlack;
-use crate::helpers::{Running, run_service, sqlite_db};
+use crate::helpers::{Running, TestDb, run_service, sqlite_db};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -519,9 +519,15 @@ async fn with_the_bot_token_manage_messages_and_the_owner_make_moderators() {
 // ---- Slack ----
 
 async fn run_with_slack(oidc: &FakeSlackOidc, chat: &FakeSlack) -> Running {
-    let slack = crate::slack::slack_settings(chat, SlackMode::Http); // moderators: U0MIA
+    run_with_slack_on(sqlite_db(), oidc, chat, &["U0MIA"]).await
+}
+
+/// The service on `db`, with `moderators` as `[slack] moderators`.
+async fn run_with_slack_on(db: TestDb, oidc: &FakeSlackOidc, chat: &FakeSlack, moderators: &[&str]) -> Running {
+    let mut slack = crate::slack::slack_settings(chat, SlackMode::Http);
+    slack.moderators = moderators.iter().map(|m| m.to_string()).collect();
     let web = web_with(None, Some(oidc.settings()));
-    run_service(sqlite_db(), |s| {
+    run_service(db, |s| {
         s.slack = Some(slack);
         s.web = Some(web);
     })
@@ -588,5 +594,27 @@ async fn slack_failures_and_foreign_id_tokens_are_refused() {
     // A forged state.
     let code = oidc.authorize("U0MIA", "T0TEAM", "n");
     assert_refused(&open(&service, &callback("slack", &code, "made-up"), None).await, 403, "expired or was already used");
+    service.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_slack_moderator_taken_off_the_list_is_refused_with_the_session_they_had() {
+    let (oidc, chat) = (FakeSlackOidc::start().await, FakeSlack::start().await);
+    let db = sqlite_db();
+    let mut service = run_with_slack_on(db.shared(), &oidc, &chat, &["U0MIA", "U0ANN"]).await;
+    let (mia, ann) = (slack_sign_in(&service, &oidc, "U0MIA", "T0TEAM").await, slack_sign_in(&service, &oidc, "U0ANN", "T0TEAM").await);
+    let (mia, ann) = (mia.session().unwrap(), ann.session().unwrap());
+    assert_eq!(open(&service, "/console", Some(&ann)).await.status, 200);
+    service.shutdown().await;
+
+    // The operator takes U0ANN off `[slack] moderators` and restarts: her cookie, still live
+    // in the database, no longer opens anything; U0MIA's still does.
+    let mut service = run_with_slack_on(db.shared(), &oidc, &chat, &["U0MIA"]).await;
+    let refused = open(&service, "/console", Some(&ann)).await;
+    assert_eq!((refused.status, refused.location.as_str()), (303, "/console/login"), "{}", refused.body);
+    assert_eq!(open(&service, "/console/faq", Some(&ann)).await.status, 303);
+    assert_eq!(open(&service, "/console", Some(&mia)).await.status, 200);
+    let again = slack_sign_in(&service, &oidc, "U0ANN", "T0TEAM").await;
+    assert_refused(&again, 403, "is not one of this community");
     service.shutdown().await;
 }

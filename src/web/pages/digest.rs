@@ -2,12 +2,13 @@
 //! week's digest does not change, so it is computed once (its themes cost a k-means run).
 
 use super::{frame, render, unavailable};
+use crate::bot::console_digests::{offered_weeks, week_start};
 use crate::web::Console;
 use crate::web::session::Moderator;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use minijinja::{Value, context};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -19,12 +20,13 @@ pub struct WeekQuery {
     week: String,
 }
 
-/// The week [from, from + 7 days) asked for, starting on a Monday (00:00 UTC).
+/// The week [from, from + 7 days) asked for, starting on a Monday (00:00 UTC); by default the
+/// last finished one.
 fn week_of(q: &WeekQuery, now: DateTime<Utc>) -> DateTime<Utc> {
-    let this_monday = now.date_naive() - Duration::days(now.weekday().num_days_from_monday() as i64);
-    let day = NaiveDate::parse_from_str(q.week.trim(), "%Y-%m-%d").unwrap_or(this_monday - Duration::days(7));
-    let monday = day - Duration::days(day.weekday().num_days_from_monday() as i64);
-    monday.and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or(now)
+    match NaiveDate::parse_from_str(q.week.trim(), "%Y-%m-%d") {
+        Ok(day) => week_start(day),
+        Err(_) => week_start(now.date_naive()) - Duration::days(7),
+    }
 }
 
 pub async fn page(State(console): State<Arc<Console>>, who: Moderator, headers: HeaderMap, Query(q): Query<WeekQuery>) -> Response {
@@ -34,12 +36,10 @@ pub async fn page(State(console): State<Arc<Console>>, who: Moderator, headers: 
         Ok(d) => d,
         Err(e) => return unavailable(&console, &e),
     };
-    let this_monday = week_of(&WeekQuery { week: now.date_naive().to_string() }, now);
-    let weeks: Vec<Value> = (0..12)
-        .map(|i| {
-            let start = this_monday - Duration::days(7 * i);
-            context! { week => start.date_naive().to_string(), current => start == from, this_week => i == 0 }
-        })
+    let weeks: Vec<Value> = offered_weeks(now)
+        .into_iter()
+        .enumerate()
+        .map(|(i, start)| context! { week => start.date_naive().to_string(), current => start == from, this_week => i == 0 })
         .collect();
     let ctx = context! {
         week => from.date_naive().to_string(), until => (from + Duration::days(6)).date_naive().to_string(),
