@@ -26,7 +26,7 @@ const BODY_WEIGHT: f32 = 0.5;
 /// Phrasings asked back to fit the calibration, at most; it bounds the cost of refitting a large
 /// FAQ. Three parameters need far fewer, but the fit varies with which phrasings are asked: on
 /// BANKING77's FAQ (620 phrasings) asking every other one (the cap was 400) answered 0.393 of the
-/// questions at precision 0.950, asking all of them 0.418 at 0.950 (BENCHMARKS.md, "Confidence").
+/// questions at precision 0.950, asking all of them 0.414 (BENCHMARKS.md, "FAQ answering").
 const CALIBRATION_QUESTIONS: usize = 1_000;
 /// Repeat questions (phrasings of entries that have others) needed before the FAQ is fitted:
 /// questions without an entry alone only say when answers are wrong, never when they are right,
