@@ -122,8 +122,8 @@ fn find_themes(
     min_users: usize,
     top: usize,
 ) -> anyhow::Result<Option<Vec<Theme>>> {
-    let mut analyzer = text::keyword_analyzer();
-    let tokens: Vec<Vec<String>> = texts.iter().map(|t| text::tokens(&mut analyzer, t)).collect();
+    let analyzer = text::keyword_analyzer();
+    let tokens: Vec<Vec<String>> = texts.iter().map(|t| text::tokens(&analyzer, t)).collect();
     let earlier: Vec<&str> = earlier.iter().map(String::as_str).collect();
     let (vectors, before, words) = match model {
         Some(model) => (model.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>())?, model.embed(&earlier)?, None),
@@ -134,8 +134,8 @@ fn find_themes(
             let Some(mut all) = crate::domain::tfidf::tfidf_for_texts(both) else { return Ok(Some(Vec::new())) };
             let before = all.split_off(texts.len());
             // All of each message's words, for how alike a theme's messages are.
-            let mut stemmer = text::analyzer();
-            (all, before, Some(texts.iter().map(|t| text::tokens(&mut stemmer, t)).collect::<Vec<_>>()))
+            let stemmer = text::analyzer();
+            (all, before, Some(texts.iter().map(|t| text::tokens(&stemmer, t)).collect::<Vec<_>>()))
         }
     };
     let input = ThemeInput { texts, tokens: &tokens, vectors: &vectors, authors, previous: &before, words: words.as_deref() };

@@ -18,7 +18,9 @@ pub enum IndexError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("could not build the FAQ index")]
-    Index(#[from] tantivy::TantivyError),
+    Index(#[from] crate::domain::faq_index::VectorCountMismatch),
+    #[error("building the FAQ index stopped")]
+    Interrupted(#[from] tokio::task::JoinError),
 }
 
 /// The index the bot matches on, and what it was built from.
@@ -186,9 +188,7 @@ async fn build_index(
     };
     let started = std::time::Instant::now();
     let refit = fitted.is_none();
-    let index = tokio::task::spawn_blocking(move || FaqIndex::build_with(entries, vectors, fitted))
-        .await
-        .map_err(|e| tantivy::TantivyError::InternalError(e.to_string()))??;
+    let index = tokio::task::spawn_blocking(move || FaqIndex::build_with(entries, vectors, fitted)).await??;
     let c = index.calibration();
     tracing::info!(
         ms = started.elapsed().as_millis() as u64,

@@ -43,8 +43,8 @@ impl Bot {
         {
             return Ok(None);
         }
-        let mut analyzer = text::analyzer();
-        let mut analyze = |question: &str| text::tokens(&mut analyzer, &text::truncate_chars(question, super::MAX_ANALYZED_CHARS));
+        let analyzer = text::analyzer();
+        let analyze = |question: &str| text::tokens(&analyzer, &text::truncate_chars(question, super::MAX_ANALYZED_CHARS));
         let asked = analyze(req.question);
         let candidates: Vec<(i64, Arc<Vec<String>>)> =
             active.iter().map(|(id, _, _, question)| (*id, self.shared.ticket_tokens.get_or_insert(*id, question, || analyze(question)))).collect();

@@ -1,4 +1,4 @@
-//! The FAQ search index: tantivy (BM25) finds candidate entries by their words and, when
+//! The FAQ search index: BM25 (`bm25`) finds candidate entries by their words and, when
 //! sentence embeddings are given, every entry is also scored by meaning; `ranking` turns the
 //! evidence into a score, and a `calibration` fitted on this FAQ's own phrasings turns the best
 //! score into a confidence in [0, 1].
@@ -8,16 +8,12 @@
 //! closest phrasing (its question or an alternative): 1.0 for the same words, falling as either
 //! side brings words the other lacks. Without embeddings, that is the confidence.
 
+use super::bm25::Bm25;
 use super::calibration::{Calibration, Evidence};
 use super::faq::FaqEntry;
 use super::ranking;
-use super::text::{self, ANALYZER_NAME};
+use super::text::{self, Analyzer};
 use std::collections::HashMap;
-use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions};
-use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{Index, IndexReader, TantivyDocument, Term};
 
 /// How many BM25 hits are re-scored: enough to hold every phrasing of the top entries.
 const CANDIDATES: usize = 40;
@@ -32,6 +28,14 @@ const CALIBRATION_QUESTIONS: usize = 1_000;
 /// questions without an entry alone only say when answers are wrong, never when they are right,
 /// so an FAQ of single-phrasing entries keeps the prior.
 const MIN_REPEAT_QUESTIONS: usize = 100;
+
+/// Vectors given for an index that are not one per phrasing.
+#[derive(Debug, thiserror::Error)]
+#[error("{vectors} vectors for {phrasings} phrasings")]
+pub struct VectorCountMismatch {
+    pub vectors: usize,
+    pub phrasings: usize,
+}
 
 /// A ranked FAQ entry for one query.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,9 +85,9 @@ impl HeldOut {
 pub struct FaqIndex {
     entries: Vec<FaqEntry>,
     docs: Vec<Doc>,
-    reader: IndexReader,
-    text: Field,
-    analyzer: TextAnalyzer,
+    /// BM25 over every doc (phrasings and bodies), numbered as `docs`: the candidates.
+    full_text: Bm25,
+    analyzer: Analyzer,
     /// Inverse document frequency over phrasing docs, for the confidence's term weights.
     idf: HashMap<String, f32>,
     phrasing_count: usize,
@@ -122,57 +126,27 @@ pub fn phrasing_texts(entries: &[FaqEntry]) -> Vec<String> {
 impl FaqIndex {
     /// Builds the index and fits its calibration on it. `vectors`, when given, holds one
     /// embedding per [`phrasing_texts`] entry.
-    pub fn build(entries: Vec<FaqEntry>, vectors: Option<Vec<Vec<f32>>>) -> tantivy::Result<Self> {
+    pub fn build(entries: Vec<FaqEntry>, vectors: Option<Vec<Vec<f32>>>) -> Result<Self, VectorCountMismatch> {
         Self::build_with(entries, vectors, None)
     }
 
     /// Builds the index with `fitted`'s calibrations when given (they must be for the same
     /// kind of index: with vectors or without), else fits them.
-    pub fn build_with(entries: Vec<FaqEntry>, vectors: Option<Vec<Vec<f32>>>, fitted: Option<Fitted>) -> tantivy::Result<Self> {
+    pub fn build_with(entries: Vec<FaqEntry>, vectors: Option<Vec<Vec<f32>>>, fitted: Option<Fitted>) -> Result<Self, VectorCountMismatch> {
         let phrasings = entries.iter().map(|e| e.phrasings().count()).sum::<usize>();
         if vectors.as_ref().is_some_and(|v| v.len() != phrasings) {
-            return Err(tantivy::TantivyError::InvalidArgument(format!(
-                "{} vectors for {phrasings} phrasings",
-                vectors.map(|v| v.len()).unwrap_or_default()
-            )));
+            return Err(VectorCountMismatch { vectors: vectors.map(|v| v.len()).unwrap_or_default(), phrasings });
         }
-        let mut schema = Schema::builder();
-        let text = schema.add_text_field(
-            "text",
-            TextOptions::default()
-                .set_indexing_options(TextFieldIndexing::default().set_tokenizer(ANALYZER_NAME).set_index_option(IndexRecordOption::WithFreqs)),
-        );
-        let slot = schema.add_u64_field("slot", NumericOptions::default().set_fast());
-        let index = Index::create_in_ram(schema.build());
-        let mut analyzer = text::analyzer();
-        index.tokenizers().register(ANALYZER_NAME, analyzer.clone());
-
+        let analyzer = text::analyzer();
+        let mut phrasing_number = 0..;
         let mut docs = Vec::new();
         for (i, e) in entries.iter().enumerate() {
             for phrasing in e.phrasings() {
-                docs.push((i, false, phrasing.to_string()));
+                docs.push(Doc { entry: i, phrasing: phrasing_number.next(), tokens: analyzer.tokens(phrasing) });
             }
-            docs.push((i, true, format!("{} {}", e.answer, e.tags.join(" "))));
+            docs.push(Doc { entry: i, phrasing: None, tokens: analyzer.tokens(&format!("{} {}", e.answer, e.tags.join(" "))) });
         }
-        let mut writer = index.writer_with_num_threads(1, 15_000_000)?;
-        for (n, (_, _, body)) in docs.iter().enumerate() {
-            let mut doc = TantivyDocument::default();
-            doc.add_text(text, body);
-            doc.add_u64(slot, n as u64);
-            writer.add_document(doc)?;
-        }
-        writer.commit()?;
-        let reader = index.reader()?;
-
-        let mut phrasing_number = 0..;
-        let docs: Vec<Doc> = docs
-            .into_iter()
-            .map(|(entry, is_body, body)| Doc {
-                entry,
-                phrasing: if is_body { None } else { phrasing_number.next() },
-                tokens: text::tokens(&mut analyzer, &body),
-            })
-            .collect();
+        let full_text = Bm25::new(docs.iter().map(|d| d.tokens.as_slice()));
         let mut df: HashMap<String, usize> = HashMap::new();
         for d in docs.iter().filter(|d| d.phrasing.is_some()) {
             let mut unique: Vec<&String> = d.tokens.iter().collect();
@@ -186,8 +160,7 @@ impl FaqIndex {
         let mut index = FaqIndex {
             entries,
             docs,
-            reader,
-            text,
+            full_text,
             analyzer,
             idf,
             phrasing_count: phrasings,
@@ -284,7 +257,7 @@ impl FaqIndex {
     /// The best `limit` entries for `query`, most confident first. `query_vector` is the
     /// query's embedding; without it (or without entry vectors) only words are compared.
     pub fn search(&self, query: &str, query_vector: Option<&[f32]>, limit: usize) -> Vec<FaqMatch> {
-        let query_tokens = text::tokens(&mut self.analyzer.clone(), query);
+        let query_tokens = self.analyzer.tokens(query);
         let ranked = self.ranked(&query_tokens, query_vector, HeldOut::Nothing);
         let calibration = match (self.meaning_calibration, query_vector) {
             (Some(meaning), Some(_)) => meaning,
@@ -367,26 +340,7 @@ impl FaqIndex {
     }
 
     fn candidate_slots(&self, query_tokens: &[String], limit: usize) -> Vec<usize> {
-        let mut unique: Vec<&String> = query_tokens.iter().collect();
-        unique.sort();
-        unique.dedup();
-        let clauses: Vec<(Occur, Box<dyn Query>)> = unique
-            .into_iter()
-            .map(|t| {
-                let term = Term::from_field_text(self.text, t);
-                (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn Query>)
-            })
-            .collect();
-        let searcher = self.reader.searcher();
-        let Ok(hits) = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit).order_by_score()) else {
-            return Vec::new();
-        };
-        hits.into_iter()
-            .filter_map(|(_, addr)| {
-                let column = searcher.segment_reader(addr.segment_ord).fast_fields().u64("slot").ok()?;
-                column.first(addr.doc_id).map(|s| s as usize)
-            })
-            .collect()
+        self.full_text.top(query_tokens, limit)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Plain-Rust rules: no I/O, no clock, no SQL. Time and inputs come in as arguments.
 
+pub mod bm25;
 pub mod calibration;
 pub mod cluster;
 pub mod command;

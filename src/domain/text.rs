@@ -1,14 +1,11 @@
 //! Text analysis shared by the FAQ index, ticket linking and clustering: one analyzer,
 //! so "the same words" means the same thing everywhere.
 
-use std::collections::HashMap;
-use tantivy::tokenizer::{Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer};
-
-/// Name under which [`analyzer`] is registered in tantivy indexes.
-pub const ANALYZER_NAME: &str = "supportbot_en";
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, LazyLock};
 
 /// Words that say how something is asked, not what it is about. The Snowball English list
-/// (tantivy's English default is Lucene's 33 words, which keeps "how", "do", "i", "my") plus the
+/// (Lucene's English default is 33 words, which keeps "how", "do", "i", "my") plus the
 /// fragments its tokenizer makes of contractions and a few chat fillers.
 #[rustfmt::skip]
 const STOP_WORDS: &[&str] = &[
@@ -28,33 +25,48 @@ const STOP_WORDS: &[&str] = &[
     "pls", "plz", "hi", "hello", "hey", "thanks", "thank", "u", "ur", "im", "way", "possible",
 ];
 
+/// Longer "words" (hashes, base64, URLs without separators) are dropped, not indexed.
+const MAX_WORD_BYTES: usize = 40;
+
+static STOP_SET: LazyLock<Arc<HashSet<&'static str>>> = LazyLock::new(|| Arc::new(STOP_WORDS.iter().copied().collect()));
+
+/// Splits text into words (runs of letters and digits), lower-cases them, drops stop words and,
+/// for [`analyzer`], reduces them to their Snowball English stem ("crashes", "crashing" → "crash").
+#[derive(Clone)]
+pub struct Analyzer {
+    stop_words: Arc<HashSet<&'static str>>,
+    stemmer: Option<frostem::Stemmer>,
+}
+
+impl Analyzer {
+    /// The analyzed tokens of `text`, in order, duplicates included.
+    pub fn tokens(&self, text: &str) -> Vec<String> {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|word| !word.is_empty() && word.len() < MAX_WORD_BYTES)
+            .filter_map(|word| {
+                let lower = if word.is_ascii() { word.to_ascii_lowercase() } else { word.chars().flat_map(char::to_lowercase).collect() };
+                if self.stop_words.contains(lower.as_str()) {
+                    return None;
+                }
+                Some(self.stemmer.map(|s| s.stem(&lower).into_owned()).unwrap_or(lower))
+            })
+            .collect()
+    }
+}
+
 /// Lower-cased, stop-word-free, stemmed English tokens.
-pub fn analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser)
-        .filter(StopWordFilter::remove(STOP_WORDS.iter().map(|w| w.to_string())))
-        .filter(Stemmer::new(Language::English))
-        .build()
+pub fn analyzer() -> Analyzer {
+    Analyzer { stop_words: STOP_SET.clone(), stemmer: Some(frostem::Stemmer::new(frostem::Algorithm::English)) }
 }
 
 /// Lower-cased words without stop words, unstemmed: for keywords people read.
-pub fn keyword_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser)
-        .filter(StopWordFilter::remove(STOP_WORDS.iter().map(|w| w.to_string())))
-        .build()
+pub fn keyword_analyzer() -> Analyzer {
+    Analyzer { stop_words: STOP_SET.clone(), stemmer: None }
 }
 
 /// Runs `text` through `analyzer`, keeping every token (duplicates included).
-pub fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
-    let mut stream = analyzer.token_stream(text);
-    let mut out = Vec::new();
-    while stream.advance() {
-        out.push(stream.token().text.clone());
-    }
-    out
+pub fn tokens(analyzer: &Analyzer, text: &str) -> Vec<String> {
+    analyzer.tokens(text)
 }
 
 /// Term counts of a token list.
@@ -129,6 +141,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn words_are_split_on_anything_but_letters_and_digits_lower_cased_and_overlong_ones_dropped() {
+        let long = "x".repeat(40);
+        assert_eq!(keyword_analyzer().tokens(&format!("ÉCOLE v2.1/ARM64 {long} café-crash")), vec!["école", "v2", "1", "arm64", "café", "crash"]);
+        assert_eq!(analyzer().tokens("The builds are CRASHING on arm64!"), vec!["build", "crash", "arm64"]);
+    }
+
+    #[test]
     fn long_messages_split_at_line_breaks_within_the_limit() {
         let text = format!("{}\n{}\n{}", "a".repeat(8), "b".repeat(8), "c".repeat(25));
         let pieces = split_message(&text, 20);
@@ -138,7 +157,7 @@ mod tests {
     }
 
     fn toks(text: &str) -> Vec<String> {
-        tokens(&mut analyzer(), text)
+        tokens(&analyzer(), text)
     }
 
     #[test]

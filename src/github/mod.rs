@@ -1,4 +1,4 @@
-//! GitHub: tickets become issues (the worker, through octocrab) and closed issues resolve their
+//! GitHub: tickets become issues (the worker, over its REST API) and closed issues resolve their
 //! tickets (the webhook). The core's side is `bot::github`.
 
 pub mod client;

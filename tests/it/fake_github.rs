@@ -18,6 +18,8 @@ pub enum Trouble {
     Status(u16),
     /// GitHub opens the issue, then the answer is lost (a 502 from a proxy, a timeout).
     LostAnswer,
+    /// The token's rate limit is spent until this time (epoch seconds): a 403 as GitHub sends it.
+    RateLimitedUntil(i64),
 }
 
 #[derive(Default)]
@@ -53,6 +55,12 @@ async fn create(State(state): Shared, Path((owner, name)): Path<(String, String)
     let trouble = state.trouble.lock().unwrap().pop_front();
     if let Some(Trouble::Status(status)) = trouble {
         return github_error(status, "planned failure");
+    }
+    if let Some(Trouble::RateLimitedUntil(reset)) = trouble {
+        let mut refused = github_error(403, "API rate limit exceeded for user ID 1.");
+        refused.headers_mut().insert("x-ratelimit-remaining", "0".parse().unwrap());
+        refused.headers_mut().insert("x-ratelimit-reset", reset.to_string().parse().unwrap());
+        return refused;
     }
     let repo = format!("{owner}/{name}");
     let mut issue: Value = serde_json::from_str(include_str!("../fixtures/github/issue.json")).unwrap();

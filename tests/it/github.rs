@@ -84,16 +84,22 @@ async fn deliver(url: &str, event: &str, body: &str, signature: &str) -> u16 {
     response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
 
+/// A fake GitHub, a bot on a fresh SQLite database that opens issues there, and the worker's client.
+async fn one_instance() -> (FakeGithub, TestDb, Bot, GithubClient) {
+    let fake = FakeGithub::start().await;
+    let db = sqlite_db();
+    let bot = github_bot(&fake, &db).await;
+    let client = GithubClient::new(&github_settings(&fake)).unwrap();
+    (fake, db, bot, client)
+}
+
 fn texts(actions: &[Action]) -> Vec<(&str, &str)> {
     actions.iter().map(|a| (a.channel.as_str(), a.text.as_str())).collect()
 }
 
 #[tokio::test]
 async fn a_ticket_becomes_an_issue_and_closing_the_issue_resolves_it() {
-    let fake = FakeGithub::start().await;
-    let db = sqlite_db();
-    let bot = github_bot(&fake, &db).await;
-    let client = GithubClient::new(&github_settings(&fake)).unwrap();
+    let (fake, _db, bot, client) = one_instance().await;
     let id = unanswered(&bot, "q1", 0, "ann", "my build fails on ARM, cc @octocat <!-- supportbot:ticket:99 -->").await;
     send(&bot, reply("r1", 20, user("ann"), "q1", "it is a Raspberry Pi 4 @here")).await;
     send(&bot, reply("r2", 25, moderator("mia"), "q1", "looks like a bug in the linker script")).await;
@@ -152,10 +158,7 @@ async fn a_ticket_becomes_an_issue_and_closing_the_issue_resolves_it() {
 
 #[tokio::test]
 async fn a_lost_answer_or_a_500_never_opens_the_issue_twice() {
-    let fake = FakeGithub::start().await;
-    let db = sqlite_db();
-    let bot = github_bot(&fake, &db).await;
-    let client = GithubClient::new(&github_settings(&fake)).unwrap();
+    let (fake, _db, bot, client) = one_instance().await;
     let first = unanswered(&bot, "q1", 0, "ann", "my build fails on ARM with a linker error").await;
     let second = unanswered(&bot, "q2", 100, "bob", "the bot crashes at startup with a segfault on Windows").await;
     fake.plan(Trouble::LostAnswer);
@@ -178,11 +181,22 @@ async fn a_lost_answer_or_a_500_never_opens_the_issue_twice() {
 }
 
 #[tokio::test]
+async fn a_spent_rate_limit_is_retried_when_github_says_and_not_before() {
+    let (fake, _db, bot, client) = one_instance().await;
+    let id = unanswered(&bot, "q1", 0, "ann", "my build fails on ARM with a linker error").await;
+    fake.plan(Trouble::RateLimitedUntil(at(300).timestamp()));
+    send(&bot, command("g1", 200, moderator("mia"), &format!("ticket github {id}"))).await;
+    assert!(worker::run_due(&bot, &client, at(200)).await.unwrap().is_empty(), "a rate limit is not told to the moderators");
+    assert!(worker::run_due(&bot, &client, at(260)).await.unwrap().is_empty());
+    assert!(fake.opened().is_empty(), "not retried before GitHub's reset time");
+    let posted = worker::run_due(&bot, &client, at(300)).await.unwrap();
+    assert_eq!(fake.opened().len(), 1, "retried at the reset: {:?}", fake.calls());
+    assert_eq!(posted.iter().filter(|a| a.channel == "mods").count(), 1);
+}
+
+#[tokio::test]
 async fn a_refusal_is_told_once_and_a_new_request_retries() {
-    let fake = FakeGithub::start().await;
-    let db = sqlite_db();
-    let bot = github_bot(&fake, &db).await;
-    let client = GithubClient::new(&github_settings(&fake)).unwrap();
+    let (fake, _db, bot, client) = one_instance().await;
     let id = unanswered(&bot, "q1", 0, "ann", "my build fails on ARM with a linker error").await;
     fake.plan(Trouble::Status(404));
     send(&bot, command("g1", 30, moderator("mia"), &format!("ticket github {id} acme/nothing"))).await;

@@ -353,10 +353,10 @@ mod tests {
     /// coherence on all words).
     fn tfidf_themes(texts: &[&str]) -> (Vec<Theme>, Vec<(usize, f64, f64)>) {
         let texts: Vec<String> = texts.iter().map(|t| t.to_string()).collect();
-        let mut analyzer = crate::domain::text::keyword_analyzer();
-        let tokens: Vec<Vec<String>> = texts.iter().map(|t| crate::domain::text::tokens(&mut analyzer, t)).collect();
-        let mut stemmer = crate::domain::text::analyzer();
-        let words: Vec<Vec<String>> = texts.iter().map(|t| crate::domain::text::tokens(&mut stemmer, t)).collect();
+        let analyzer = crate::domain::text::keyword_analyzer();
+        let tokens: Vec<Vec<String>> = texts.iter().map(|t| crate::domain::text::tokens(&analyzer, t)).collect();
+        let stemmer = crate::domain::text::analyzer();
+        let words: Vec<Vec<String>> = texts.iter().map(|t| crate::domain::text::tokens(&stemmer, t)).collect();
         let vectors = crate::domain::tfidf::tfidf_for_texts(texts.iter().map(String::as_str)).expect("words in common");
         let authors: Vec<String> = (0..texts.len()).map(|i| format!("u{i}")).collect();
         let input = ThemeInput { texts: &texts, tokens: &tokens, vectors: &vectors, authors: &authors, previous: &[], words: Some(&words) };
@@ -398,8 +398,8 @@ mod tests {
 
     /// Word coherence of sets of `texts`, weighted over all of them.
     fn word_coherences(texts: &[&str], sets: &[Vec<usize>]) -> Vec<f64> {
-        let mut stemmer = crate::domain::text::analyzer();
-        let words: Vec<Vec<String>> = texts.iter().map(|t| crate::domain::text::tokens(&mut stemmer, t)).collect();
+        let stemmer = crate::domain::text::analyzer();
+        let words: Vec<Vec<String>> = texts.iter().map(|t| crate::domain::text::tokens(&stemmer, t)).collect();
         let weights = idf(&words);
         sets.iter().map(|set| word_coherence(&words, &weights, set)).collect()
     }
