@@ -123,7 +123,7 @@ fn find_themes(
     top: usize,
 ) -> anyhow::Result<Option<Vec<Theme>>> {
     let analyzer = text::keyword_analyzer();
-    let tokens: Vec<Vec<String>> = texts.iter().map(|t| text::tokens(&analyzer, t)).collect();
+    let tokens: Vec<Vec<String>> = texts.iter().map(|t| analyzer.tokens(t)).collect();
     let earlier: Vec<&str> = earlier.iter().map(String::as_str).collect();
     let (vectors, before, words) = match model {
         Some(model) => (model.embed(&texts.iter().map(String::as_str).collect::<Vec<_>>())?, model.embed(&earlier)?, None),
@@ -135,7 +135,7 @@ fn find_themes(
             let before = all.split_off(texts.len());
             // All of each message's words, for how alike a theme's messages are.
             let stemmer = text::analyzer();
-            (all, before, Some(texts.iter().map(|t| text::tokens(&stemmer, t)).collect::<Vec<_>>()))
+            (all, before, Some(texts.iter().map(|t| stemmer.tokens(t)).collect::<Vec<_>>()))
         }
     };
     let input = ThemeInput { texts, tokens: &tokens, vectors: &vectors, authors, previous: &before, words: words.as_deref() };

@@ -44,7 +44,7 @@ impl Bot {
             return Ok(None);
         }
         let analyzer = text::analyzer();
-        let analyze = |question: &str| text::tokens(&analyzer, &text::truncate_chars(question, super::MAX_ANALYZED_CHARS));
+        let analyze = |question: &str| analyzer.tokens(&text::truncate_chars(question, super::MAX_ANALYZED_CHARS));
         let asked = analyze(req.question);
         let candidates: Vec<(i64, Arc<Vec<String>>)> =
             active.iter().map(|(id, _, _, question)| (*id, self.shared.ticket_tokens.get_or_insert(*id, question, || analyze(question)))).collect();

@@ -13,8 +13,15 @@ const B: f32 = 0.75;
 pub struct Bm25 {
     /// For each term, the documents containing it and how often.
     postings: HashMap<String, Vec<(usize, f32)>>,
-    lengths: Vec<f32>,
-    average_length: f32,
+    /// Each document's length normalisation, `K1 * (1 - B + B * length / average length)`.
+    norms: Vec<f32>,
+}
+
+/// BM25's inverse document frequency of a term in `containing` of `docs` documents: always
+/// positive, large for rare terms.
+pub fn idf(docs: usize, containing: usize) -> f32 {
+    let (n, df) = (docs as f32, containing as f32);
+    (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
 }
 
 impl Bm25 {
@@ -31,14 +38,10 @@ impl Bm25 {
                 postings.entry(term.to_string()).or_default().push((doc, tf));
             }
         }
-        let average_length = if lengths.is_empty() { 0.0 } else { lengths.iter().sum::<f32>() / lengths.len() as f32 };
-        Bm25 { postings, lengths, average_length }
-    }
-
-    /// Inverse document frequency: always positive, large for rare terms.
-    fn idf(&self, containing: usize) -> f32 {
-        let (n, df) = (self.lengths.len() as f32, containing as f32);
-        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+        let average = lengths.iter().sum::<f32>() / lengths.len().max(1) as f32;
+        // An index of empty documents has no postings, so its norms are never read.
+        let norms = lengths.iter().map(|l| K1 * (1.0 - B + B * l / average)).collect();
+        Bm25 { postings, norms }
     }
 
     /// The `limit` best documents for `terms` (each counted once), best first; only documents
@@ -55,10 +58,9 @@ impl Bm25 {
         let mut scores: HashMap<usize, f32> = HashMap::new();
         for term in unique {
             let Some(docs) = self.postings.get(term) else { continue };
-            let idf = self.idf(docs.len());
+            let idf = idf(self.norms.len(), docs.len());
             for &(doc, tf) in docs {
-                let norm = K1 * (1.0 - B + B * self.lengths[doc] / self.average_length.max(f32::MIN_POSITIVE));
-                *scores.entry(doc).or_default() += idf * tf * (K1 + 1.0) / (tf + norm);
+                *scores.entry(doc).or_default() += idf * tf * (K1 + 1.0) / (tf + self.norms[doc]);
             }
         }
         let mut ranked: Vec<(usize, f32)> = scores.into_iter().collect();
@@ -109,6 +111,7 @@ mod tests {
         let expected_first = idf(2.0, 2.0) * tf_part(1.0, 2.0);
         assert!((ranked[0].1 - expected_second).abs() < 1e-5, "{ranked:?}");
         assert!((ranked[1].1 - expected_first).abs() < 1e-5, "{ranked:?}");
+        assert_eq!(super::idf(2, 1), idf(2.0, 1.0));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! closest phrasing (its question or an alternative): 1.0 for the same words, falling as either
 //! side brings words the other lacks. Without embeddings, that is the confidence.
 
-use super::bm25::Bm25;
+use super::bm25::{self, Bm25};
 use super::calibration::{Calibration, Evidence};
 use super::faq::FaqEntry;
 use super::ranking;
@@ -156,7 +156,7 @@ impl FaqIndex {
                 *df.entry(t.clone()).or_default() += 1;
             }
         }
-        let idf = df.into_iter().map(|(t, n)| (t, bm25_idf(phrasings, n))).collect();
+        let idf = df.into_iter().map(|(t, n)| (t, bm25::idf(phrasings, n))).collect();
         let mut index = FaqIndex {
             entries,
             docs,
@@ -251,7 +251,7 @@ impl FaqIndex {
     }
 
     fn idf(&self, term: &str) -> f32 {
-        self.idf.get(term).copied().unwrap_or_else(|| bm25_idf(self.phrasing_count, 0))
+        self.idf.get(term).copied().unwrap_or_else(|| bm25::idf(self.phrasing_count, 0))
     }
 
     /// The best `limit` entries for `query`, most confident first. `query_vector` is the
@@ -355,12 +355,6 @@ fn evidence_at(ranked: &[Scored], rank: usize) -> Evidence {
     let score = ranked[rank].score;
     let rival = if rank == 0 { ranked.get(1) } else { ranked.first() };
     Evidence { score, lead: score - rival.map(|r| r.score).unwrap_or(0.0) }
-}
-
-/// BM25's IDF: always positive, large for words few phrasings use.
-fn bm25_idf(docs: usize, containing: usize) -> f32 {
-    let (n, df) = (docs as f32, containing as f32);
-    (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! so "the same words" means the same thing everywhere.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 /// Words that say how something is asked, not what it is about. The Snowball English list
 /// (Lucene's English default is 33 words, which keeps "how", "do", "i", "my") plus the
@@ -28,13 +28,12 @@ const STOP_WORDS: &[&str] = &[
 /// Longer "words" (hashes, base64, URLs without separators) are dropped, not indexed.
 const MAX_WORD_BYTES: usize = 40;
 
-static STOP_SET: LazyLock<Arc<HashSet<&'static str>>> = LazyLock::new(|| Arc::new(STOP_WORDS.iter().copied().collect()));
+static STOP_SET: LazyLock<HashSet<&'static str>> = LazyLock::new(|| STOP_WORDS.iter().copied().collect());
 
 /// Splits text into words (runs of letters and digits), lower-cases them, drops stop words and,
 /// for [`analyzer`], reduces them to their Snowball English stem ("crashes", "crashing" → "crash").
-#[derive(Clone)]
+#[derive(Clone, Copy)]
 pub struct Analyzer {
-    stop_words: Arc<HashSet<&'static str>>,
     stemmer: Option<frostem::Stemmer>,
 }
 
@@ -45,7 +44,7 @@ impl Analyzer {
             .filter(|word| !word.is_empty() && word.len() < MAX_WORD_BYTES)
             .filter_map(|word| {
                 let lower = if word.is_ascii() { word.to_ascii_lowercase() } else { word.chars().flat_map(char::to_lowercase).collect() };
-                if self.stop_words.contains(lower.as_str()) {
+                if STOP_SET.contains(lower.as_str()) {
                     return None;
                 }
                 Some(self.stemmer.map(|s| s.stem(&lower).into_owned()).unwrap_or(lower))
@@ -56,17 +55,12 @@ impl Analyzer {
 
 /// Lower-cased, stop-word-free, stemmed English tokens.
 pub fn analyzer() -> Analyzer {
-    Analyzer { stop_words: STOP_SET.clone(), stemmer: Some(frostem::Stemmer::new(frostem::Algorithm::English)) }
+    Analyzer { stemmer: Some(frostem::Stemmer::new(frostem::Algorithm::English)) }
 }
 
 /// Lower-cased words without stop words, unstemmed: for keywords people read.
 pub fn keyword_analyzer() -> Analyzer {
-    Analyzer { stop_words: STOP_SET.clone(), stemmer: None }
-}
-
-/// Runs `text` through `analyzer`, keeping every token (duplicates included).
-pub fn tokens(analyzer: &Analyzer, text: &str) -> Vec<String> {
-    analyzer.tokens(text)
+    Analyzer { stemmer: None }
 }
 
 /// Term counts of a token list.
@@ -157,7 +151,7 @@ mod tests {
     }
 
     fn toks(text: &str) -> Vec<String> {
-        tokens(&analyzer(), text)
+        analyzer().tokens(text)
     }
 
     #[test]

@@ -10,7 +10,7 @@ const MAX_FEATURES: usize = 2000;
 /// TF-IDF vectors of raw texts: their stemmed words without stop words (the FAQ index's analyzer).
 pub fn tfidf_for_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> Option<Vec<Vec<f32>>> {
     let analyzer = super::text::analyzer();
-    let docs: Vec<Vec<String>> = texts.into_iter().map(|t| super::text::tokens(&analyzer, t)).collect();
+    let docs: Vec<Vec<String>> = texts.into_iter().map(|t| analyzer.tokens(t)).collect();
     tfidf_vectors(&docs)
 }
 

@@ -354,9 +354,9 @@ mod tests {
     fn tfidf_themes(texts: &[&str]) -> (Vec<Theme>, Vec<(usize, f64, f64)>) {
         let texts: Vec<String> = texts.iter().map(|t| t.to_string()).collect();
         let analyzer = crate::domain::text::keyword_analyzer();
-        let tokens: Vec<Vec<String>> = texts.iter().map(|t| crate::domain::text::tokens(&analyzer, t)).collect();
+        let tokens: Vec<Vec<String>> = texts.iter().map(|t| analyzer.tokens(t)).collect();
         let stemmer = crate::domain::text::analyzer();
-        let words: Vec<Vec<String>> = texts.iter().map(|t| crate::domain::text::tokens(&stemmer, t)).collect();
+        let words: Vec<Vec<String>> = texts.iter().map(|t| stemmer.tokens(t)).collect();
         let vectors = crate::domain::tfidf::tfidf_for_texts(texts.iter().map(String::as_str)).expect("words in common");
         let authors: Vec<String> = (0..texts.len()).map(|i| format!("u{i}")).collect();
         let input = ThemeInput { texts: &texts, tokens: &tokens, vectors: &vectors, authors: &authors, previous: &[], words: Some(&words) };
@@ -399,7 +399,7 @@ mod tests {
     /// Word coherence of sets of `texts`, weighted over all of them.
     fn word_coherences(texts: &[&str], sets: &[Vec<usize>]) -> Vec<f64> {
         let stemmer = crate::domain::text::analyzer();
-        let words: Vec<Vec<String>> = texts.iter().map(|t| crate::domain::text::tokens(&stemmer, t)).collect();
+        let words: Vec<Vec<String>> = texts.iter().map(|t| stemmer.tokens(t)).collect();
         let weights = idf(&words);
         sets.iter().map(|set| word_coherence(&words, &weights, set)).collect()
     }

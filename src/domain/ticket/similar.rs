@@ -5,7 +5,7 @@ use crate::domain::text;
 
 /// The candidate whose question is most like `asked` (cosine of their token bags, every term
 /// weighing the same), if it is at least `threshold` alike. On a tie the earlier candidate wins.
-/// Questions come already tokenised (see `text::tokens`), so that callers can cache them.
+/// Questions come already tokenised (see `text::Analyzer::tokens`), so that callers can cache them.
 pub fn most_similar<'a, Id>(asked: &[String], candidates: impl IntoIterator<Item = (Id, &'a [String])>, threshold: f32) -> Option<Id> {
     let mut best: Option<(f32, Id)> = None;
     for (id, theirs) in candidates {
